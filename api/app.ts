@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import express, { type Express } from "express";
+import { pinoHttp } from "pino-http";
+import { createOpsHandler } from "../shared/http/ops-handler.js";
+import { metrics } from "../shared/metrics/metrics.js";
+import type { Platform } from "../shared/runtime/platform.js";
+import { checkReadiness } from "../shared/runtime/readiness.js";
+import type { Services } from "../shared/runtime/services.js";
+import { errorHandler, notFoundHandler } from "./middleware/error-handler.js";
+import { apiRoutes } from "./routes/index.js";
+
+export interface ApiDeps {
+  platform: Platform;
+  services: Services;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+/** Builds the Express app from its dependencies; `main.ts` only listens. */
+export function createApp(deps: ApiDeps): Express {
+  const { platform } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback, uniquelocal");
+
+  const ops = createOpsHandler(() => checkReadiness(platform), "api");
+  app.use((req, res, next) => {
+    if (!ops(req, res)) next();
+  });
+
+  app.use(
+    pinoHttp({
+      logger: platform.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader("x-request-id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    }),
+  );
+  app.use((req, res, next) => {
+    const end = metrics.httpRequests.startTimer({ method: req.method });
+    res.on("finish", () => end({ route: req.route?.path ?? "unmatched", status: String(res.statusCode) }));
+    next();
+  });
+  app.use((req, res, next) => {
+    const origin = req.headers.origin;
+    const allowed = platform.config.CORS_ORIGINS;
+    if (origin && (allowed.includes("*") || allowed.includes(origin))) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "origin");
+      res.setHeader("access-control-allow-headers", "authorization, content-type, x-request-id");
+      res.setHeader("access-control-allow-methods", "GET, POST, PATCH, PUT, DELETE");
+      res.setHeader("access-control-max-age", "600");
+      if (req.method === "OPTIONS") return void res.status(204).end();
+    }
+    next();
+  });
+  app.use(express.json({ limit: "256kb", strict: true }));
+
+  app.use("/api", apiRoutes(deps));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

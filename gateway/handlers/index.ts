@@ -1,0 +1,8 @@
+import type { GatewayContext } from "../server.js";
+import type { GatewaySocket } from "./socket-event.js";
+import { registerSystemHandlers } from "./system.handler.js";
+
+/** Every area's event handlers, registered on each authenticated socket. */
+export function registerHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
+  registerSystemHandlers(socket, ctx);
+}

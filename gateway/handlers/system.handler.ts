@@ -1,0 +1,10 @@
+import { z } from "zod";
+import type { GatewayContext } from "../server.js";
+import { onEvent, type GatewaySocket } from "./socket-event.js";
+
+const pingSchema = z.union([z.undefined(), z.null(), z.object({}).strict()]);
+
+/** Liveness round trip a client can use to measure latency. */
+export function registerSystemHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
+  onEvent(socket, "system:ping", pingSchema, async () => ({ serverTime: new Date().toISOString() }), ctx.eventOptions);
+}

@@ -1,0 +1,116 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server } from "socket.io";
+import { closeRedis, createRedis } from "../shared/db/redis.js";
+import { AppError, toErrorBody } from "../shared/errors/app-error.js";
+import { createOpsHandler } from "../shared/http/ops-handler.js";
+import type { Logger } from "../shared/logging/logger.js";
+import { metrics } from "../shared/metrics/metrics.js";
+import { LocalWindow } from "../shared/rate-limit/local-window.js";
+import { RATE_RULES } from "../shared/rate-limit/rate-rules.js";
+import { createRealtimeAdapter } from "../shared/realtime/adapter.js";
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../shared/realtime/events.js";
+import { sessionRoom, userRoom } from "../shared/realtime/rooms.js";
+import type { Platform } from "../shared/runtime/platform.js";
+import { checkReadiness } from "../shared/runtime/readiness.js";
+import type { Services } from "../shared/runtime/services.js";
+import { registerHandlers } from "./handlers/index.js";
+import type { EventGuard, GatewaySocket } from "./handlers/socket-event.js";
+
+export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** What every handler module receives. */
+export interface GatewayContext {
+  platform: Platform;
+  services: Services;
+  io: GatewayServer;
+  eventOptions: { logger: Logger; guard?: EventGuard };
+}
+
+export interface Gateway {
+  io: GatewayServer;
+  port: number;
+  /** Stops accepting, tells clients to reconnect elsewhere, and closes. */
+  close(): Promise<void>;
+}
+
+/** Starts a gateway replica: Socket.IO over HTTP with the sharded Redis adapter. */
+export async function startGateway(platform: Platform, services: Services, port: number): Promise<Gateway> {
+  const { config, logger } = platform;
+  const ops = createOpsHandler(() => checkReadiness(platform), "gateway");
+  const httpServer = http.createServer((req, res) => {
+    if (ops(req, res)) return;
+    // Socket.IO attaches its own request listener for /socket.io/; anything else is ours to refuse.
+    if (!req.url?.startsWith("/socket.io/")) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Not found" } }));
+    }
+  });
+  const pub = createRedis(config.REDIS_URL, "pub", logger);
+  const sub = createRedis(config.REDIS_URL, "sub", logger);
+  const allowAnyOrigin = config.CORS_ORIGINS.includes("*");
+  const io: GatewayServer = new Server(httpServer, {
+    adapter: createRealtimeAdapter(pub, sub, config.REDIS_PREFIX),
+    maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES,
+    serveClient: false,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    cors: { origin: allowAnyOrigin ? true : config.CORS_ORIGINS, credentials: false },
+    // Browsers always send Origin; native clients that send none are let through.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      const ok = !origin || allowAnyOrigin || config.CORS_ORIGINS.includes(origin);
+      callback(ok ? null : "origin not allowed", ok);
+    },
+  });
+
+  // A socket lives on one replica, so its event budget is kept in memory.
+  const windows = new WeakMap<GatewaySocket, LocalWindow>();
+  const guard: EventGuard = async (socket) => {
+    let window = windows.get(socket);
+    if (!window) windows.set(socket, (window = new LocalWindow(RATE_RULES.socketEvents)));
+    window.consume();
+  };
+  const ctx: GatewayContext = { platform, services, io, eventOptions: { logger, guard } };
+
+  io.use(async (socket, next) => {
+    try {
+      const claims = await services.accessGuard.authenticate(socket.handshake.auth?.token);
+      socket.data = { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles };
+      next();
+    } catch (error) {
+      const body = toErrorBody(error instanceof AppError ? error : new AppError("UNAUTHENTICATED", "Authentication failed"));
+      const failure = new Error(body.message) as Error & { data: unknown };
+      failure.data = body;
+      next(failure);
+    }
+  });
+
+  io.on("connection", (socket: GatewaySocket) => {
+    const { userId, sessionId } = socket.data;
+    void socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    metrics.socketsConnected.inc();
+    const log = logger.child({ socketId: socket.id, userId });
+    log.debug("socket connected");
+    socket.on("disconnect", (reason) => {
+      metrics.socketsConnected.dec();
+      log.debug({ reason }, "socket disconnected");
+    });
+    registerHandlers(socket, ctx);
+  });
+
+  await new Promise<void>((resolve) => httpServer.listen(port, config.HOST, resolve));
+  const actualPort = (httpServer.address() as AddressInfo).port;
+  logger.info({ port: actualPort }, "gateway listening");
+
+  return {
+    io,
+    port: actualPort,
+    async close() {
+      // Disconnecting every socket first lets clients reconnect to another replica at once.
+      io.local.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await Promise.all([closeRedis(pub), closeRedis(sub)]);
+    },
+  };
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Runs before `npm start` and `npm test` on any machine, fresh or not, using
+// only Node's standard library: installs what the project needs and checks
+// that the stores it cannot install answer.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import net from "node:net";
+
+const say = (line) => process.stderr.write(`[preflight] ${line}\n`);
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: "inherit", ...options });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${result.status}`);
+}
+
+function nodeModulesFresh() {
+  if (!existsSync("node_modules/.package-lock.json")) return false;
+  return statSync("node_modules/.package-lock.json").mtimeMs >= statSync("package-lock.json").mtimeMs;
+}
+
+function has(binary) {
+  return spawnSync("sh", ["-c", `command -v ${binary}`], { stdio: "ignore" }).status === 0;
+}
+
+function ensureFfmpeg() {
+  if (has("ffmpeg") && has("ffprobe")) return;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && has("apt-get")) {
+    say("ffmpeg is missing: installing the Debian package (apt-get install -y ffmpeg)...");
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "ffmpeg"], {
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    return;
+  }
+  say("ffmpeg and ffprobe are required for video transcoding and are not installed.");
+  say("Install them with:  sudo apt-get install -y ffmpeg   (Debian/Ubuntu)  or  brew install ffmpeg  (macOS)");
+  process.exit(1);
+}
+
+function reachable(url, fallbackPort) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname || "127.0.0.1", port: Number(port || fallbackPort) });
+    socket.setTimeout(2000);
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("timeout", () => { socket.destroy(); resolve(false); });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+if (!nodeModulesFresh()) {
+  say("installing node dependencies (npm ci)...");
+  run("npm", ["ci", "--no-audit", "--no-fund"]);
+}
+ensureFfmpeg();
+
+const databaseUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/chatwave";
+const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
+const problems = [];
+if (!(await reachable(databaseUrl, 5432))) {
+  problems.push(
+    `PostgreSQL does not answer at ${new URL(databaseUrl).host}. Start it, e.g.:\n` +
+      "    pg_ctlcluster $(ls /etc/postgresql) main start      (Debian)\n" +
+      "    docker compose up -d postgres                        (Docker)",
+  );
+}
+if (!(await reachable(redisUrl, 6379))) {
+  problems.push(
+    `Redis does not answer at ${new URL(redisUrl).host}. Start it, e.g.:\n` +
+      "    redis-server --daemonize yes --port 6379             (local)\n" +
+      "    docker compose up -d redis                           (Docker)",
+  );
+}
+if (problems.length > 0) {
+  for (const problem of problems) say(problem);
+  process.exit(1);
+}
+try {
+  execFileSync("ffmpeg", ["-version"], { stdio: "ignore" });
+} catch {
+  say("ffmpeg is installed but does not run");
+  process.exit(1);
+}

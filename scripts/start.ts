@@ -1,0 +1,42 @@
+/**
+ * `npm start`: the whole system in one process for local use — API, a gateway
+ * and the workers over the same stores. Without MONGO_URL, documents live in
+ * the embedded MongoDB-compatible server, in memory.
+ */
+import { loadConfig } from "../shared/config/config.js";
+import { createLogger } from "../shared/logging/logger.js";
+import { migrateAll } from "../shared/db/migrate.js";
+import { boot } from "../shared/runtime/boot.js";
+import { startApi } from "../api/server.js";
+import { startGateway } from "../gateway/server.js";
+import { startWorkers } from "../workers/worker-host.js";
+
+const config = loadConfig();
+const logger = createLogger(config).child({ role: "all" });
+let mongoUrl: string | undefined = config.MONGO_URL;
+let stopEmbedded: (() => Promise<void>) | undefined;
+if (!mongoUrl) {
+  const { startEmbeddedMongo } = await import("../shared/embedded-mongo/index.js");
+  const embedded = await startEmbeddedMongo({ port: Number(process.env.MONGO_EMBEDDED_PORT ?? 0), log: (msg: string) => logger.info(msg) });
+  mongoUrl = embedded.uri;
+  stopEmbedded = embedded.stop;
+  logger.warn({ uri: mongoUrl }, "MONGO_URL is not set: using the embedded MongoDB-compatible server; documents live in memory and are lost on exit");
+}
+if (!mongoUrl) throw new Error("unreachable: no MongoDB address");
+await migrateAll(config, logger, mongoUrl);
+
+const { platform, services, shutdown } = await boot("all", { mongoUrl });
+const api = await startApi(platform, services, config.API_PORT);
+const gateway = await startGateway(platform, services, config.GATEWAY_PORT);
+const workers = await startWorkers(platform, services, config.WORKER_PORT);
+shutdown
+  .add("sockets", () => gateway.close())
+  .add("http", () => api.close())
+  .add("jobs", () => workers.close())
+  .add("stores", () => platform.close())
+  .add("embedded-mongo", async () => stopEmbedded?.())
+  .listen();
+logger.info(
+  { api: `http://${config.HOST}:${api.port}`, gateway: `http://${config.HOST}:${gateway.port}`, workers: workers.queues },
+  "ChatWave is running",
+);

@@ -1,0 +1,105 @@
+import { z } from "zod";
+
+/** The secret every local checkout shares; refused in production. */
+export const DEFAULT_JWT_SECRET = "local-development-secret-change-me-0123456789";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const csv = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/**
+ * Every environment variable the system reads, with its default.
+ * The README's configuration table documents each one.
+ */
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Host all HTTP listeners bind to. */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  API_PORT: port.default(3000),
+  GATEWAY_PORT: port.default(3001),
+  WORKER_PORT: port.default(3002),
+  /** Public base URL of the API, used in links (media, deep links, e-mails). */
+  PUBLIC_URL: z.url().default("http://localhost:3000"),
+
+  DATABASE_URL: z.string().min(1).default("postgres://postgres@127.0.0.1:5432/chatwave"),
+  PG_POOL_MAX: positiveInt.default(10),
+  /** Create the PostgreSQL database named in DATABASE_URL if it is missing (local use). */
+  DATABASE_CREATE: bool.default(true),
+  REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
+  /** Prefix of every Redis key, BullMQ queue and Socket.IO channel this deployment uses. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/).default("cw:"),
+  /** Unset: the embedded MongoDB-compatible server is started in-process (development only). */
+  MONGO_URL: z.string().optional(),
+  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).default("chatwave"),
+  SLOW_QUERY_MS: positiveInt.default(100),
+
+  JWT_SECRET: z.string().min(32).default(DEFAULT_JWT_SECRET),
+  JWT_ISSUER: z.string().min(1).default("chatwave"),
+  JWT_AUDIENCE: z.string().min(1).default("chatwave-clients"),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(60 * 60 * 24 * 30),
+
+  /** Origins allowed to open sockets and call the API from a browser ("*" allows any). */
+  CORS_ORIGINS: csv.default(["http://localhost:3000", "http://127.0.0.1:3000"]),
+  SOCKET_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(65536).default(65536),
+  SOCKET_MAX_CONNECTIONS_PER_USER: positiveInt.default(10),
+
+  /** Queues a worker process runs ("all" or a comma list of queue names). */
+  WORKER_QUEUES: csv.default(["all"]),
+  /** Apply the cron-like job schedules when a worker starts. */
+  WORKER_SCHEDULES: bool.default(true),
+  MEDIA_DIR: z.string().min(1).default(".data/media"),
+  FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
+  FFPROBE_PATH: z.string().min(1).default("ffprobe"),
+
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().min(3).default("ChatWave <no-reply@localhost>"),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+/** Thrown with every invalid variable listed, so an operator fixes them in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment into one frozen, typed config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`),
+    );
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === "production") {
+    const problems: string[] = [];
+    if (config.JWT_SECRET === DEFAULT_JWT_SECRET) {
+      problems.push("JWT_SECRET: the default secret cannot be used in production");
+    }
+    if (!config.MONGO_URL) {
+      problems.push("MONGO_URL: required in production (the embedded server is for development)");
+    }
+    if (config.CORS_ORIGINS.includes("*")) {
+      problems.push("CORS_ORIGINS: '*' is not allowed in production");
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+  return Object.freeze(config);
+}

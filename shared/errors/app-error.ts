@@ -1,0 +1,73 @@
+/**
+ * Every error a client may see carries a stable machine code. The HTTP status,
+ * the socket acknowledgement and the job outcome are all derived from it.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  TOKEN_EXPIRED: 401,
+  INVALID_CREDENTIALS: 401,
+  TWO_FACTOR_REQUIRED: 401,
+  FORBIDDEN: 403,
+  BLOCKED: 403,
+  ACCOUNT_DISABLED: 403,
+  NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  PROFILE_NOT_FOUND: 404,
+  CONVERSATION_NOT_FOUND: 404,
+  MESSAGE_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  CONFLICT: 409,
+  ALREADY_EXISTS: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The shape an error takes on the wire, in an HTTP body or a socket ack. */
+export interface ErrorBody {
+  code: ErrorCode | (string & {});
+  message: string;
+  details?: unknown;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AppError";
+    this.status = options?.status ?? ERROR_STATUS[code];
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Whether a failure is the client's (4xx): such a job must not be retried. */
+export function isClientError(error: unknown): error is AppError {
+  return error instanceof AppError && error.status < 500;
+}
+
+/** Turns anything thrown into the body a client sees, never leaking internals. */
+export function toErrorBody(error: unknown): ErrorBody {
+  if (error instanceof AppError) return error.toBody();
+  return { code: "INTERNAL", message: "Something went wrong on our side" };
+}
+
+export const notFound = (code: ErrorCode, message: string): AppError => new AppError(code, message);
+export const forbidden = (message = "You are not allowed to do that"): AppError =>
+  new AppError("FORBIDDEN", message);

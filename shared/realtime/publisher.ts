@@ -1,0 +1,59 @@
+import { Server } from "socket.io";
+import type { Logger } from "../logging/logger.js";
+import { closeRedis, createRedis, type Redis } from "../db/redis.js";
+import { createRealtimeAdapter } from "./adapter.js";
+import type { InterServerEvents, ServerToClientEvents, SessionRevokedEvent, SocketData } from "./events.js";
+import { sessionRoom, userRoom } from "./rooms.js";
+
+type EventName = keyof ServerToClientEvents;
+type EventArgs<E extends EventName> = Parameters<ServerToClientEvents[E]>;
+
+/**
+ * Lets the API and workers push to users without holding client sockets: a
+ * Socket.IO server with the same sharded adapter as the gateways and no
+ * listener (the Redis emitter package does not speak sharded pub/sub).
+ */
+export class RealtimePublisher {
+  private constructor(
+    private readonly io: Server<Record<string, never>, ServerToClientEvents, InterServerEvents, SocketData>,
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+  ) {}
+
+  static create(redisUrl: string, prefix: string, logger: Logger): RealtimePublisher {
+    const pub = createRedis(redisUrl, "pub", logger);
+    const sub = createRedis(redisUrl, "sub", logger);
+    const io = new Server<Record<string, never>, ServerToClientEvents, InterServerEvents, SocketData>({
+      adapter: createRealtimeAdapter(pub, sub, prefix),
+      serveClient: false,
+    });
+    return new RealtimePublisher(io, pub, sub);
+  }
+
+  /** Emits to every device of each user, on whichever gateway holds them. */
+  toUsers<E extends EventName>(userIds: readonly string[], event: E, ...args: EventArgs<E>): void {
+    if (userIds.length === 0) return;
+    this.io.to(userIds.map(userRoom)).emit(event, ...args);
+  }
+
+  toUser<E extends EventName>(userId: string, event: E, ...args: EventArgs<E>): void {
+    this.toUsers([userId], event, ...args);
+  }
+
+  /** Tells a session's sockets why, then disconnects them on every gateway. */
+  revokeSession(event: SessionRevokedEvent): void {
+    const room = sessionRoom(event.sessionId);
+    this.io.to(room).emit("session:revoked", event);
+    this.io.in(room).disconnectSockets(true);
+  }
+
+  /** Disconnects every socket of a user (account disabled). */
+  disconnectUser(userId: string): void {
+    this.io.in(userRoom(userId)).disconnectSockets(true);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await Promise.all([closeRedis(this.pub), closeRedis(this.sub)]);
+  }
+}

@@ -1,0 +1,6 @@
+import { boot } from "../shared/runtime/boot.js";
+import { startWorkers } from "./worker-host.js";
+
+const { config, platform, services, shutdown } = await boot("worker");
+const workers = await startWorkers(platform, services, config.WORKER_PORT);
+shutdown.add("jobs", () => workers.close()).add("stores", () => platform.close()).listen();

@@ -1,0 +1,100 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { isClientError } from "../shared/errors/app-error.js";
+import { createOpsHandler } from "../shared/http/ops-handler.js";
+import { metrics } from "../shared/metrics/metrics.js";
+import { closeRedis, createRedis } from "../shared/db/redis.js";
+import { JOB_SCHEMAS, QUEUE_CONCURRENCY, QUEUE_NAMES, SCHEDULES, JOBS, bullPrefix, type JobName, type QueueName } from "../shared/queues/queues.js";
+import type { Platform } from "../shared/runtime/platform.js";
+import { checkReadiness } from "../shared/runtime/readiness.js";
+import type { Services } from "../shared/runtime/services.js";
+import { parseInput } from "../shared/validation/parse.js";
+import { createJobHandlers } from "./handlers/index.js";
+
+export interface WorkerHost {
+  port: number;
+  queues: QueueName[];
+  /** Lets active jobs finish (or releases them at the deadline) and closes. */
+  close(): Promise<void>;
+}
+
+/** Which queues a process runs, from WORKER_QUEUES ("all" or a list). */
+export function selectQueues(requested: readonly string[]): QueueName[] {
+  if (requested.includes("all")) return [...QUEUE_NAMES];
+  const unknown = requested.filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`Unknown queue(s) in WORKER_QUEUES: ${unknown.join(", ")}`);
+  return requested as QueueName[];
+}
+
+/** Starts one BullMQ worker per selected queue and applies the declared schedules. */
+export async function startWorkers(platform: Platform, services: Services, port: number): Promise<WorkerHost> {
+  const { config, logger } = platform;
+  const queues = selectQueues(config.WORKER_QUEUES);
+  const handlers = createJobHandlers(services, platform);
+  const connection = createRedis(config.REDIS_URL, "bullmq", logger);
+
+  const process = async (job: Job): Promise<unknown> => {
+    const name = job.name as JobName;
+    const log = logger.child({ jobId: job.id, job: name, queue: job.queueName, attempt: job.attemptsMade + 1 });
+    const handler = handlers[name] as ((payload: unknown, job: Job) => Promise<unknown>) | undefined;
+    if (!handler) throw new UnrecoverableError(`No handler for job "${job.name}"`);
+    const end = metrics.jobDuration.startTimer({ queue: job.queueName });
+    try {
+      const payload = parseInput(JOB_SCHEMAS[name], job.data, `${name} job data`);
+      const result = await handler(payload, job);
+      metrics.jobsProcessed.inc({ queue: job.queueName, outcome: "completed" });
+      log.info("job completed");
+      return result;
+    } catch (error) {
+      metrics.jobsProcessed.inc({ queue: job.queueName, outcome: "failed" });
+      log.warn({ err: error }, "job failed");
+      // A client error will fail the same way on every attempt.
+      if (isClientError(error)) throw new UnrecoverableError((error as Error).message);
+      throw error;
+    } finally {
+      end();
+    }
+  };
+
+  const workers = queues.map(
+    (queue) =>
+      new Worker(queue, process, {
+        connection,
+        prefix: bullPrefix(config.REDIS_PREFIX),
+        concurrency: QUEUE_CONCURRENCY[queue],
+        lockDuration: 60_000,
+      }).on("error", (error) => logger.warn({ err: error, queue }, "worker error")),
+  );
+
+  if (config.WORKER_SCHEDULES) {
+    for (const schedule of SCHEDULES) {
+      const definition = JOBS[schedule.job];
+      if (!queues.includes(definition.queue)) continue;
+      await platform.jobs
+        .queue(definition.queue)
+        .upsertJobScheduler(schedule.id, { pattern: schedule.pattern }, { name: schedule.job, data: {}, opts: definition.options });
+    }
+  }
+
+  const ops = createOpsHandler(() => checkReadiness(platform), "worker");
+  const server = http.createServer((req, res) => {
+    if (!ops(req, res)) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Not found" } }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, config.HOST, resolve));
+  const actualPort = (server.address() as AddressInfo).port;
+  logger.info({ port: actualPort, queues }, "workers running");
+
+  return {
+    port: actualPort,
+    queues,
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeRedis(connection);
+    },
+  };
+}
