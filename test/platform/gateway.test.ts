@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { AccessTokens } from "../../shared/auth/access-token.js";
+import { loadConfig } from "../../shared/config/config.js";
+import { createLogger } from "../../shared/logging/logger.js";
+import { RealtimePublisher } from "../../shared/realtime/publisher.js";
+import { spawnRole, type RoleProcess } from "../helpers/processes.js";
+import { connectSocket, nextEvent, type ClientSocket } from "../helpers/sockets.js";
+import { testEnv } from "../helpers/test-env.js";
+
+describe("gateway wiring across replicas", function () {
+  this.timeout(60_000);
+  const config = loadConfig();
+  const tokens = new AccessTokens(config);
+  let gateways: RoleProcess[] = [];
+  let publisher: RealtimePublisher;
+  const sockets: ClientSocket[] = [];
+  const token = (userId = randomUUID(), ttl?: number) => tokens.sign({ userId, sessionId: randomUUID(), roles: ["user"] }, ttl);
+
+  before(async () => {
+    gateways = await Promise.all([spawnRole("gateway"), spawnRole("gateway")]);
+    publisher = RealtimePublisher.create(testEnv.redisUrl, testEnv.redisPrefix, createLogger(config));
+  });
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.close();
+  });
+  after(async () => {
+    await publisher.close();
+    await Promise.all(gateways.map((gateway) => gateway.stop()));
+  });
+
+  it("a push through the publisher reaches every device of the user, on both replicas, and no one else", async () => {
+    const userId = randomUUID();
+    const [a, b, other] = await Promise.all([
+      connectSocket(gateways[0]!.url, await token(userId)),
+      connectSocket(gateways[1]!.url, await token(userId)),
+      connectSocket(gateways[1]!.url, await token()),
+    ]);
+    sockets.push(a, b, other);
+    let otherGotIt = false;
+    other.on("system:notice", () => (otherGotIt = true));
+    // The adapter subscribes to a room's channel asynchronously after join.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const received = Promise.all([nextEvent(a, "system:notice"), nextEvent(b, "system:notice")]);
+    publisher.toUser(userId, "system:notice", { message: "hello from the API" });
+    assert.deepEqual(await received, [{ message: "hello from the API" }, { message: "hello from the API" }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(otherGotIt, false);
+  });
+
+  it("answers client events through their acknowledgement, with a typed error for bad payloads", async () => {
+    const socket = await connectSocket(gateways[0]!.url, await token());
+    sockets.push(socket);
+    const ok = await socket.emitWithAck("system:ping", {});
+    assert.equal(ok.ok, true);
+    const bad = await socket.emitWithAck("system:ping", { $where: "1" } as never);
+    assert.equal(bad.ok, false);
+    assert.equal(!bad.ok && bad.error.code, "VALIDATION_FAILED");
+    const wrongType = await socket.emitWithAck("system:ping", "hello" as never);
+    assert.equal(!wrongType.ok && wrongType.error.code, "VALIDATION_FAILED");
+  });
+
+  it("rejects handshakes without a token, with an expired or forged one, and from origins not allowed", async () => {
+    const url = gateways[0]!.url;
+    await assert.rejects(connectSocket(url, ""), (error: Error & { data?: { code: string } }) => error.data?.code === "UNAUTHENTICATED");
+    await assert.rejects(connectSocket(url, await token(randomUUID(), -10)), (error: Error & { data?: { code: string } }) => error.data?.code === "TOKEN_EXPIRED");
+    const forged = await new AccessTokens({ ...config, JWT_SECRET: "f".repeat(40) }).sign({ userId: randomUUID(), sessionId: randomUUID(), roles: ["admin"] });
+    await assert.rejects(connectSocket(url, forged), (error: Error & { data?: { code: string } }) => error.data?.code === "UNAUTHENTICATED");
+    const wrongAudience = await new AccessTokens({ ...config, JWT_AUDIENCE: "someone-else" }).sign({ userId: randomUUID(), sessionId: randomUUID(), roles: [] });
+    await assert.rejects(connectSocket(url, wrongAudience), (error: Error & { data?: { code: string } }) => error.data?.code === "UNAUTHENTICATED");
+    await assert.rejects(connectSocket(url, await token(), { origin: "http://evil.test" }));
+    const allowed = await connectSocket(url, await token(), { origin: "http://allowed.test" });
+    sockets.push(allowed);
+    assert.ok(allowed.connected);
+  });
+
+  it("drops a socket that sends more than the payload cap", async () => {
+    const socket = await connectSocket(gateways[0]!.url, await token());
+    sockets.push(socket);
+    const disconnected = new Promise<string>((resolve) => socket.once("disconnect", (reason) => resolve(reason)));
+    socket.emit("system:ping", { blob: "x".repeat(70 * 1024) } as never, () => undefined);
+    assert.equal(await disconnected, "transport close");
+  });
+
+  it("refuses events beyond the per-socket budget with RATE_LIMITED", async () => {
+    const socket = await connectSocket(gateways[1]!.url, await token());
+    sockets.push(socket);
+    const results = await Promise.all(Array.from({ length: 320 }, () => socket.emitWithAck("system:ping", {})));
+    const limited = results.filter((result) => !result.ok && result.error.code === "RATE_LIMITED");
+    assert.ok(limited.length >= 20, `expected refusals past the budget, got ${limited.length}`);
+    assert.equal(results.filter((result) => result.ok).length, 300);
+  });
+});
