@@ -32,7 +32,7 @@ const workers = await startWorkers(platform, services, config.WORKER_PORT);
 shutdown
   .add("sockets", () => gateway.close())
   .add("http", () => api.close())
-  .add("jobs", () => workers.close())
+  .add("jobs", () => workers.close(Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 2_000)))
   .add("stores", () => platform.close())
   .add("embedded-mongo", async () => stopEmbedded?.())
   .listen();

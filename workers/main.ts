@@ -3,4 +3,4 @@ import { startWorkers } from "./worker-host.js";
 
 const { config, platform, services, shutdown } = await boot("worker");
 const workers = await startWorkers(platform, services, config.WORKER_PORT);
-shutdown.add("jobs", () => workers.close()).add("stores", () => platform.close()).listen();
+shutdown.add("jobs", () => workers.close(Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 2_000))).add("stores", () => platform.close()).listen();

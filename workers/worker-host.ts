@@ -10,13 +10,17 @@ import type { Platform } from "../shared/runtime/platform.js";
 import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
 import { parseInput } from "../shared/validation/parse.js";
-import { createJobHandlers } from "./handlers/index.js";
+import { createJobHandlers, type JobHandlers } from "./handlers/index.js";
 
 export interface WorkerHost {
   port: number;
   queues: QueueName[];
-  /** Lets active jobs finish (or releases them at the deadline) and closes. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and lets active ones finish for up to `graceMs`; jobs
+   * still running then are released (their locks are no longer renewed, so
+   * BullMQ's stalled check hands them to another worker).
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Which queues a process runs, from WORKER_QUEUES ("all" or a list). */
@@ -27,11 +31,16 @@ export function selectQueues(requested: readonly string[]): QueueName[] {
   return requested as QueueName[];
 }
 
+export interface WorkerHostOptions {
+  /** Replaces some handlers (tests of the host's own mechanics use this). */
+  handlers?: Partial<JobHandlers>;
+}
+
 /** Starts one BullMQ worker per selected queue and applies the declared schedules. */
-export async function startWorkers(platform: Platform, services: Services, port: number): Promise<WorkerHost> {
+export async function startWorkers(platform: Platform, services: Services, port: number, options: WorkerHostOptions = {}): Promise<WorkerHost> {
   const { config, logger } = platform;
   const queues = selectQueues(config.WORKER_QUEUES);
-  const handlers = createJobHandlers(services, platform);
+  const handlers = { ...createJobHandlers(services, platform), ...options.handlers };
   const connection = createRedis(config.REDIS_URL, "bullmq", logger);
 
   const process = async (job: Job): Promise<unknown> => {
@@ -63,7 +72,8 @@ export async function startWorkers(platform: Platform, services: Services, port:
         connection,
         prefix: bullPrefix(config.REDIS_PREFIX),
         concurrency: QUEUE_CONCURRENCY[queue],
-        lockDuration: 60_000,
+        lockDuration: config.WORKER_LOCK_MS,
+        stalledInterval: config.WORKER_LOCK_MS,
       }).on("error", (error) => logger.warn({ err: error, queue }, "worker error")),
   );
 
@@ -91,8 +101,15 @@ export async function startWorkers(platform: Platform, services: Services, port:
   return {
     port: actualPort,
     queues,
-    async close() {
-      await Promise.all(workers.map((worker) => worker.close()));
+    async close(graceMs = config.SHUTDOWN_TIMEOUT_MS) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)));
+      const drained = Promise.all(workers.map((worker) => worker.close()));
+      if ((await Promise.race([drained, graceOver])) === "timeout") {
+        logger.warn({ graceMs }, "jobs still running at the deadline; releasing them to other workers");
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      clearTimeout(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeRedis(connection);
     },

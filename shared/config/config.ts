@@ -47,6 +47,22 @@ const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default("chatwave-clients"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(60 * 60 * 24 * 30),
+  /** How long the parent of a just-rotated refresh token may be presented again without revoking the session. */
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  /** Consecutive failed logins (inside the window) that lock an account. */
+  AUTH_LOCKOUT_THRESHOLD: positiveInt.default(5),
+  AUTH_LOCKOUT_WINDOW_SECONDS: positiveInt.default(15 * 60),
+  AUTH_LOCKOUT_DURATION_SECONDS: positiveInt.default(15 * 60),
+  EMAIL_VERIFICATION_TTL_SECONDS: positiveInt.default(24 * 60 * 60),
+  PASSWORD_RESET_TTL_SECONDS: positiveInt.default(30 * 60),
+  /** argon2id cost; the defaults are OWASP's (19 MiB, 2 passes, 1 lane). Hashes are upgraded at login. */
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  /** Newline-separated list of refused passwords; unset: the list shipped in shared/auth. */
+  COMMON_PASSWORDS_FILE: z.string().min(1).optional(),
+  /** Issuer shown by authenticator apps. */
+  TOTP_ISSUER: z.string().min(1).max(64).default("ChatWave"),
 
   /** Origins allowed to open sockets and call the API from a browser ("*" allows any). */
   CORS_ORIGINS: csv.default(["http://localhost:3000", "http://127.0.0.1:3000"]),
@@ -55,6 +71,8 @@ const envSchema = z.object({
 
   /** Queues a worker process runs ("all" or a comma list of queue names). */
   WORKER_QUEUES: csv.default(["all"]),
+  /** How long a worker's lock on a job lasts; a crashed worker's job is retried after it. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Apply the cron-like job schedules when a worker starts. */
   WORKER_SCHEDULES: bool.default(true),
   MEDIA_DIR: z.string().min(1).default(".data/media"),
