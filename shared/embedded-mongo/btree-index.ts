@@ -1,0 +1,155 @@
+import BTreeModule from 'sorted-btree';
+import { compareBson, HIGHEST, LOWEST, type Doc } from './bson-order.js';
+import { pathValues } from './document-paths.js';
+import { MongoServerError } from './mongo-error.js';
+import type { IndexSpec } from './index-spec.js';
+
+// sorted-btree is CommonJS with an ES-style default export: the class is on `.default`.
+const BTree = BTreeModule.default;
+type Tree = InstanceType<typeof BTree<IndexKey, true>>;
+
+/** An index key: one value per indexed field, then the record id as a tie-breaker. */
+export type IndexKey = unknown[];
+
+/** An inclusive range of index keys, each bound a full key (fields + record id). */
+export interface KeyRange {
+  lo: IndexKey;
+  hi: IndexKey;
+}
+
+/**
+ * One ascending/descending (compound, multikey) index over a collection: an ordered
+ * B+ tree of keys plus the keys each record currently holds, so that an update only
+ * touches the indexes whose keys changed.
+ */
+export class BtreeIndex {
+  readonly fields: string[];
+  readonly directions: number[];
+  readonly tree: Tree;
+  private readonly keysByRecord = new Map<number, IndexKey[]>();
+  /** Whether any document produced more than one key (MongoDB's `isMultiKey`). */
+  multikey = false;
+
+  constructor(readonly spec: IndexSpec, private readonly partialMatch?: (view: Doc) => boolean) {
+    this.fields = Object.keys(spec.key);
+    this.directions = this.fields.map((f) => (Number(spec.key[f]) < 0 ? -1 : 1));
+    const n = this.fields.length;
+    const dirs = this.directions;
+    this.tree = new BTree<IndexKey, true>(undefined, (a, b) => {
+      for (let i = 0; i < n; i++) {
+        const x = a[i];
+        const y = b[i];
+        if (x === y) continue;
+        if (x === LOWEST || y === HIGHEST) return -1;
+        if (x === HIGHEST || y === LOWEST) return 1;
+        const c = compareBson(x, y);
+        if (c) return c * (dirs[i] as number);
+      }
+      const r = (a[n] as number) - (b[n] as number);
+      return r < 0 ? -1 : r > 0 ? 1 : 0;
+    }, 64);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /**
+   * The keys a document produces, or an empty list when the index skips it
+   * (sparse with every field missing, or outside the partial filter).
+   */
+  keysFor(doc: Doc, view: () => Doc): { keys: unknown[][]; multikey: boolean } {
+    if (this.partialMatch && !this.partialMatch(view())) return { keys: [], multikey: false };
+    const perField = this.fields.map((f) => pathValues(doc, f));
+    if (this.spec.sparse && perField.every((p) => p.values.every((v) => v === undefined))) {
+      return { keys: [], multikey: false };
+    }
+    const arrays = perField.filter((p) => p.multikey);
+    if (arrays.length > 1 && perField.filter((p) => p.values.length > 1).length > 1) {
+      const names = this.fields.filter((_, i) => perField[i]?.multikey).map((f) => `[${f}]`);
+      throw new MongoServerError('CannotIndexParallelArrays', `cannot index parallel arrays ${names.join(' ')}`);
+    }
+    let keys: unknown[][] = [[]];
+    for (const p of perField) {
+      const next: unknown[][] = [];
+      for (const k of keys) for (const v of p.values) next.push([...k, v === undefined ? null : v]);
+      keys = next;
+    }
+    return { keys, multikey: arrays.length > 0 };
+  }
+
+  /** The id of another record already holding one of `keys`, if this is a unique index. */
+  conflict(keys: unknown[][], recordId: number): { recordId: number; key: unknown[] } | undefined {
+    if (!this.spec.unique && this.spec.name !== '_id_') return undefined;
+    for (const key of keys) {
+      const lo = [...key, -Infinity];
+      for (const [k] of this.tree.entries(lo)) {
+        if (!this.sameFields(k, key)) break;
+        const other = k[this.fields.length] as number;
+        if (other !== recordId) return { recordId: other, key };
+      }
+    }
+    return undefined;
+  }
+
+  private sameFields(a: IndexKey, b: unknown[]): boolean {
+    for (let i = 0; i < this.fields.length; i++) if (compareBson(a[i], b[i]) !== 0) return false;
+    return true;
+  }
+
+  /** Replaces the keys of a record (add: previous none; remove: `keys` empty). */
+  setKeys(recordId: number, keys: unknown[][], multikey: boolean): void {
+    const old = this.keysByRecord.get(recordId);
+    if (old) for (const k of old) this.tree.delete(k);
+    if (keys.length === 0) {
+      this.keysByRecord.delete(recordId);
+      return;
+    }
+    const full = keys.map((k) => [...k, recordId]);
+    for (const k of full) this.tree.set(k, true);
+    this.keysByRecord.set(recordId, full);
+    if (multikey) this.multikey = true;
+  }
+
+  /** The keys a record holds now, without the record id. */
+  keysOf(recordId: number): unknown[][] {
+    return (this.keysByRecord.get(recordId) ?? []).map((k) => k.slice(0, this.fields.length));
+  }
+
+  /** True when the record's keys would not change. */
+  sameKeys(recordId: number, keys: unknown[][]): boolean {
+    const old = this.keysByRecord.get(recordId) ?? [];
+    if (old.length !== keys.length) return false;
+    return keys.every((k, i) => this.sameFields(old[i] as IndexKey, k) && k.length === this.fields.length);
+  }
+
+  /** Record ids in key order within the ranges (which must be in scan order). */
+  *scan(ranges: KeyRange[], reverse = false): Generator<number> {
+    const n = this.fields.length;
+    const cmp = this.tree._compare;
+    for (const { lo, hi } of ranges) {
+      if (!reverse) {
+        for (const [k] of this.tree.entries(lo)) {
+          if (cmp(k, hi) > 0) break;
+          yield k[n] as number;
+        }
+      } else {
+        for (const [k] of this.tree.entriesReversed(hi)) {
+          if (cmp(k, lo) < 0) break;
+          yield k[n] as number;
+        }
+      }
+    }
+  }
+
+  /** Every record id in key order (a full index scan). */
+  *scanAll(reverse = false): Generator<number> {
+    const lo = [...this.fields.map(() => LOWEST), -Infinity];
+    const hi = [...this.fields.map(() => HIGHEST), Infinity];
+    yield* this.scan([{ lo, hi }], reverse);
+  }
+
+  get size(): number {
+    return this.tree.size;
+  }
+}

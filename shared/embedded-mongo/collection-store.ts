@@ -1,0 +1,189 @@
+import { BSON, ObjectId } from 'bson';
+import { isPlainObject, type Doc } from './bson-order.js';
+import { formatValue, toView } from './bson-view.js';
+import { BtreeIndex } from './btree-index.js';
+import { isTextSpec, type IndexSpec } from './index-spec.js';
+import { checkJsonSchema } from './json-schema-validator.js';
+import { badValue, MongoServerError } from './mongo-error.js';
+import { compileFilter, viewOf, type Matcher, type StoredRecord } from './query-matcher.js';
+import { TextIndex } from './text-index.js';
+
+/** MongoDB's maximum BSON document size. */
+export const MAX_BSON_SIZE = 16 * 1024 * 1024;
+
+/** Collection-level validation settings (create/collMod). */
+export interface ValidationOptions {
+  validator?: Doc;
+  validationLevel?: 'off' | 'strict' | 'moderate';
+  validationAction?: 'error' | 'warn';
+}
+
+/**
+ * One collection: its documents by record id, its indexes, and its validator.
+ * Every method runs synchronously, so each write is atomic with respect to other
+ * connections; a write either passes every check and updates every index, or changes nothing.
+ */
+export class CollectionStore {
+  readonly records = new Map<number, StoredRecord>();
+  readonly indexes = new Map<string, BtreeIndex>();
+  textIndex?: TextIndex;
+  validation: ValidationOptions = {};
+  private validatorMatch?: { schema?: Doc; rest: Matcher };
+  private nextRecordId = 1;
+
+  constructor(readonly db: string, readonly name: string, readonly createOptions: Doc = {}) {
+    this.indexes.set('_id_', new BtreeIndex({ v: 2, key: { _id: 1 }, name: '_id_' }));
+  }
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  get idIndex(): BtreeIndex {
+    return this.indexes.get('_id_') as BtreeIndex;
+  }
+
+  /** Sets the validator, compiling it once; a bad validator is refused before it is stored. */
+  setValidation(v: ValidationOptions): void {
+    const validator = v.validator ?? this.validation.validator;
+    if (validator && Object.keys(validator).length > 0) {
+      const { $jsonSchema, ...rest } = validator;
+      if ($jsonSchema !== undefined && !isPlainObject($jsonSchema)) throw badValue('$jsonSchema must be an object');
+      this.validatorMatch = { schema: $jsonSchema as Doc | undefined, rest: compileFilter(rest) };
+    } else {
+      this.validatorMatch = undefined;
+    }
+    this.validation = { ...this.validation, ...v };
+  }
+
+  /** The record with this `_id`, found through the `_id` index. */
+  findById(id: unknown): StoredRecord | undefined {
+    for (const rid of this.idIndex.scan([{ lo: [id, -Infinity], hi: [id, Infinity] }])) return this.records.get(rid);
+    return undefined;
+  }
+
+  /** Inserts a document (adding `_id` first when absent) and returns its record. */
+  insert(input: Doc, bypassValidation = false): StoredRecord {
+    // MongoDB stores _id as the first field, whatever order the client sent.
+    let doc = input;
+    if (Object.keys(input)[0] !== '_id' || input._id === undefined) {
+      const { _id, ...rest } = input;
+      doc = { _id: _id === undefined ? new ObjectId() : _id, ...rest };
+    }
+    checkId(doc._id);
+    checkSize(doc, 'insert');
+    if (!bypassValidation) this.validate(doc, undefined);
+    const record: StoredRecord = { id: this.nextRecordId++, doc };
+    this.applyIndexes(record, undefined);
+    this.records.set(record.id, record);
+    return record;
+  }
+
+  /** Replaces a record's document with a new version; unchanged index keys stay as they are. */
+  replace(old: StoredRecord, doc: Doc, bypassValidation = false): StoredRecord {
+    checkSize(doc, 'update');
+    if (!bypassValidation) this.validate(doc, old);
+    const record: StoredRecord = { id: old.id, doc };
+    this.applyIndexes(record, old);
+    this.records.set(record.id, record);
+    return record;
+  }
+
+  remove(record: StoredRecord): void {
+    for (const index of this.indexes.values()) index.setKeys(record.id, [], false);
+    this.textIndex?.remove(record.id);
+    this.records.delete(record.id);
+  }
+
+  /** Computes every index's keys, checks unique constraints, then (only then) writes them. */
+  private applyIndexes(record: StoredRecord, old: StoredRecord | undefined): void {
+    const view = (): Doc => viewOf(record);
+    const changes: [BtreeIndex, unknown[][], boolean][] = [];
+    for (const index of this.indexes.values()) {
+      const { keys, multikey } = index.keysFor(record.doc, view);
+      if (old && index.sameKeys(record.id, keys)) continue;
+      const clash = index.conflict(keys, record.id);
+      if (clash) throw this.duplicateKeyError(index, clash.key);
+      changes.push([index, keys, multikey]);
+    }
+    for (const [index, keys, multikey] of changes) index.setKeys(record.id, keys, multikey);
+    this.textIndex?.set(record.id, record.doc);
+  }
+
+  /** MongoDB's E11000 error with the keyPattern/keyValue fields drivers expose. */
+  duplicateKeyError(index: BtreeIndex, key: unknown[]): MongoServerError {
+    const keyValue: Doc = {};
+    index.fields.forEach((f, i) => (keyValue[f] = key[i]));
+    return new MongoServerError(
+      'DuplicateKey',
+      `E11000 duplicate key error collection: ${this.ns} index: ${index.name} dup key: ${formatValue(keyValue)}`,
+      { keyPattern: index.spec.key, keyValue },
+    );
+  }
+
+  private validate(doc: Doc, old: StoredRecord | undefined): void {
+    const v = this.validatorMatch;
+    if (!v || this.validation.validationLevel === 'off') return;
+    const passes = (d: Doc, view: () => Doc): { ok: boolean; rules: Doc[] } => {
+      const rules = v.schema ? checkJsonSchema(v.schema, d) : [];
+      return { ok: rules.length === 0 && v.rest(view()), rules };
+    };
+    // "moderate" leaves documents that were already invalid free to stay invalid.
+    if (old && this.validation.validationLevel === 'moderate' && !passes(old.doc, () => viewOf(old)).ok) return;
+    const result = passes(doc, () => toView(doc) as Doc);
+    if (result.ok || this.validation.validationAction === 'warn') return;
+    const details: Doc = v.schema
+      ? { operatorName: '$jsonSchema', schemaRulesNotSatisfied: result.rules }
+      : { operatorName: '$and', clausesNotSatisfied: [] };
+    throw new MongoServerError('DocumentValidationFailure', 'Document failed validation', {
+      errInfo: { failingDocumentId: doc._id, details },
+    });
+  }
+
+  /** Adds an index and builds it from the current documents; fails (and adds nothing) on duplicates. */
+  addIndex(spec: IndexSpec, partialMatch: Matcher | undefined): void {
+    if (isTextSpec(spec.key)) {
+      const text = new TextIndex(spec);
+      for (const r of this.records.values()) text.set(r.id, r.doc);
+      this.textIndex = text;
+      return;
+    }
+    const index = new BtreeIndex(spec, partialMatch);
+    for (const r of this.records.values()) {
+      const { keys, multikey } = index.keysFor(r.doc, () => viewOf(r));
+      const clash = index.conflict(keys, r.id);
+      if (clash) throw this.duplicateKeyError(index, clash.key);
+      index.setKeys(r.id, keys, multikey);
+    }
+    this.indexes.set(spec.name, index);
+  }
+
+  /** Every index spec, `_id_` first, text index last (as listIndexes shows them). */
+  indexSpecs(): IndexSpec[] {
+    const specs = [...this.indexes.values()].map((i) => i.spec);
+    return this.textIndex ? [...specs, this.textIndex.spec] : specs;
+  }
+
+  dropIndex(name: string): boolean {
+    if (this.textIndex?.name === name) {
+      this.textIndex = undefined;
+      return true;
+    }
+    return this.indexes.delete(name);
+  }
+}
+
+function checkId(id: unknown): void {
+  if (Array.isArray(id)) throw badValue(`can't use an array for _id`);
+  if (id instanceof RegExp) throw badValue(`can't use a regex for _id`);
+  if (id === undefined) throw badValue(`can't use undefined for _id`);
+}
+
+function checkSize(doc: Doc, op: 'insert' | 'update'): void {
+  const size = BSON.calculateObjectSize(doc);
+  if (size <= MAX_BSON_SIZE) return;
+  if (op === 'insert') {
+    throw new MongoServerError('BSONObjectTooLarge', `object to insert too large. size in bytes: ${size}, max size: ${MAX_BSON_SIZE}`);
+  }
+  throw new MongoServerError('BSONObjectTooLarge', `Resulting document after update is larger than ${MAX_BSON_SIZE}`);
+}

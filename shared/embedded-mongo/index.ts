@@ -1,0 +1,2 @@
+/** Embedded MongoDB-compatible server for development and tests (never production). */
+export { startEmbeddedMongo, type EmbeddedMongo, type EmbeddedMongoOptions } from './embedded-server.js';

@@ -1,0 +1,80 @@
+import { Query } from 'mingo';
+import { isPlainObject, type Doc } from './bson-order.js';
+import { toView } from './bson-view.js';
+import { checkJsonSchema } from './json-schema-validator.js';
+import { badValue, MongoServerError } from './mongo-error.js';
+
+/** A stored document: its BSON form and a lazily built view for mingo. */
+export interface StoredRecord {
+  readonly id: number;
+  readonly doc: Doc;
+  view?: Doc;
+}
+
+/** The mingo view of a record, built once per stored version of the document. */
+export function viewOf(record: StoredRecord): Doc {
+  return (record.view ??= toView(record.doc) as Doc);
+}
+
+/** Options shared by every mingo evaluation. */
+export const MINGO_OPTIONS = {
+  jsonSchemaValidator: (schema: Doc) => (doc: Doc) => checkJsonSchema(schema, doc).length === 0,
+  scriptEnabled: false,
+} as const;
+
+/** Turns mingo's parse errors into MongoDB's BadValue, keeping our own errors intact. */
+export function asServerError(err: unknown): MongoServerError {
+  if (err instanceof MongoServerError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return badValue(msg.replace(/^mingo: /, ''));
+}
+
+/** A compiled filter: tests a document's mingo view. */
+export type Matcher = (view: Doc) => boolean;
+
+/** Compiles a query filter (without `$text`, which the planner resolves through the text index). */
+export function compileFilter(filter: Doc | undefined): Matcher {
+  if (!filter || Object.keys(filter).length === 0) return () => true;
+  checkTopLevel(filter);
+  try {
+    const q = new Query(toView(filter) as Doc, MINGO_OPTIONS);
+    return (view) => q.test(view);
+  } catch (err) {
+    throw asServerError(err);
+  }
+}
+
+const TOP_LEVEL_OPS = new Set(['$and', '$or', '$nor', '$expr', '$jsonSchema', '$comment', '$where', '$text', '$alwaysTrue', '$alwaysFalse']);
+
+function checkTopLevel(filter: Doc): void {
+  for (const k of Object.keys(filter)) {
+    if (k.startsWith('$') && !TOP_LEVEL_OPS.has(k)) throw badValue(`unknown top level operator: ${k}`);
+    const v = filter[k];
+    if ((k === '$and' || k === '$or' || k === '$nor') && (!Array.isArray(v) || v.length === 0)) {
+      throw badValue(`${k} argument must be a non-empty array`);
+    }
+    if (!k.startsWith('$') && isPlainObject(v)) {
+      for (const op of Object.keys(v)) if (op.startsWith('$') && !KNOWN_FIELD_OPS.has(op)) throw badValue(`unknown operator: ${op}`);
+    }
+  }
+}
+
+const KNOWN_FIELD_OPS = new Set([
+  '$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$type', '$regex', '$options', '$not', '$all',
+  '$elemMatch', '$size', '$mod', '$bitsAllSet', '$bitsAnySet', '$bitsAllClear', '$bitsAnyClear', '$jsonSchema',
+]);
+
+/** Removes a top-level `$text` clause from a filter, returning it separately. */
+export function splitText(filter: Doc | undefined): { text?: Doc; rest: Doc } {
+  if (!filter || !('$text' in filter)) return { rest: filter ?? {} };
+  const { $text, ...rest } = filter;
+  if (!isPlainObject($text) || typeof $text.$search !== 'string') throw badValue('$text requires a $search string');
+  return { text: $text, rest };
+}
+
+/** True when `$text` appears anywhere but the top level, which MongoDB refuses. */
+export function hasNestedText(filter: unknown, top = true): boolean {
+  if (Array.isArray(filter)) return filter.some((f) => hasNestedText(f, false));
+  if (!isPlainObject(filter)) return false;
+  return Object.entries(filter).some(([k, v]) => (k === '$text' && !top) || hasNestedText(v, false));
+}
