@@ -1,7 +1,14 @@
+import { profilesCollection } from "../profiles/profile.collections.js";
+import { blockedUsersCollection } from "../social/block.collections.js";
+import { followsCollection } from "../social/follow.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
 /**
  * Every MongoDB collection of the product. Each domain declares its specs
  * beside its repository and adds them here; `npm run migrate` applies them all.
  */
-export const allCollections: readonly CollectionSpec[] = [];
+export const allCollections: readonly CollectionSpec[] = [
+  profilesCollection,
+  followsCollection,
+  blockedUsersCollection,
+];

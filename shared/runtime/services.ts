@@ -1,6 +1,12 @@
+import { AccessControlService } from "../access/access-control.service.js";
+import { BlockCacheRepository } from "../access/block-cache.repository.js";
 import { AccessTokens, type AccessClaims } from "../auth/access-token.js";
 import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
+import { ProfileRepository } from "../profiles/profile.repository.js";
+import { ProfileService } from "../profiles/profile.service.js";
 import { RateLimiter } from "../rate-limit/rate-limiter.js";
+import { BlockRepository } from "../social/block.repository.js";
+import { FollowRepository } from "../social/follow.repository.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -17,15 +23,32 @@ export interface Services {
   accessGuard: AccessGuard;
   maintenance: MaintenanceService;
   rateLimiter: RateLimiter;
+  /** Blocks and privacy: the one place every service asks "may this user see/do that?". */
+  access: AccessControlService;
+  /** Profiles: ensureProfile at registration, summaries/existence for other services, the profile API. */
+  profiles: ProfileService;
 }
 
 export function createServices(platform: Platform): Services {
   const tokens = new AccessTokens(platform.config);
   const maintenanceTasks: MaintenanceTask[] = [];
+  const profileRepository = new ProfileRepository(platform.mongo.db);
+  const followRepository = new FollowRepository(platform.mongo.db);
+  const blockRepository = new BlockRepository(platform.mongo.db);
+  const access = new AccessControlService(
+    blockRepository,
+    new BlockCacheRepository(platform.redis),
+    profileRepository,
+    followRepository,
+    platform.logger,
+  );
+  const profiles = new ProfileService(profileRepository, followRepository, access, platform.logger);
   return {
     tokens,
     accessGuard: { authenticate: (token) => tokens.verify(token) },
     maintenance: new MaintenanceService(maintenanceTasks, platform.logger),
     rateLimiter: new RateLimiter(platform.redis),
+    access,
+    profiles,
   };
 }

@@ -1,0 +1,24 @@
+import type { CollectionSpec } from "../db/mongo-collections.js";
+
+/** `blockedUsers`: one document per (blocker, blocked) pair. */
+export const blockedUsersCollection: CollectionSpec = {
+  name: "blockedUsers",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["blockerId", "blockedId", "createdAt"],
+      properties: {
+        blockerId: { bsonType: "string", minLength: 1, maxLength: 64 },
+        blockedId: { bsonType: "string", minLength: 1, maxLength: 64 },
+        createdAt: { bsonType: "date" },
+      },
+    },
+  },
+  indexes: [
+    { key: { blockerId: 1, blockedId: 1 }, name: "blocker_blocked_unique", unique: true },
+    // My blocked list, newest first.
+    { key: { blockerId: 1, _id: -1 }, name: "blocker_id" },
+    // Who blocked me: the other half of "blocked either way".
+    { key: { blockedId: 1, blockerId: 1 }, name: "blocked_blocker" },
+  ],
+};

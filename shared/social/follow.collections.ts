@@ -1,0 +1,30 @@
+import type { CollectionSpec } from "../db/mongo-collections.js";
+
+/**
+ * `follows`: one document per (follower, followee) pair, pending until a
+ * private account accepts it. Lists page newest first by `_id`.
+ */
+export const followsCollection: CollectionSpec = {
+  name: "follows",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["followerId", "followeeId", "status", "createdAt"],
+      properties: {
+        followerId: { bsonType: "string", minLength: 1, maxLength: 64 },
+        followeeId: { bsonType: "string", minLength: 1, maxLength: 64 },
+        status: { enum: ["pending", "accepted"] },
+        createdAt: { bsonType: "date" },
+        acceptedAt: { bsonType: ["date", "null"] },
+      },
+    },
+  },
+  indexes: [
+    // The pair is unique: a retried follow never creates a second edge (nor a second increment).
+    { key: { followerId: 1, followeeId: 1 }, name: "follower_followee_unique", unique: true },
+    // Followers of a user and their pending requests, newest first.
+    { key: { followeeId: 1, status: 1, _id: -1 }, name: "followee_status_id" },
+    // Whom a user follows, newest first.
+    { key: { followerId: 1, status: 1, _id: -1 }, name: "follower_status_id" },
+  ],
+};
