@@ -1,11 +1,13 @@
 import { Router } from "express";
 import type { ApiDeps } from "../app.js";
+import { profilesRoutes } from "./profiles.routes.js";
 
 /**
  * Every resource router of the API, mounted under /api. Each lives in its own
  * file and only parses input, calls one service method and shapes the result.
  */
-export function apiRoutes(_deps: ApiDeps): Router {
+export function apiRoutes(deps: ApiDeps): Router {
   const router = Router();
+  router.use("/profiles", profilesRoutes(deps));
   return router;
 }

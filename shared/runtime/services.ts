@@ -6,7 +6,10 @@ import { ProfileRepository } from "../profiles/profile.repository.js";
 import { ProfileService } from "../profiles/profile.service.js";
 import { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { BlockRepository } from "../social/block.repository.js";
+import { BlockService } from "../social/block.service.js";
+import { followCountersTask } from "../social/follow-counters.task.js";
 import { FollowRepository } from "../social/follow.repository.js";
+import { FollowService } from "../social/follow.service.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -27,6 +30,10 @@ export interface Services {
   access: AccessControlService;
   /** Profiles: ensureProfile at registration, summaries/existence for other services, the profile API. */
   profiles: ProfileService;
+  /** Follows and follow requests (counters exact under retries and races). */
+  follows: FollowService;
+  /** Blocking: hides two users from each other everywhere. */
+  blocks: BlockService;
 }
 
 export function createServices(platform: Platform): Services {
@@ -43,6 +50,10 @@ export function createServices(platform: Platform): Services {
     platform.logger,
   );
   const profiles = new ProfileService(profileRepository, followRepository, access, platform.logger);
+  const follows = new FollowService(followRepository, blockRepository, profileRepository, profiles, access, platform.logger);
+  profiles.onBecomePublic((userId) => follows.acceptAllPending(userId));
+  const blocks = new BlockService(blockRepository, profileRepository, follows, access);
+  maintenanceTasks.push(followCountersTask(profileRepository, follows));
   return {
     tokens,
     accessGuard: { authenticate: (token) => tokens.verify(token) },
@@ -50,5 +61,7 @@ export function createServices(platform: Platform): Services {
     rateLimiter: new RateLimiter(platform.redis),
     access,
     profiles,
+    follows,
+    blocks,
   };
 }
