@@ -4,8 +4,10 @@ import { pathValues } from './document-paths.js';
 import { MongoServerError } from './mongo-error.js';
 import type { IndexSpec } from './index-spec.js';
 
-// sorted-btree is CommonJS with an ES-style default export: the class is on `.default`.
-const BTree = BTreeModule.default;
+// sorted-btree is CommonJS with an ES-style default export: depending on the loader the
+// class arrives as the default import itself or on its `.default`.
+type BTreeClass = typeof BTreeModule.default;
+const BTree: BTreeClass = (BTreeModule as unknown as { default?: BTreeClass }).default ?? (BTreeModule as unknown as BTreeClass);
 type Tree = InstanceType<typeof BTree<IndexKey, true>>;
 
 /** An index key: one value per indexed field, then the record id as a tie-breaker. */
