@@ -20,6 +20,7 @@ export const ErrorCodes = {
   NotImplemented: 238,
   NoQueryExecutionPlans: 291,
   Location17419: 17419,
+  Location40324: 40324,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
   InvalidIndexSpecificationOption: 197,

@@ -48,6 +48,22 @@ function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext
   return { input: result.records, rest: pipeline.slice(i), scores: result.scores };
 }
 
+const KNOWN_STAGES = new Set([
+  '$addFields', '$bucket', '$bucketAuto', '$count', '$densify', '$facet', '$fill', '$graphLookup', '$group', '$limit',
+  '$lookup', '$match', '$merge', '$out', '$project', '$redact', '$replaceRoot', '$replaceWith', '$sample', '$set',
+  '$setWindowFields', '$skip', '$sort', '$sortByCount', '$unionWith', '$unset', '$unwind',
+]);
+
+/** Refuses unknown stages up front with MongoDB's error, before any work is done. */
+function checkStages(stages: Doc[]): void {
+  for (const stage of stages) {
+    const keys = Object.keys(stage);
+    if (keys.length !== 1) throw new MongoServerError('Location40324', 'A pipeline stage specification object must contain exactly one field.');
+    const name = keys[0] as string;
+    if (!KNOWN_STAGES.has(name)) throw new MongoServerError('Location40324', `Unrecognized pipeline stage name: '${name}'`);
+  }
+}
+
 /** `$lookup` on a foreignField needs an index there when notablescan is on, as in MongoDB. */
 function checkLookups(ctx: ServerContext, db: string, stages: Doc[]): void {
   for (const stage of stages) {
@@ -75,6 +91,7 @@ const aggregate: CommandHandler = (ctx, { db, cmd }) => {
   if (!cursorOpts) throw new MongoServerError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const ns = `${db}.${name}`;
   const coll = ctx.catalog.get(db, name);
+  checkStages(pipeline as Doc[]);
   checkLookups(ctx, db, pipeline as Doc[]);
   const { input, rest, scores } = coll ? leadingQuery(coll, pipeline as Doc[], ctx) : { input: [], rest: pipeline as Doc[], scores: undefined };
   // mingo may modify its input objects, so it gets copies; the map leads unchanged documents back to their exact stored form.
