@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { ApiDeps } from "../app.js";
+import { chatRoutes } from "./chat.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 
 /**
@@ -9,5 +10,6 @@ import { profilesRoutes } from "./profiles.routes.js";
 export function apiRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.use("/profiles", profilesRoutes(deps));
+  router.use("/chat", chatRoutes(deps));
   return router;
 }

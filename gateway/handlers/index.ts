@@ -1,8 +1,10 @@
 import type { GatewayContext } from "../server.js";
 import type { GatewaySocket } from "./socket-event.js";
+import { registerChatHandlers } from "./chat.handler.js";
 import { registerSystemHandlers } from "./system.handler.js";
 
 /** Every area's event handlers, registered on each authenticated socket. */
 export function registerHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
   registerSystemHandlers(socket, ctx);
+  registerChatHandlers(socket, ctx);
 }

@@ -1,6 +1,7 @@
 import { profilesCollection } from "../profiles/profile.collections.js";
 import { blockedUsersCollection } from "../social/block.collections.js";
 import { followsCollection } from "../social/follow.collections.js";
+import { chatCollections } from "../chat/chat.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
 /**
@@ -11,4 +12,5 @@ export const allCollections: readonly CollectionSpec[] = [
   profilesCollection,
   followsCollection,
   blockedUsersCollection,
+  ...chatCollections,
 ];

@@ -1,6 +1,7 @@
 import { AccessControlService } from "../access/access-control.service.js";
 import { BlockCacheRepository } from "../access/block-cache.repository.js";
 import { AccessTokens, type AccessClaims } from "../auth/access-token.js";
+import { createChatServices, type ChatServices } from "../chat/chat.module.js";
 import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
 import { ProfileRepository } from "../profiles/profile.repository.js";
 import { ProfileService } from "../profiles/profile.service.js";
@@ -34,6 +35,8 @@ export interface Services {
   follows: FollowService;
   /** Blocking: hides two users from each other everywhere. */
   blocks: BlockService;
+  /** Chat: conversations, groups, messages, receipts, sync. */
+  chat: ChatServices;
 }
 
 export function createServices(platform: Platform): Services {
@@ -54,6 +57,7 @@ export function createServices(platform: Platform): Services {
   profiles.onBecomePublic((userId) => follows.acceptAllPending(userId));
   const blocks = new BlockService(blockRepository, profileRepository, follows, access);
   maintenanceTasks.push(followCountersTask(profileRepository, follows));
+  const chat = createChatServices(platform, access, profiles);
   return {
     tokens,
     accessGuard: { authenticate: (token) => tokens.verify(token) },
@@ -63,5 +67,6 @@ export function createServices(platform: Platform): Services {
     profiles,
     follows,
     blocks,
+    chat,
   };
 }

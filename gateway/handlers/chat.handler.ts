@@ -1,0 +1,33 @@
+import {
+  cursorMoveSchema,
+  deleteMessageSchema,
+  editMessageSchema,
+  historySchema,
+  listConversationsSchema,
+  reactSchema,
+  sendMessageSchema,
+  syncSchema,
+} from "../../shared/chat/chat.schema.js";
+import type { GatewayContext } from "../server.js";
+import { onEvent, type GatewaySocket } from "./socket-event.js";
+
+/**
+ * The real-time chat operations. Each parses its payload with the schema the
+ * REST route uses and calls one chat service method as the socket's user;
+ * deliveries reach other devices through the chat service's pushes.
+ */
+export function registerChatHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
+  const { chat } = ctx.services;
+  const options = ctx.eventOptions;
+  const me = () => socket.data.userId;
+
+  onEvent(socket, "chat:send", sendMessageSchema, (input) => chat.messages.send(me(), input), options);
+  onEvent(socket, "chat:edit", editMessageSchema, (input) => chat.changes.edit(me(), input), options);
+  onEvent(socket, "chat:delete", deleteMessageSchema, (input) => chat.changes.delete(me(), input), options);
+  onEvent(socket, "chat:react", reactSchema, (input) => chat.changes.react(me(), input), options);
+  onEvent(socket, "chat:delivered", cursorMoveSchema, (input) => chat.receipts.delivered(me(), input), options);
+  onEvent(socket, "chat:read", cursorMoveSchema, (input) => chat.receipts.read(me(), input), options);
+  onEvent(socket, "chat:sync", syncSchema, (input) => chat.sync.sync(me(), input), options);
+  onEvent(socket, "chat:conversations", listConversationsSchema, (input) => chat.conversations.list(me(), input), options);
+  onEvent(socket, "chat:history", historySchema, (input) => chat.queries.history(me(), input), options);
+}

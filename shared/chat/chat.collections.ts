@@ -1,0 +1,167 @@
+import type { CollectionSpec } from "../db/mongo-collections.js";
+import { MAX_GROUP_MEMBERS } from "./chat.schema.js";
+import { MESSAGE_TYPES } from "./chat.types.js";
+
+const seq = { bsonType: "number", minimum: 0 };
+const date = { bsonType: "date" };
+const id = { bsonType: "string", minLength: 1, maxLength: 64 };
+
+/**
+ * `conversations`: one document per chat. `memberIds` is the authoritative
+ * membership (the send path checks it in the same command that assigns the
+ * next `seq`); per-member state lives in `conversation_members`. A direct chat
+ * has `directKey` (the sorted pair), unique, so a pair has exactly one.
+ */
+export const conversationsCollection: CollectionSpec = {
+  name: "conversations",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "type", "memberIds", "memberCount", "membersVersion", "lastSeq", "lastMessageAt", "createdBy", "createdAt", "updatedAt"],
+      properties: {
+        _id: id,
+        type: { enum: ["direct", "group"] },
+        directKey: { bsonType: "string", maxLength: 130 },
+        directMembers: { bsonType: "array", minItems: 2, maxItems: 2, items: id },
+        memberIds: { bsonType: "array", maxItems: MAX_GROUP_MEMBERS, items: id },
+        memberCount: { bsonType: "number", minimum: 0, maximum: MAX_GROUP_MEMBERS },
+        membersVersion: seq,
+        title: { bsonType: "string", maxLength: 100 },
+        description: { bsonType: "string", maxLength: 1000 },
+        avatarUrl: { bsonType: "string", maxLength: 2048 },
+        ownerId: id,
+        createdBy: id,
+        lastSeq: seq,
+        lastMessage: {
+          bsonType: ["object", "null"],
+          required: ["id", "senderId", "type", "preview", "createdAt"],
+          properties: { id, senderId: id, type: { enum: [...MESSAGE_TYPES] }, preview: { bsonType: "string", maxLength: 200 }, createdAt: date },
+        },
+        lastMessageAt: date,
+        lastSeqAt: date,
+        createdAt: date,
+        updatedAt: date,
+      },
+    },
+  },
+  indexes: [
+    { key: { directKey: 1 }, name: "directKey_unique", unique: true, partialFilterExpression: { directKey: { $exists: true } } },
+    // The chat list: a user's conversations, most recent activity first (seed: participants + lastMessageAt).
+    { key: { memberIds: 1, lastMessageAt: -1, _id: -1 }, name: "memberIds_lastMessageAt" },
+  ],
+};
+
+/** `conversation_members`: one document per member (`_id` = `{conversationId}:{userId}`), the home of cursors and settings. */
+export const conversationMembersCollection: CollectionSpec = {
+  name: "conversation_members",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "conversationId", "userId", "role", "joinedAt", "lastReadSeq", "lastDeliveredSeq", "clearedSeq", "receiptAt", "pinned", "archived"],
+      properties: {
+        _id: { bsonType: "string", maxLength: 130 },
+        conversationId: id,
+        userId: id,
+        role: { enum: ["owner", "admin", "member"] },
+        joinedAt: date,
+        lastReadSeq: seq,
+        lastDeliveredSeq: seq,
+        clearedSeq: seq,
+        receiptAt: date,
+        mutedUntil: { bsonType: ["date", "null"] },
+        pinned: { bsonType: "bool" },
+        archived: { bsonType: "bool" },
+      },
+    },
+  },
+  indexes: [
+    // Member list, paged by user id; also "members of a conversation" for fan-out repair.
+    { key: { conversationId: 1, userId: 1 }, name: "conversationId_userId" },
+    // Sync: members whose delivered/read cursors moved since a time.
+    { key: { conversationId: 1, receiptAt: 1 }, name: "conversationId_receiptAt" },
+    // "Read by": members whose read cursor reached a message.
+    { key: { conversationId: 1, lastReadSeq: 1 }, name: "conversationId_lastReadSeq" },
+    // Ownership hand-over: the longest-serving admin, else member.
+    { key: { conversationId: 1, role: 1, joinedAt: 1 }, name: "conversationId_role_joinedAt" },
+    // The archived tab of the chat list.
+    { key: { userId: 1, archived: 1 }, name: "userId_archived" },
+  ],
+};
+
+/** `messages`: `seq` is unique per conversation; `clientMessageId` per sender and conversation. */
+export const messagesCollection: CollectionSpec = {
+  name: "messages",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "conversationId", "seq", "senderId", "clientMessageId", "type", "content", "mentions", "reactions", "hiddenFor", "createdAt"],
+      properties: {
+        _id: id,
+        conversationId: id,
+        seq: { bsonType: "number", minimum: 1 },
+        senderId: id,
+        clientMessageId: { bsonType: "string", minLength: 1, maxLength: 128 },
+        type: { enum: [...MESSAGE_TYPES] },
+        content: { bsonType: ["object", "null"] },
+        category: { enum: ["media", "file", "audio"] },
+        searchText: { bsonType: "string", maxLength: 8192 },
+        replyTo: { bsonType: "object", required: ["id", "seq", "senderId", "type", "preview"] },
+        forwarded: { bsonType: "bool" },
+        mentions: { bsonType: "array", maxItems: 50, items: id },
+        reactions: { bsonType: "object" },
+        hiddenFor: { bsonType: "array", items: id },
+        editedAt: date,
+        deletedAt: date,
+        createdAt: date,
+      },
+    },
+  },
+  indexes: [
+    // History and sync by seq cursors; unread counts since a read cursor.
+    { key: { conversationId: 1, seq: 1 }, name: "conversationId_seq_unique", unique: true },
+    // Idempotent sends: a retry with the same clientMessageId collides here.
+    { key: { conversationId: 1, senderId: 1, clientMessageId: 1 }, name: "conversationId_sender_clientMessageId_unique", unique: true },
+    // Media gallery: one conversation's images/videos, files or audio, newest first.
+    {
+      key: { conversationId: 1, category: 1, seq: -1 },
+      name: "conversationId_category_seq",
+      partialFilterExpression: { category: { $exists: true } },
+    },
+    // Message search (deleted messages lose their searchText).
+    { key: { searchText: "text" }, name: "message_text", default_language: "none" },
+  ],
+};
+
+/**
+ * `message_changes`: the append-only record of edits, deletions and reactions.
+ * Each takes the next `seq` of its conversation, so sync replays messages and
+ * changes in one order. `void` entries fill a seq a failed write consumed.
+ */
+export const messageChangesCollection: CollectionSpec = {
+  name: "message_changes",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "conversationId", "seq", "kind", "actorId", "at"],
+      properties: {
+        _id: id,
+        conversationId: id,
+        seq: { bsonType: "number", minimum: 1 },
+        kind: { enum: ["edited", "deleted", "reaction", "void"] },
+        messageId: id,
+        actorId: id,
+        onlyFor: id,
+        data: { bsonType: "object" },
+        at: date,
+      },
+    },
+  },
+  indexes: [{ key: { conversationId: 1, seq: 1 }, name: "conversationId_seq_unique", unique: true }],
+};
+
+export const chatCollections: readonly CollectionSpec[] = [
+  conversationsCollection,
+  conversationMembersCollection,
+  messagesCollection,
+  messageChangesCollection,
+];

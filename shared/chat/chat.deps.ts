@@ -1,0 +1,62 @@
+import type { AccessControl } from "../access/access-control.js";
+import { AppError } from "../errors/app-error.js";
+import type { Logger } from "../logging/logger.js";
+import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { ChangeRepository } from "./change.repository.js";
+import type { ChatMessage } from "./chat.types.js";
+import type { ConversationRepository } from "./conversation.repository.js";
+import type { DirectPermissionCache } from "./direct-permission.cache.js";
+import type { MemberListCache, MemberList } from "./member-list.cache.js";
+import type { MemberRepository } from "./member.repository.js";
+import type { MessageRepository } from "./message.repository.js";
+import type { UnreadRepository } from "./unread.repository.js";
+
+/** Which users exist (live profiles): the profiles service answers it. */
+export interface UserDirectory {
+  existing(userIds: readonly string[]): Promise<Set<string>>;
+}
+
+/**
+ * Told after a message is stored and pushed. The seam for work outside the
+ * request path (push notifications to offline devices enqueue a job here).
+ */
+export type MessageSentListener = (message: ChatMessage, recipientIds: readonly string[]) => void | Promise<void>;
+
+/** Everything the chat services share; built once per process. */
+export interface ChatDeps {
+  conversations: ConversationRepository;
+  members: MemberRepository;
+  messages: MessageRepository;
+  changes: ChangeRepository;
+  unread: UnreadRepository;
+  memberLists: MemberListCache;
+  permissions: DirectPermissionCache;
+  access: AccessControl;
+  directory: UserDirectory;
+  realtime: Pick<RealtimePublisher, "toUsers">;
+  logger: Logger;
+  sentListeners: MessageSentListener[];
+}
+
+/** The error every non-participant gets, whether or not the conversation exists. */
+export const conversationNotFound = (): AppError =>
+  new AppError("CONVERSATION_NOT_FOUND", "No such conversation");
+
+export const messageNotFound = (): AppError => new AppError("MESSAGE_NOT_FOUND", "No such message");
+
+/**
+ * The member list of a conversation the actor belongs to, from the cache when
+ * it says so (a stale list that lacks the actor is reloaded before refusing).
+ * Only a hint for fan-out and early refusals: writes check membership in the store.
+ */
+export async function listIncluding(deps: ChatDeps, conversationId: string, actorId: string): Promise<MemberList> {
+  let list = await deps.memberLists.get(conversationId);
+  if (list && !list.memberIds.includes(actorId)) list = await deps.memberLists.load(conversationId);
+  if (!list || !list.memberIds.includes(actorId)) throw conversationNotFound();
+  return list;
+}
+
+/** The member list for fan-out after a write that returned `version`. */
+export async function listAt(deps: ChatDeps, conversationId: string, version: number): Promise<readonly string[]> {
+  return (await deps.memberLists.atVersion(conversationId, version))?.memberIds ?? [];
+}

@@ -1,0 +1,172 @@
+import { z } from "zod";
+import { REACTION_EMOJIS } from "./chat.types.js";
+import { clientContentSchema, MAX_TEXT_LENGTH } from "./message-content.schema.js";
+
+/**
+ * Input schemas of every chat operation. REST routes and gateway events parse
+ * with the same schema, so both paths accept exactly the same payloads.
+ */
+export const MAX_GROUP_MEMBERS = 10_000;
+/** Members one request may add (larger groups are built in several calls). */
+export const MAX_MEMBERS_PER_CALL = 256;
+export const DEFAULT_HISTORY_PAGE = 30;
+export const MIN_HISTORY_PAGE = 1;
+export const MAX_HISTORY_PAGE = 50;
+
+export const idSchema = z.uuid({ message: "must be an id" });
+const seqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Sequence numbers in query strings arrive as text. */
+const seqParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const pageLimit = z.coerce.number().int().min(MIN_HISTORY_PAGE).max(MAX_HISTORY_PAGE).default(DEFAULT_HISTORY_PAGE);
+const groupTitle = z.string().trim().min(1).max(100);
+const groupDescription = z.string().trim().max(1000);
+const avatarUrl = z.url({ protocol: /^https?$/ }).max(2048);
+/** Opaque list cursors are base64url. */
+const cursorSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor");
+
+export const createConversationSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("direct"), userId: idSchema }),
+  z.strictObject({
+    type: z.literal("group"),
+    title: groupTitle,
+    description: groupDescription.optional(),
+    avatarUrl: avatarUrl.optional(),
+    memberIds: z.array(idSchema).max(MAX_MEMBERS_PER_CALL).default([]),
+  }),
+]);
+export type CreateConversationInput = z.infer<typeof createConversationSchema>;
+
+export const listConversationsSchema = z.strictObject({
+  cursor: cursorSchema.optional(),
+  limit: pageLimit,
+  archived: z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]).default(false),
+});
+export type ListConversationsInput = z.infer<typeof listConversationsSchema>;
+
+export const conversationRefSchema = z.strictObject({ conversationId: idSchema });
+
+export const updateGroupSchema = z
+  .strictObject({
+    conversationId: idSchema,
+    title: groupTitle.optional(),
+    description: groupDescription.optional(),
+    avatarUrl: avatarUrl.nullable().optional(),
+  })
+  .refine((v) => v.title !== undefined || v.description !== undefined || v.avatarUrl !== undefined, "nothing to update");
+export type UpdateGroupInput = z.infer<typeof updateGroupSchema>;
+
+export const listMembersSchema = z.strictObject({
+  conversationId: idSchema,
+  cursor: idSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+});
+
+export const addMembersSchema = z.strictObject({
+  conversationId: idSchema,
+  userIds: z.array(idSchema).min(1).max(MAX_MEMBERS_PER_CALL),
+});
+
+export const memberRefSchema = z.strictObject({ conversationId: idSchema, userId: idSchema });
+
+export const setRoleSchema = z.strictObject({ conversationId: idSchema, userId: idSchema, role: z.enum(["admin", "member"]) });
+
+export const settingsSchema = z
+  .strictObject({
+    conversationId: idSchema,
+    mutedUntil: z.iso.datetime().nullable().optional(),
+    pinned: z.boolean().optional(),
+    archived: z.boolean().optional(),
+  })
+  .refine((v) => v.mutedUntil !== undefined || v.pinned !== undefined || v.archived !== undefined, "nothing to update");
+export type SettingsInput = z.infer<typeof settingsSchema>;
+
+/** A client's own id for a message, so a retried send returns the original. */
+export const clientMessageIdSchema = z.string().regex(/^[A-Za-z0-9_:-]{8,64}$/, "must be 8-64 letters, digits, _ : or -");
+
+export const sendMessageSchema = z
+  .strictObject({
+    conversationId: idSchema,
+    clientMessageId: clientMessageIdSchema,
+    content: clientContentSchema.optional(),
+    /** Quote this message of the same conversation. */
+    replyToId: idSchema.optional(),
+    /** Forward this message (from any conversation the sender is in) instead of sending `content`. */
+    forwardFromId: idSchema.optional(),
+    mentions: z.array(idSchema).max(50).optional(),
+  })
+  .refine((v) => (v.content === undefined) !== (v.forwardFromId === undefined), "give either content or forwardFromId");
+export type SendMessageInput = z.infer<typeof sendMessageSchema>;
+
+export const messageRefSchema = z.strictObject({ conversationId: idSchema, messageId: idSchema });
+
+export const editMessageSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+  text: z.string().trim().min(1).max(MAX_TEXT_LENGTH),
+});
+export type EditMessageInput = z.infer<typeof editMessageSchema>;
+
+export const deleteMessageSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+  scope: z.enum(["me", "everyone"]).default("me"),
+});
+export type DeleteMessageInput = z.infer<typeof deleteMessageSchema>;
+
+export const reactSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+  /** Null removes the caller's reaction. */
+  emoji: z.enum(REACTION_EMOJIS).nullable(),
+});
+export type ReactInput = z.infer<typeof reactSchema>;
+
+export const historySchema = z
+  .strictObject({ conversationId: idSchema, before: seqParam.optional(), after: seqParam.optional(), limit: pageLimit })
+  .refine((v) => v.before === undefined || v.after === undefined, "give before or after, not both");
+export type HistoryInput = z.infer<typeof historySchema>;
+
+export const cursorMoveSchema = z.strictObject({ conversationId: idSchema, seq: seqSchema });
+export type CursorMoveInput = z.infer<typeof cursorMoveSchema>;
+
+export const gallerySchema = z.strictObject({
+  conversationId: idSchema,
+  kind: z.enum(["media", "file", "audio"]).default("media"),
+  before: seqParam.optional(),
+  limit: pageLimit,
+});
+export type GalleryInput = z.infer<typeof gallerySchema>;
+
+export const searchSchema = z.strictObject({
+  q: z.string().trim().min(2).max(200),
+  conversationId: idSchema.optional(),
+  cursor: cursorSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).default(20),
+});
+export type SearchInput = z.infer<typeof searchSchema>;
+
+export const MAX_SYNC_CONVERSATIONS = 100;
+export const MAX_SYNC_LIMIT = 500;
+
+export const syncSchema = z.strictObject({
+  conversations: z
+    .array(z.strictObject({ conversationId: idSchema, seq: seqSchema }))
+    .min(1)
+    .max(MAX_SYNC_CONVERSATIONS)
+    .refine((list) => new Set(list.map((c) => c.conversationId)).size === list.length, "each conversation at most once"),
+  /** The `receiptsCursor` of the previous sync; omitted on a device's first sync. */
+  receiptsSince: z.iso.datetime().optional(),
+  /** Entries per conversation. */
+  limit: z.number().int().min(1).max(MAX_SYNC_LIMIT).default(200),
+});
+export type SyncInput = z.infer<typeof syncSchema>;
+
+/** What clients send (before defaults are applied): the payload types of the socket events. */
+export type SendMessagePayload = z.input<typeof sendMessageSchema>;
+export type EditMessagePayload = z.input<typeof editMessageSchema>;
+export type DeleteMessagePayload = z.input<typeof deleteMessageSchema>;
+export type ReactPayload = z.input<typeof reactSchema>;
+export type CursorMovePayload = z.input<typeof cursorMoveSchema>;
+export type SyncPayload = z.input<typeof syncSchema>;
+export type HistoryPayload = z.input<typeof historySchema>;
+export type ListConversationsPayload = z.input<typeof listConversationsSchema>;

@@ -1,0 +1,176 @@
+import { randomUUID } from "node:crypto";
+import { AppError } from "../errors/app-error.js";
+import { conversationNotFound, type ChatDeps } from "./chat.deps.js";
+import { toMemberView } from "./chat.mappers.js";
+import { MAX_GROUP_MEMBERS } from "./chat.schema.js";
+import type { ConversationView, MemberView, Page } from "./chat.types.js";
+import type { ConversationDoc } from "./conversation.repository.js";
+import type { ConversationService } from "./conversation.service.js";
+import { newMember } from "./member.repository.js";
+import type { MessageService } from "./message.service.js";
+
+const ADD_ATTEMPTS = 4;
+
+/**
+ * Groups and their members: creation, adding (blocks and existence checked),
+ * removal, leaving (ownership passes to the longest-serving admin, else
+ * member), and admin roles. Member documents are written before the
+ * membership list grants access and deleted after it is revoked.
+ */
+export class GroupService {
+  constructor(
+    private readonly deps: ChatDeps,
+    private readonly conversations: ConversationService,
+    private readonly messages: MessageService,
+  ) {}
+
+  async create(actorId: string, input: { title: string; description?: string; avatarUrl?: string; memberIds: string[] }): Promise<ConversationView> {
+    const others = await this.admissible(actorId, input.memberIds);
+    const id = randomUUID();
+    const now = new Date();
+    const memberIds = [actorId, ...others];
+    await this.deps.members.insertMissing(memberIds.map((userId) => newMember(id, userId, userId === actorId ? "owner" : "member", now, 0)));
+    const doc: ConversationDoc = {
+      _id: id,
+      type: "group",
+      memberIds,
+      memberCount: memberIds.length,
+      membersVersion: 1,
+      title: input.title,
+      ownerId: actorId,
+      createdBy: actorId,
+      lastSeq: 0,
+      lastMessage: null,
+      lastMessageAt: now,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (input.description) doc.description = input.description;
+    if (input.avatarUrl) doc.avatarUrl = input.avatarUrl;
+    await this.deps.conversations.insert(doc);
+    await this.messages.postSystem(id, actorId, { event: "group_created", actorId, title: input.title });
+    this.deps.realtime.toUsers(memberIds, "chat:conversation-updated", { conversationId: id, reason: "created" });
+    return this.conversations.get(actorId, id);
+  }
+
+  async listMembers(actorId: string, input: { conversationId: string; cursor?: string; limit: number }): Promise<Page<MemberView>> {
+    if (!(await this.deps.conversations.findHeadForMember(input.conversationId, actorId))) throw conversationNotFound();
+    const page = await this.deps.members.page(input.conversationId, input.cursor, input.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(toMemberView), nextCursor: last && page.length === input.limit ? last.userId : null };
+  }
+
+  /** Adds users who are not members yet; answers with the ids actually added. */
+  async addMembers(actorId: string, input: { conversationId: string; userIds: string[] }): Promise<{ added: string[] }> {
+    const head = await this.conversations.requireGroupAdmin(actorId, input.conversationId);
+    const wanted = await this.admissible(actorId, input.userIds);
+    let added: string[] = [];
+    let tried: string[] = [];
+    for (let attempt = 0; attempt < ADD_ATTEMPTS && added.length === 0; attempt++) {
+      const list = await this.deps.memberLists.load(head._id);
+      if (!list) throw conversationNotFound();
+      const fresh = wanted.filter((id) => !list.memberIds.includes(id));
+      if (fresh.length === 0) break;
+      if (list.memberIds.length + fresh.length > MAX_GROUP_MEMBERS) {
+        await this.discardStrays(head._id, tried);
+        throw new AppError("GROUP_FULL", `A group has at most ${MAX_GROUP_MEMBERS} members`);
+      }
+      tried = fresh;
+      await this.deps.members.insertMissing(fresh.map((userId) => newMember(head._id, userId, "member", new Date(), head.lastSeq)));
+      if (await this.deps.conversations.addMembers(head._id, fresh, MAX_GROUP_MEMBERS, new Date())) added = fresh;
+    }
+    if (added.length === 0) {
+      await this.discardStrays(head._id, tried);
+      return { added };
+    }
+    await this.messages.postSystem(head._id, actorId, { event: "members_added", actorId, targetIds: added });
+    await this.announce(head._id, "members_changed");
+    return { added };
+  }
+
+  /** Removes a member: the owner may remove anyone, admins only plain members. */
+  async removeMember(actorId: string, input: { conversationId: string; userId: string }): Promise<void> {
+    if (input.userId === actorId) return this.leave(actorId, input.conversationId);
+    const head = await this.conversations.requireGroupAdmin(actorId, input.conversationId);
+    const [me, target] = await Promise.all([
+      this.deps.members.get(head._id, actorId),
+      this.deps.members.get(head._id, input.userId),
+    ]);
+    if (!target) throw new AppError("NOT_FOUND", "That user is not a member");
+    if (target.role === "owner" || (target.role === "admin" && me?.role !== "owner")) {
+      throw new AppError("FORBIDDEN", "Only the owner can remove an admin, and nobody the owner");
+    }
+    await this.messages.postSystem(head._id, actorId, { event: "member_removed", actorId, targetIds: [input.userId] });
+    await this.drop(head._id, input.userId);
+    await this.announce(head._id, "members_changed");
+  }
+
+  /** Leaves a group; an owner hands the group to the longest-serving admin (else member). */
+  async leave(actorId: string, conversationId: string): Promise<void> {
+    const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
+    if (!head) throw conversationNotFound();
+    if (head.type !== "group") throw new AppError("BAD_REQUEST", "A direct conversation cannot be left");
+    const me = await this.deps.members.get(conversationId, actorId);
+    await this.messages.postSystem(conversationId, actorId, { event: "member_left", actorId });
+    await this.drop(conversationId, actorId);
+    if (me?.role === "owner") {
+      const successor =
+        (await this.deps.members.senior(conversationId, "admin", actorId)) ?? (await this.deps.members.senior(conversationId, "member", actorId));
+      if (successor) {
+        await this.deps.members.setRole(conversationId, successor.userId, "owner");
+        await this.deps.conversations.updateGroup(conversationId, { ownerId: successor.userId }, [], new Date());
+        await this.messages.postSystem(conversationId, successor.userId, { event: "owner_changed", actorId: successor.userId });
+      }
+    }
+    await this.announce(conversationId, "members_changed");
+  }
+
+  /** Promotes a member to admin (admins and the owner) or demotes an admin (the owner only). */
+  async setRole(actorId: string, input: { conversationId: string; userId: string; role: "admin" | "member" }): Promise<MemberView> {
+    const head = await this.conversations.requireGroupAdmin(actorId, input.conversationId);
+    const [me, target] = await Promise.all([this.deps.members.get(head._id, actorId), this.deps.members.get(head._id, input.userId)]);
+    if (!target) throw new AppError("NOT_FOUND", "That user is not a member");
+    if (target.role === "owner") throw new AppError("FORBIDDEN", "The owner's role cannot be changed");
+    if (input.role === "member" && me?.role !== "owner") throw new AppError("FORBIDDEN", "Only the owner can demote an admin");
+    if (target.role !== input.role) {
+      await this.deps.members.setRole(head._id, input.userId, input.role);
+      const event = input.role === "admin" ? "admin_promoted" : "admin_demoted";
+      await this.messages.postSystem(head._id, actorId, { event, actorId, targetIds: [input.userId] });
+      await this.announce(head._id, "members_changed");
+    }
+    return toMemberView({ ...target, role: input.role });
+  }
+
+  /** The distinct other users among `userIds`, all existing and none blocked either way with the actor. */
+  private async admissible(actorId: string, userIds: readonly string[]): Promise<string[]> {
+    const others = [...new Set(userIds)].filter((id) => id !== actorId);
+    if (others.length === 0) return others;
+    const existing = await this.deps.directory.existing(others);
+    const missing = others.filter((id) => !existing.has(id));
+    if (missing.length > 0) throw new AppError("USER_NOT_FOUND", "Some users do not exist", { userIds: missing });
+    const blocked = await this.deps.access.blockedAmong(actorId, others);
+    if (blocked.size > 0) throw new AppError("MESSAGING_NOT_ALLOWED", "Some users can't be added", { userIds: [...blocked] });
+    return others;
+  }
+
+  /** Member documents written for an add that did not happen. */
+  private async discardStrays(conversationId: string, userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    const list = await this.deps.memberLists.load(conversationId);
+    const strays = userIds.filter((id) => !list?.memberIds.includes(id));
+    await Promise.all(strays.map((id) => this.deps.members.remove(conversationId, id)));
+  }
+
+  /** Revokes membership (the list first, so access ends at once), then the member's state. */
+  private async drop(conversationId: string, userId: string): Promise<void> {
+    await this.deps.conversations.removeMember(conversationId, userId, new Date());
+    await this.deps.members.remove(conversationId, userId);
+    await this.deps.unread.remove(userId, conversationId).catch(() => undefined);
+    this.deps.realtime.toUsers([userId], "chat:conversation-updated", { conversationId, reason: "removed" });
+  }
+
+  private async announce(conversationId: string, reason: "members_changed"): Promise<void> {
+    const list = await this.deps.memberLists.load(conversationId);
+    this.deps.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId, reason });
+  }
+}

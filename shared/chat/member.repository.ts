@@ -1,0 +1,140 @@
+import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
+import type { MemberRole } from "./chat.types.js";
+
+export interface MemberDoc {
+  _id: string;
+  conversationId: string;
+  userId: string;
+  role: MemberRole;
+  joinedAt: Date;
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
+  /** History at or below this seq is hidden from the member (joined later, or cleared the chat). */
+  clearedSeq: number;
+  receiptAt: Date;
+  mutedUntil: Date | null;
+  pinned: boolean;
+  archived: boolean;
+}
+
+export const memberKey = (conversationId: string, userId: string): string => `${conversationId}:${userId}`;
+
+/** Builds a fresh member document. */
+export function newMember(conversationId: string, userId: string, role: MemberRole, at: Date, fromSeq: number): MemberDoc {
+  return {
+    _id: memberKey(conversationId, userId),
+    conversationId,
+    userId,
+    role,
+    joinedAt: at,
+    lastReadSeq: fromSeq,
+    lastDeliveredSeq: fromSeq,
+    clearedSeq: fromSeq,
+    receiptAt: at,
+    mutedUntil: null,
+    pinned: false,
+    archived: false,
+  };
+}
+
+/** The `conversation_members` collection: per-member role, cursors and settings. */
+export class MemberRepository {
+  private readonly members: Collection<MemberDoc>;
+
+  constructor(db: Db) {
+    this.members = db.collection<MemberDoc>("conversation_members");
+  }
+
+  async get(conversationId: string, userId: string): Promise<MemberDoc | null> {
+    return this.members.findOne({ _id: memberKey(conversationId, userId) });
+  }
+
+  /** The user's member documents for the given conversations. */
+  async forUser(userId: string, conversationIds: readonly string[]): Promise<MemberDoc[]> {
+    if (conversationIds.length === 0) return [];
+    return this.members.find({ _id: { $in: conversationIds.map((id) => memberKey(id, userId)) } }).toArray();
+  }
+
+  /** Creates the members that do not exist yet; returns the user ids actually added. */
+  async insertMissing(docs: readonly MemberDoc[]): Promise<string[]> {
+    if (docs.length === 0) return [];
+    const ops: AnyBulkWriteOperation<MemberDoc>[] = docs.map((doc) => ({
+      updateOne: { filter: { _id: doc._id }, update: { $setOnInsert: doc }, upsert: true },
+    }));
+    const result = await this.members.bulkWrite(ops, { ordered: false });
+    return Object.keys(result.upsertedIds).map((index) => (docs[Number(index)] as MemberDoc).userId);
+  }
+
+  async remove(conversationId: string, userId: string): Promise<boolean> {
+    const result = await this.members.deleteOne({ _id: memberKey(conversationId, userId) });
+    return result.deletedCount === 1;
+  }
+
+  async setRole(conversationId: string, userId: string, role: MemberRole): Promise<boolean> {
+    const result = await this.members.updateOne({ _id: memberKey(conversationId, userId) }, { $set: { role } });
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Moves the read cursor forward (never back; delivered follows it) and
+   * returns the document as it was before, or null if not a member.
+   */
+  async advanceRead(conversationId: string, userId: string, seq: number, at: Date): Promise<MemberDoc | null> {
+    return this.members.findOneAndUpdate(
+      { _id: memberKey(conversationId, userId) },
+      { $max: { lastReadSeq: seq, lastDeliveredSeq: seq }, $set: { receiptAt: at } },
+      { returnDocument: "before" },
+    );
+  }
+
+  /** Moves the delivered cursor forward; returns the document as it was before, or null if not a member. */
+  async advanceDelivered(conversationId: string, userId: string, seq: number, at: Date): Promise<MemberDoc | null> {
+    return this.members.findOneAndUpdate(
+      { _id: memberKey(conversationId, userId) },
+      { $max: { lastDeliveredSeq: seq }, $set: { receiptAt: at } },
+      { returnDocument: "before" },
+    );
+  }
+
+  /** Hides everything up to `seq` and marks it read. */
+  async clear(conversationId: string, userId: string, seq: number, at: Date): Promise<MemberDoc | null> {
+    return this.members.findOneAndUpdate(
+      { _id: memberKey(conversationId, userId) },
+      { $max: { clearedSeq: seq, lastReadSeq: seq, lastDeliveredSeq: seq }, $set: { receiptAt: at } },
+      { returnDocument: "after" },
+    );
+  }
+
+  async updateSettings(
+    conversationId: string,
+    userId: string,
+    set: Partial<Pick<MemberDoc, "mutedUntil" | "pinned" | "archived">>,
+  ): Promise<MemberDoc | null> {
+    return this.members.findOneAndUpdate({ _id: memberKey(conversationId, userId) }, { $set: set }, { returnDocument: "after" });
+  }
+
+  /** Members in user-id order, after `afterUserId`. */
+  async page(conversationId: string, afterUserId: string | undefined, limit: number): Promise<MemberDoc[]> {
+    const filter = afterUserId ? { conversationId, userId: { $gt: afterUserId } } : { conversationId };
+    return this.members.find(filter).sort({ conversationId: 1, userId: 1 }).limit(limit).toArray();
+  }
+
+  /** Members whose delivered or read cursor moved after `since`, oldest change first. */
+  async receiptsSince(conversationId: string, since: Date | undefined, limit: number): Promise<MemberDoc[]> {
+    const filter = since ? { conversationId, receiptAt: { $gt: since } } : { conversationId };
+    return this.members.find(filter).sort({ conversationId: 1, receiptAt: 1 }).limit(limit).toArray();
+  }
+
+  /** The longest-serving member with the given role, other than `exceptUserId`. */
+  async senior(conversationId: string, role: MemberRole, exceptUserId: string): Promise<MemberDoc | null> {
+    return this.members.findOne(
+      { conversationId, role, userId: { $ne: exceptUserId } },
+      { sort: { conversationId: 1, role: 1, joinedAt: 1 } },
+    );
+  }
+
+  /** The user's archived conversations. */
+  async archivedFor(userId: string, limit: number): Promise<MemberDoc[]> {
+    return this.members.find({ userId, archived: true }).limit(limit).toArray();
+  }
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { AppError } from "../errors/app-error.js";
+import type { ChangeDoc } from "./change.repository.js";
+import { conversationNotFound, listAt, listIncluding, messageNotFound, type ChatDeps } from "./chat.deps.js";
+import { toChange } from "./chat.mappers.js";
+import type { DeleteMessageInput, EditMessageInput, ReactInput } from "./chat.schema.js";
+import type { MessageContent, MessageUpdate } from "./chat.types.js";
+import type { SeqClaim } from "./conversation.repository.js";
+import type { MessageDoc } from "./message.repository.js";
+import { previewOf, searchTextOf } from "./message-content.schema.js";
+
+/** Types whose text (body or caption) can be edited. */
+const EDITABLE = new Set<MessageContent["type"]>(["text", "image", "video", "file", "gif"]);
+
+/**
+ * Edits, deletions and reactions. Each takes the conversation's next seq and
+ * is recorded in `message_changes`, so a device that was away replays them in
+ * order through sync; online devices get `chat:message-updated`.
+ */
+export class MessageChangeService {
+  constructor(private readonly deps: ChatDeps) {}
+
+  async edit(actorId: string, input: EditMessageInput): Promise<MessageUpdate> {
+    await listIncluding(this.deps, input.conversationId, actorId);
+    const message = await this.visible(input.conversationId, input.messageId, actorId);
+    if (message.senderId !== actorId) throw new AppError("FORBIDDEN", "Only the sender can edit a message");
+    if (!message.content || !EDITABLE.has(message.content.type)) throw new AppError("BAD_REQUEST", "This message has no text to edit");
+    const content = { ...message.content, text: input.text } as MessageContent;
+    const claim = await this.claim(input.conversationId, actorId);
+    const now = new Date();
+    const edited = await this.deps.messages.edit(input.conversationId, input.messageId, actorId, content, searchTextOf(content), now);
+    if (!edited) return this.voided(input.conversationId, claim, actorId);
+    await this.deps.conversations.refreshLastMessage(input.conversationId, input.messageId, previewOf(content), false);
+    return this.record(claim, { kind: "edited", messageId: input.messageId, data: { content } }, actorId, now);
+  }
+
+  /**
+   * "For me" hides the message from the caller's devices only. "For everyone"
+   * leaves a tombstone; the sender may do it, and so may a group's admins.
+   */
+  async delete(actorId: string, input: DeleteMessageInput): Promise<MessageUpdate> {
+    const list = await listIncluding(this.deps, input.conversationId, actorId);
+    const message = await this.visible(input.conversationId, input.messageId, actorId);
+    const now = new Date();
+    if (input.scope === "me") {
+      const claim = await this.claim(input.conversationId, actorId);
+      await this.deps.messages.hideFor(input.conversationId, input.messageId, actorId);
+      return this.record(claim, { kind: "deleted", messageId: input.messageId, data: { scope: "me" } }, actorId, now, actorId);
+    }
+    if (message.deletedAt) throw messageNotFound();
+    if (message.senderId !== actorId) {
+      const member = list.type === "group" ? await this.deps.members.get(input.conversationId, actorId) : null;
+      if (!member || member.role === "member") throw new AppError("FORBIDDEN", "Only the sender or a group admin can delete this for everyone");
+    }
+    const claim = await this.claim(input.conversationId, actorId);
+    const tombstone = await this.deps.messages.tombstone(input.conversationId, input.messageId, message.senderId, now);
+    if (!tombstone) return this.voided(input.conversationId, claim, actorId);
+    await this.deps.conversations.refreshLastMessage(input.conversationId, input.messageId, previewOf(null), true);
+    return this.record(claim, { kind: "deleted", messageId: input.messageId, data: { scope: "everyone" } }, actorId, now);
+  }
+
+  async react(actorId: string, input: ReactInput): Promise<MessageUpdate> {
+    await listIncluding(this.deps, input.conversationId, actorId);
+    const message = await this.visible(input.conversationId, input.messageId, actorId);
+    if (message.deletedAt) throw messageNotFound();
+    const claim = await this.claim(input.conversationId, actorId);
+    const now = new Date();
+    if (!(await this.deps.messages.setReaction(input.conversationId, input.messageId, actorId, input.emoji, now))) {
+      return this.voided(input.conversationId, claim, actorId);
+    }
+    return this.record(claim, { kind: "reaction", messageId: input.messageId, data: { emoji: input.emoji } }, actorId, now);
+  }
+
+  private async visible(conversationId: string, messageId: string, actorId: string): Promise<MessageDoc> {
+    const message = await this.deps.messages.findInConversation(conversationId, messageId);
+    if (!message || message.hiddenFor.includes(actorId)) throw messageNotFound();
+    return message;
+  }
+
+  private async claim(conversationId: string, actorId: string): Promise<SeqClaim & { conversationId: string }> {
+    const claim = await this.deps.conversations.claimSeq(conversationId, actorId);
+    if (!claim) throw conversationNotFound();
+    return { ...claim, conversationId };
+  }
+
+  /** Stores the change at its claimed seq and tells the members' devices (or only the actor's). */
+  private async record(
+    claim: SeqClaim & { conversationId: string },
+    change: Pick<ChangeDoc, "kind" | "messageId" | "data">,
+    actorId: string,
+    at: Date,
+    onlyFor?: string,
+  ): Promise<MessageUpdate> {
+    const doc = { _id: randomUUID(), conversationId: claim.conversationId, seq: claim.seq, actorId, at, ...change } as ChangeDoc;
+    if (onlyFor) doc.onlyFor = onlyFor;
+    await this.deps.changes.insert(doc);
+    const update = toChange(doc) as MessageUpdate;
+    const audience = onlyFor ? [onlyFor] : await listAt(this.deps, claim.conversationId, claim.membersVersion);
+    this.deps.realtime.toUsers(audience, "chat:message-updated", update);
+    return update;
+  }
+
+  /** The message vanished between the check and the write: its claimed seq carries nothing. */
+  private async voided(conversationId: string, claim: SeqClaim, actorId: string): Promise<never> {
+    await this.deps.changes.insert({ _id: randomUUID(), conversationId, seq: claim.seq, kind: "void", actorId, at: new Date() });
+    throw messageNotFound();
+  }
+}

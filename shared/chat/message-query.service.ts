@@ -1,0 +1,66 @@
+import { conversationNotFound, type ChatDeps } from "./chat.deps.js";
+import { toMessage } from "./chat.mappers.js";
+import type { GalleryInput, HistoryInput, SearchInput } from "./chat.schema.js";
+import type { ChatMessage, HistoryPage, Page } from "./chat.types.js";
+import { decodeTimeCursor, encodeTimeCursor } from "./list-cursor.js";
+import type { MemberDoc } from "./member.repository.js";
+
+/** How many of the user's most active conversations a search spans. */
+const SEARCH_SCOPE = 1_000;
+
+/**
+ * Reading messages: history by seq cursors, the media gallery and search.
+ * A member never sees what they cleared, joined after, or deleted for themselves.
+ */
+export class MessageQueryService {
+  constructor(private readonly deps: ChatDeps) {}
+
+  /** A page of history: the latest page, or the page before/after a seq. Oldest first. */
+  async history(actorId: string, input: HistoryInput): Promise<HistoryPage> {
+    const member = await this.member(input.conversationId, actorId);
+    const range: { before?: number; after?: number; floor: number } = { floor: member.clearedSeq };
+    if (input.before !== undefined) range.before = input.before;
+    if (input.after !== undefined) range.after = input.after;
+    const page = await this.deps.messages.history(input.conversationId, actorId, range, input.limit);
+    return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
+  }
+
+  /** Images and videos, files, or audio of one conversation, newest first. */
+  async gallery(actorId: string, input: GalleryInput): Promise<HistoryPage> {
+    const member = await this.member(input.conversationId, actorId);
+    const page = await this.deps.messages.gallery(input.conversationId, actorId, input.kind, member.clearedSeq, input.before, input.limit);
+    return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
+  }
+
+  /** Full-text search across the user's conversations (or one of them), newest first. */
+  async search(actorId: string, input: SearchInput): Promise<Page<ChatMessage>> {
+    let scope: string[];
+    if (input.conversationId) {
+      await this.member(input.conversationId, actorId);
+      scope = [input.conversationId];
+    } else {
+      scope = await this.deps.conversations.idsForMember(actorId, SEARCH_SCOPE);
+    }
+    if (scope.length === 0) return { items: [], nextCursor: null };
+    const before = input.cursor ? decodeTimeCursor(input.cursor) : undefined;
+    const found = await this.deps.messages.search(input.q, scope, actorId, before, input.limit);
+    const members = await this.deps.members.forUser(actorId, [...new Set(found.map((m) => m.conversationId))]);
+    const clearedAt = new Map(members.map((m: MemberDoc) => [m.conversationId, m.clearedSeq]));
+    const visible = found.filter((m) => m.seq > (clearedAt.get(m.conversationId) ?? Number.MAX_SAFE_INTEGER));
+    const last = found[found.length - 1];
+    return {
+      items: visible.map(toMessage),
+      nextCursor: last && found.length === input.limit ? encodeTimeCursor(last.createdAt, last._id) : null,
+    };
+  }
+
+  /** The actor's member state, if the membership list (the authority) includes them. */
+  private async member(conversationId: string, actorId: string): Promise<MemberDoc> {
+    const [member, head] = await Promise.all([
+      this.deps.members.get(conversationId, actorId),
+      this.deps.conversations.findHeadForMember(conversationId, actorId),
+    ]);
+    if (!member || !head) throw conversationNotFound();
+    return member;
+  }
+}

@@ -1,0 +1,158 @@
+import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
+import { isDuplicateKeyError } from "../social/duplicate-key.js";
+import type { GalleryKind, MessageContent, MessageType, QuotedMessage, ReactionEmoji } from "./chat.types.js";
+
+export interface MessageDoc {
+  _id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  clientMessageId: string;
+  type: MessageType;
+  content: MessageContent | null;
+  category?: GalleryKind;
+  searchText?: string;
+  replyTo?: QuotedMessage;
+  forwarded?: boolean;
+  mentions: string[];
+  /** One reaction per user, keyed by user id. */
+  reactions: Record<string, { emoji: ReactionEmoji; at: Date }>;
+  /** Users who deleted the message for themselves. */
+  hiddenFor: string[];
+  editedAt?: Date;
+  deletedAt?: Date;
+  createdAt: Date;
+}
+
+/** The `messages` collection. Every query is bounded by conversation and served by a declared index. */
+export class MessageRepository {
+  private readonly messages: Collection<MessageDoc>;
+
+  constructor(db: Db) {
+    this.messages = db.collection<MessageDoc>("messages");
+  }
+
+  /** Inserts the message; `false` when its clientMessageId was already used (a retry). */
+  async insert(doc: MessageDoc): Promise<boolean> {
+    try {
+      await this.messages.insertOne(doc);
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  async findByClientId(conversationId: string, senderId: string, clientMessageId: string): Promise<MessageDoc | null> {
+    return this.messages.findOne({ conversationId, senderId, clientMessageId });
+  }
+
+  async findById(id: string): Promise<MessageDoc | null> {
+    return this.messages.findOne({ _id: id });
+  }
+
+  async findInConversation(conversationId: string, id: string): Promise<MessageDoc | null> {
+    return this.messages.findOne({ _id: id, conversationId });
+  }
+
+  /**
+   * A page of history visible to `userId`, oldest first. `before`/`after` are
+   * exclusive seq bounds; `floor` hides everything at or below it.
+   */
+  async history(
+    conversationId: string,
+    userId: string,
+    range: { before?: number; after?: number; floor: number },
+    limit: number,
+  ): Promise<{ messages: MessageDoc[]; hasMore: boolean }> {
+    const lower = Math.max(range.floor, range.after ?? 0);
+    const seq: Record<string, number> = { $gt: lower };
+    if (range.before !== undefined) seq.$lt = range.before;
+    const filter: Filter<MessageDoc> = { conversationId, seq, hiddenFor: { $ne: userId } };
+    const ascending = range.after !== undefined;
+    const docs = await this.messages
+      .find(filter)
+      .sort({ conversationId: 1, seq: ascending ? 1 : -1 })
+      .limit(limit + 1)
+      .toArray();
+    const hasMore = docs.length > limit;
+    const page = docs.slice(0, limit);
+    return { messages: ascending ? page : page.reverse(), hasMore };
+  }
+
+  /** Messages after `seq` in order (sync), whoever they are hidden for. */
+  async since(conversationId: string, seq: number, limit: number): Promise<MessageDoc[]> {
+    return this.messages
+      .find({ conversationId, seq: { $gt: seq } })
+      .sort({ conversationId: 1, seq: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Messages from others after a read cursor: the unread count those cursors imply. */
+  async countUnread(conversationId: string, userId: string, afterSeq: number, uptoSeq?: number): Promise<number> {
+    const seq: Record<string, number> = { $gt: afterSeq };
+    if (uptoSeq !== undefined) seq.$lte = uptoSeq;
+    return this.messages.countDocuments({ conversationId, seq, senderId: { $ne: userId } });
+  }
+
+  async edit(conversationId: string, id: string, senderId: string, content: MessageContent, searchText: string | undefined, at: Date): Promise<MessageDoc | null> {
+    const update: Record<string, unknown> = { $set: { content, editedAt: at, ...(searchText ? { searchText } : {}) } };
+    if (!searchText) update.$unset = { searchText: "" };
+    return this.messages.findOneAndUpdate(
+      { _id: id, conversationId, senderId, deletedAt: { $exists: false } },
+      update,
+      { returnDocument: "after" },
+    );
+  }
+
+  /** Deletes for everyone: the content goes, a tombstone stays. */
+  async tombstone(conversationId: string, id: string, senderId: string, at: Date): Promise<MessageDoc | null> {
+    return this.messages.findOneAndUpdate(
+      { _id: id, conversationId, senderId, deletedAt: { $exists: false } },
+      { $set: { content: null, deletedAt: at, reactions: {} }, $unset: { searchText: "", category: "", replyTo: "" } },
+      { returnDocument: "after" },
+    );
+  }
+
+  async hideFor(conversationId: string, id: string, userId: string): Promise<boolean> {
+    const result = await this.messages.updateOne({ _id: id, conversationId }, { $addToSet: { hiddenFor: userId } });
+    return result.matchedCount === 1;
+  }
+
+  async setReaction(conversationId: string, id: string, userId: string, emoji: ReactionEmoji | null, at: Date): Promise<boolean> {
+    const field = `reactions.${userId}`;
+    const update: UpdateFilter<MessageDoc> = emoji ? { $set: { [field]: { emoji, at } } } : { $unset: { [field]: "" as const } };
+    const result = await this.messages.updateOne({ _id: id, conversationId, deletedAt: { $exists: false } }, update);
+    return result.matchedCount === 1;
+  }
+
+  /** One gallery shelf of a conversation, newest first. */
+  async gallery(conversationId: string, userId: string, kind: GalleryKind, floor: number, before: number | undefined, limit: number): Promise<{ messages: MessageDoc[]; hasMore: boolean }> {
+    const seq: Record<string, number> = { $gt: floor };
+    if (before !== undefined) seq.$lt = before;
+    const docs = await this.messages
+      .find({ conversationId, category: kind, seq, hiddenFor: { $ne: userId } })
+      .sort({ conversationId: 1, category: 1, seq: -1 })
+      .limit(limit + 1)
+      .toArray();
+    return { messages: docs.slice(0, limit), hasMore: docs.length > limit };
+  }
+
+  /** Full-text search within the given conversations, newest first. */
+  async search(
+    query: string,
+    conversationIds: readonly string[],
+    userId: string,
+    before: { at: Date; id: string } | undefined,
+    limit: number,
+  ): Promise<MessageDoc[]> {
+    const filter: Filter<MessageDoc> = {
+      $text: { $search: query },
+      conversationId: { $in: [...conversationIds] },
+      hiddenFor: { $ne: userId },
+    };
+    if (before) filter.$or = [{ createdAt: { $lt: before.at } }, { createdAt: before.at, _id: { $lt: before.id } }];
+    return this.messages.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
+  }
+}
