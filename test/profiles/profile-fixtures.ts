@@ -1,35 +1,40 @@
 import { randomUUID } from "node:crypto";
-import type { Services } from "../../shared/runtime/services.js";
+import type { Actor } from "../../shared/profiles/profile.service.js";
 import type { Profile } from "../../shared/profiles/profile.types.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { createTestUser } from "../helpers/users.js";
 
-/** A user with a profile and a signed access token. */
+/** A user with a profile; `token` is set for registered users (real account and session). */
 export interface ProfileUser {
   userId: string;
   token: string;
-  roles: string[];
   profile: Profile;
   /** The acting user as services take it. */
-  actor: { userId: string; roles: string[] };
+  actor: Actor;
+}
+
+/** Registers a real user (account, session, profile) through the identity service. */
+export async function registerProfileUser(services: Services, options: { roles?: string[] } = {}): Promise<ProfileUser> {
+  const user = await createTestUser(services, options.roles ? { roles: options.roles } : {});
+  const profile = await services.profiles.ensureProfile({ userId: user.userId, displayName: user.fullName });
+  return { userId: user.userId, token: user.accessToken, profile, actor: { userId: user.userId, roles: ["user", ...(options.roles ?? [])] } };
 }
 
 /**
- * Creates a profile through the same `ensureProfile` registration uses and
- * signs an access token for it. Profiles live in MongoDB, keyed by the
- * identity service's user id, so a fresh UUID stands in for an account.
+ * A profile without an account, through the same `ensureProfile` registration
+ * uses: enough for service-level tests, which act with an explicit actor.
  */
 export async function createProfileUser(
   services: Services,
   options: { displayName?: string; username?: string; roles?: string[] } = {},
 ): Promise<ProfileUser> {
   const userId = randomUUID();
-  const roles = options.roles ?? ["user"];
   const profile = await services.profiles.ensureProfile({
     userId,
     displayName: options.displayName ?? `Tester ${userId.slice(0, 6)}`,
     ...(options.username ? { username: options.username } : {}),
   });
-  const token = await services.tokens.sign({ userId, sessionId: randomUUID(), roles });
-  return { userId, token, roles, profile, actor: { userId, roles } };
+  return { userId, token: "", profile, actor: { userId, roles: options.roles ?? ["user"] } };
 }
 
 /** A username unique to this run (usernames are global). */
