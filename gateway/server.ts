@@ -15,6 +15,7 @@ import type { Platform } from "../shared/runtime/platform.js";
 import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
 import { registerHandlers } from "./handlers/index.js";
+import { GatewayPresence } from "./handlers/presence-lifecycle.js";
 import type { EventGuard, GatewaySocket } from "./handlers/socket-event.js";
 
 export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -85,10 +86,14 @@ export async function startGateway(platform: Platform, services: Services, port:
       next(failure);
     }
   });
+  // Each socket is a presence device; admitting it also enforces the per-user connection cap across replicas.
+  const presence = new GatewayPresence(io, services.presence, logger, (config.PRESENCE_TTL_SECONDS * 1000) / 3);
+  io.use(presence.admit);
 
   io.on("connection", (socket: GatewaySocket) => {
     const { userId, sessionId } = socket.data;
     void socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    presence.track(socket);
     metrics.socketsConnected.inc();
     const log = logger.child({ socketId: socket.id, userId });
     log.debug("socket connected");
@@ -102,13 +107,14 @@ export async function startGateway(platform: Platform, services: Services, port:
   await new Promise<void>((resolve) => httpServer.listen(port, config.HOST, resolve));
   const actualPort = (httpServer.address() as AddressInfo).port;
   logger.info({ port: actualPort }, "gateway listening");
+  presence.start();
 
   return {
     io,
     port: actualPort,
     async close() {
       // Disconnecting every socket first lets clients reconnect to another replica at once.
-      io.local.disconnectSockets(true);
+      await presence.shutdown(() => io.local.disconnectSockets(true));
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([closeRedis(pub), closeRedis(sub)]);
     },

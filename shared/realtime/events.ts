@@ -1,4 +1,5 @@
 import type { ErrorBody } from "../errors/app-error.js";
+import type { PresenceUpdate, PresenceWatchResult, TypingEvent } from "../presence/presence.types.js";
 import type {
   CursorMovePayload,
   DeleteMessagePayload,
@@ -41,6 +42,10 @@ export interface SessionRevokedEvent {
 export interface ServerToClientEvents {
   "session:revoked": (event: SessionRevokedEvent) => void;
   "system:notice": (event: { message: string }) => void;
+  /** A watched user came online or went offline (only to sockets that watch them and may see it). */
+  "presence:update": (event: PresenceUpdate) => void;
+  /** Another participant started or stopped typing in a conversation. */
+  "chat:typing": (event: TypingEvent) => void;
   /** A new message in one of the user's conversations (also to the sender's other devices). */
   "chat:message": (message: ChatMessage) => void;
   /** A message was edited, deleted or reacted to. */
@@ -54,6 +59,12 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   /** Round-trip check; answers with the server's clock. */
   "system:ping": (payload: unknown, ack: Ack<{ serverTime: string }>) => void;
+  /** Current presence of up to 200 users, and `presence:update` pushes for those the caller may see. */
+  "presence:watch": (payload: { userIds: string[] }, ack: Ack<PresenceWatchResult>) => void;
+  /** Stops the pushes for these users; answers how many users this socket still watches. */
+  "presence:unwatch": (payload: { userIds: string[] }, ack: Ack<{ watching: number }>) => void;
+  /** Reports typing (send while typing; throttled server-side) or its end; `delivered` when the others were told. */
+  "chat:typing": (payload: { conversationId: string; isTyping: boolean }, ack: Ack<{ delivered: boolean }>) => void;
   /** Sends a message; a retry with the same clientMessageId answers with the original. */
   "chat:send": (payload: SendMessagePayload, ack: Ack<SendResult>) => void;
   /** Edits the text or caption of one's own message. */

@@ -3,6 +3,9 @@ import { BlockCacheRepository } from "../access/block-cache.repository.js";
 import { AccessTokens, type AccessClaims } from "../auth/access-token.js";
 import { createChatServices, type ChatServices } from "../chat/chat.module.js";
 import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
+import { LastSeenRepository } from "../presence/last-seen.repository.js";
+import { PresenceRepository } from "../presence/presence.repository.js";
+import { PresenceService } from "../presence/presence.service.js";
 import { ProfileRepository } from "../profiles/profile.repository.js";
 import { ProfileService } from "../profiles/profile.service.js";
 import { RateLimiter } from "../rate-limit/rate-limiter.js";
@@ -35,6 +38,8 @@ export interface Services {
   follows: FollowService;
   /** Blocking: hides two users from each other everywhere. */
   blocks: BlockService;
+  /** Presence per device across gateway replicas, watchers, last seen (privacy-aware). */
+  presence: PresenceService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
 }
@@ -57,6 +62,15 @@ export function createServices(platform: Platform): Services {
   profiles.onBecomePublic((userId) => follows.acceptAllPending(userId));
   const blocks = new BlockService(blockRepository, profileRepository, follows, access);
   maintenanceTasks.push(followCountersTask(profileRepository, follows));
+  const presenceTtlMs = platform.config.PRESENCE_TTL_SECONDS * 1000;
+  const presence = new PresenceService(
+    new PresenceRepository(platform.redis, { deviceTtlMs: presenceTtlMs, keyTtlMs: presenceTtlMs * 5, drainGraceMs: presenceTtlMs }),
+    new LastSeenRepository(platform.pg),
+    access,
+    platform.logger,
+    platform.config.SOCKET_MAX_CONNECTIONS_PER_USER,
+  );
+  maintenanceTasks.push(presence.reconcileTask());
   const chat = createChatServices(platform, access, profiles);
   return {
     tokens,
@@ -68,5 +82,6 @@ export function createServices(platform: Platform): Services {
     follows,
     blocks,
     chat,
+    presence,
   };
 }

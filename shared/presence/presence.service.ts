@@ -1,0 +1,117 @@
+import type { AccessControl } from "../access/access-control.js";
+import { AppError } from "../errors/app-error.js";
+import type { Logger } from "../logging/logger.js";
+import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
+import type { LastSeenRepository } from "./last-seen.repository.js";
+import type { PresenceRepository } from "./presence.repository.js";
+import type { Device, PresenceUpdate, PresenceWatchResult } from "./presence.types.js";
+
+/** Most due users one sweep settles; the next sweep takes the rest. */
+const SWEEP_BATCH = 500;
+const RECONCILE_PAGE = 500;
+
+/**
+ * Who is online, counted per device across every gateway replica, and who may
+ * know it. Transitions (first device in, last device out or expired) are
+ * returned for the gateway to announce to watchers, and persisted to
+ * `users.is_online`/`last_seen`. Redis is the source of truth for "online";
+ * PostgreSQL keeps the last transition for everything that reads users.
+ */
+export class PresenceService {
+  constructor(
+    private readonly devices: PresenceRepository,
+    private readonly lastSeen: LastSeenRepository,
+    private readonly access: Pick<AccessControl, "canSeeLastSeen">,
+    private readonly logger: Logger,
+    private readonly maxDevicesPerUser: number,
+  ) {}
+
+  /** Registers a device at the handshake; throws TOO_MANY_CONNECTIONS when the user holds the cap already. */
+  async connect(device: Device): Promise<PresenceUpdate | null> {
+    const { status, at } = await this.devices.connect(device, this.maxDevicesPerUser);
+    if (status === "refused") {
+      throw new AppError("TOO_MANY_CONNECTIONS", `At most ${this.maxDevicesPerUser} connections per user`, { limit: this.maxDevicesPerUser });
+    }
+    return status === "online" ? this.transition(device.userId, true, at) : null;
+  }
+
+  /** Removes a device that disconnected; announces offline when it was the user's last. */
+  async disconnect(device: Device): Promise<PresenceUpdate | null> {
+    const { offline, at } = await this.devices.disconnect(device);
+    return offline ? this.transition(device.userId, false, at) : null;
+  }
+
+  /** The gateway's heartbeat for its own devices; users whose devices had expired come back online. */
+  async heartbeat(devices: readonly Device[]): Promise<PresenceUpdate[]> {
+    const { back, at } = await this.devices.refresh(devices);
+    const users = [...new Set(back.map((d) => d.userId))];
+    return Promise.all(users.map((userId) => this.transition(userId, true, at)));
+  }
+
+  /** A replica shutting down hands its devices over without announcing them offline (see presence-scripts.ts). */
+  async drain(devices: readonly Device[]): Promise<void> {
+    await this.devices.drain(devices);
+  }
+
+  /** Settles expired devices (replicas that died) and drains past their grace; returns the offline transitions. */
+  async sweep(): Promise<PresenceUpdate[]> {
+    const due = await this.devices.scanDue(SWEEP_BATCH);
+    const users = new Set([...due.expired.keys(), ...due.pending]);
+    const settled = await Promise.all(
+      [...users].map(async (userId) => ({ userId, ...(await this.devices.settle(userId, due.expired.get(userId) ?? [])) })),
+    );
+    return Promise.all(settled.filter((s) => s.offline).map((s) => this.transition(s.userId, false, s.lastSeen)));
+  }
+
+  /**
+   * Current states of the users `viewerId` may see (their last-seen privacy and
+   * blocks decide); the others, unknown users included, come back as hidden.
+   */
+  async watch(viewerId: string, userIds: readonly string[]): Promise<PresenceWatchResult> {
+    const ids = [...new Set(userIds)];
+    const allowed = await Promise.all(ids.map((id) => this.access.canSeeLastSeen(viewerId, id)));
+    const visible = ids.filter((_, i) => allowed[i]);
+    const online = await this.devices.onlineAmong(visible);
+    const offline = visible.filter((id) => !online.has(id));
+    const seen = await this.lastSeen.lastSeenOf(offline);
+    const presences = visible
+      .filter((id) => online.has(id) || seen.has(id))
+      .map((userId) => ({ userId, online: online.has(userId), lastSeen: seen.get(userId)?.toISOString() ?? null }));
+    const shown = new Set(presences.map((p) => p.userId));
+    return { presences, hidden: ids.filter((id) => !shown.has(id)) };
+  }
+
+  /** Daily: users PostgreSQL still marks online although Redis holds no device of theirs are marked offline. */
+  reconcileTask(): MaintenanceTask {
+    return {
+      name: "presence.reconcile",
+      period: "daily",
+      run: async () => {
+        let afterId: string | null = null;
+        let checked = 0;
+        let corrected = 0;
+        for (;;) {
+          const page = await this.lastSeen.onlinePage(afterId, RECONCILE_PAGE);
+          if (page.length === 0) break;
+          const checkedAt = new Date();
+          const online = await this.devices.onlineAmong(page);
+          corrected += await this.lastSeen.markOffline(page.filter((id) => !online.has(id)), checkedAt);
+          checked += page.length;
+          afterId = page[page.length - 1] ?? null;
+        }
+        return { checked, corrected };
+      },
+    };
+  }
+
+  private async transition(userId: string, online: boolean, atMs: number): Promise<PresenceUpdate> {
+    const at = new Date(atMs);
+    try {
+      await this.lastSeen.record(userId, online, at);
+    } catch (error) {
+      // Redis already holds the truth; a missed write is corrected by the next transition or the daily reconcile.
+      this.logger.warn({ err: error, userId, online }, "could not persist presence transition");
+    }
+    return { userId, online, lastSeen: online ? null : at.toISOString() };
+  }
+}
