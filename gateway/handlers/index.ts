@@ -3,6 +3,7 @@ import type { GatewaySocket } from "./socket-event.js";
 import { registerChatHandlers } from "./chat.handler.js";
 import { registerPresenceHandlers } from "./presence.handler.js";
 import { registerSystemHandlers } from "./system.handler.js";
+import { registerTypingHandlers } from "./typing.handler.js";
 import { registerUnknownEventHandler } from "./unknown-event.handler.js";
 
 /** Every area's event handlers, registered on each authenticated socket. */
@@ -10,5 +11,6 @@ export function registerHandlers(socket: GatewaySocket, ctx: GatewayContext): vo
   registerSystemHandlers(socket, ctx);
   registerPresenceHandlers(socket, ctx);
   registerChatHandlers(socket, ctx);
+  registerTypingHandlers(socket, ctx);
   registerUnknownEventHandler(socket, ctx);
 }

@@ -6,6 +6,8 @@ import { MaintenanceService, type MaintenanceTask } from "../maintenance/mainten
 import { LastSeenRepository } from "../presence/last-seen.repository.js";
 import { PresenceRepository } from "../presence/presence.repository.js";
 import { PresenceService } from "../presence/presence.service.js";
+import { TypingRepository } from "../presence/typing.repository.js";
+import { TypingService } from "../presence/typing.service.js";
 import { ProfileRepository } from "../profiles/profile.repository.js";
 import { ProfileService } from "../profiles/profile.service.js";
 import { RateLimiter } from "../rate-limit/rate-limiter.js";
@@ -40,6 +42,8 @@ export interface Services {
   blocks: BlockService;
   /** Presence per device across gateway replicas, watchers, last seen (privacy-aware). */
   presence: PresenceService;
+  /** Typing indicators (3 s, throttled), members only. */
+  typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
 }
@@ -72,6 +76,7 @@ export function createServices(platform: Platform): Services {
   );
   maintenanceTasks.push(presence.reconcileTask());
   const chat = createChatServices(platform, access, profiles);
+  const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
   return {
     tokens,
     accessGuard: { authenticate: (token) => tokens.verify(token) },
@@ -83,5 +88,6 @@ export function createServices(platform: Platform): Services {
     blocks,
     chat,
     presence,
+    typing,
   };
 }
