@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
@@ -9,7 +10,15 @@ export interface AccessClaims {
   roles: string[];
 }
 
+/** What a second-factor challenge (issued after a correct password) asserts. */
+export interface ChallengeClaims {
+  userId: string;
+  challengeId: string;
+}
+
 const ALGORITHM = "HS256";
+/** Challenges are for a different audience, so one can never pass as an access token (or the reverse). */
+const CHALLENGE_AUDIENCE_SUFFIX = ":2fa";
 
 /** Signs and verifies short-lived access JWTs (issuer, audience, expiry and type checked). */
 export class AccessTokens {
@@ -51,6 +60,39 @@ export class AccessTokens {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AppError("TOKEN_EXPIRED", "The access token has expired");
       throw new AppError("UNAUTHENTICATED", "The access token is invalid");
+    }
+  }
+
+  /** Signs the short-lived token that carries a password-verified login to its second step. */
+  async signChallenge(userId: string, ttlSeconds: number): Promise<{ token: string; challengeId: string }> {
+    const challengeId = randomUUID();
+    const token = await new SignJWT({ typ: "2fa-challenge" })
+      .setProtectedHeader({ alg: ALGORITHM })
+      .setSubject(userId)
+      .setJti(challengeId)
+      .setIssuer(this.config.JWT_ISSUER)
+      .setAudience(this.config.JWT_AUDIENCE + CHALLENGE_AUDIENCE_SUFFIX)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+      .sign(this.key);
+    return { token, challengeId };
+  }
+
+  /** Returns the challenge's claims, or throws INVALID_CREDENTIALS. */
+  async verifyChallenge(token: string): Promise<ChallengeClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: this.config.JWT_ISSUER,
+        audience: this.config.JWT_AUDIENCE + CHALLENGE_AUDIENCE_SUFFIX,
+        requiredClaims: ["sub", "exp", "jti"],
+      });
+      if (payload.typ !== "2fa-challenge" || typeof payload.sub !== "string" || typeof payload.jti !== "string") {
+        throw new Error("not a challenge");
+      }
+      return { userId: payload.sub, challengeId: payload.jti };
+    } catch {
+      throw new AppError("INVALID_CREDENTIALS", "The sign-in challenge is invalid or has expired; sign in again");
     }
   }
 }

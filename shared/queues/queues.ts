@@ -17,6 +17,8 @@ export interface JobPayloads {
   "maintenance.weekly": Record<string, never>;
   /** Monthly: expire old notifications, purge soft-deleted data past retention. */
   "maintenance.monthly": Record<string, never>;
+  /** Writes a registered user's profile that the registration request failed to write. */
+  "profiles.provision": { userId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -28,6 +30,7 @@ export const JOB_SCHEMAS: { [K in JobName]: z.ZodType<JobPayloads[K]> } = {
   "maintenance.daily": noPayload,
   "maintenance.weekly": noPayload,
   "maintenance.monthly": noPayload,
+  "profiles.provision": z.strictObject({ userId: z.uuid() }),
 };
 
 export interface JobDefinition {
@@ -45,6 +48,8 @@ export const JOBS: { [K in JobName]: JobDefinition } = {
   "maintenance.daily": { queue: "maintenance", options: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, ...KEEP_FINISHED } },
   "maintenance.weekly": { queue: "maintenance", options: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, ...KEEP_FINISHED } },
   "maintenance.monthly": { queue: "maintenance", options: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, ...KEEP_FINISHED } },
+  // Retries for about half an hour; past that the daily sweep and GET /api/me still complete it.
+  "profiles.provision": { queue: "maintenance", options: { attempts: 10, backoff: { type: "exponential", delay: 2_000 }, ...KEEP_FINISHED } },
 };
 
 /** How many jobs of each queue one worker process runs at once. */

@@ -1,6 +1,7 @@
 import { AccessControlService } from "../access/access-control.service.js";
 import { BlockCacheRepository } from "../access/block-cache.repository.js";
 import { AccessTokens, type AccessClaims } from "../auth/access-token.js";
+import { createAuthServices, type IdentityServices } from "../auth/auth-services.js";
 import { createChatServices, type ChatServices } from "../chat/chat.module.js";
 import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
 import { LastSeenRepository } from "../presence/last-seen.repository.js";
@@ -27,7 +28,7 @@ export interface AccessGuard {
  * The composition root of the domain: every service, built once per process
  * from the platform's store clients. Transports receive this object.
  */
-export interface Services {
+export interface Services extends IdentityServices {
   tokens: AccessTokens;
   accessGuard: AccessGuard;
   maintenance: MaintenanceService;
@@ -75,19 +76,23 @@ export function createServices(platform: Platform): Services {
     platform.config.SOCKET_MAX_CONNECTIONS_PER_USER,
   );
   maintenanceTasks.push(presence.reconcileTask());
+  const rateLimiter = new RateLimiter(platform.redis);
+  const { accessGuard, maintenanceTasks: identityTasks, ...identity } = createAuthServices(platform, { tokens, rateLimiter, profiles });
+  maintenanceTasks.push(...identityTasks);
   const chat = createChatServices(platform, access, profiles);
   const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
   return {
+    ...identity,
     tokens,
-    accessGuard: { authenticate: (token) => tokens.verify(token) },
+    accessGuard,
     maintenance: new MaintenanceService(maintenanceTasks, platform.logger),
-    rateLimiter: new RateLimiter(platform.redis),
+    rateLimiter,
     access,
     profiles,
     follows,
     blocks,
-    chat,
     presence,
     typing,
+    chat,
   };
 }

@@ -1,0 +1,101 @@
+import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
+import { createOutboundMessenger } from "../messaging/outbound-factory.js";
+import type { DevOutbox } from "../messaging/dev-outbox.js";
+import type { OutboundMessenger } from "../messaging/outbound-message.js";
+import type { RateLimiter } from "../rate-limit/rate-limiter.js";
+import type { Platform } from "../runtime/platform.js";
+import type { AccessTokens } from "./access-token.js";
+import { AccountService } from "./account.service.js";
+import { AdminService } from "./admin.service.js";
+import { AuditRepository } from "./audit.repository.js";
+import { AuthService } from "./auth.service.js";
+import { EmailVerificationService } from "./email-verification.service.js";
+import { PasswordHasher } from "./password-hasher.js";
+import { PasswordPolicy } from "./password-policy.js";
+import { PasswordService } from "./password.service.js";
+import { ProfileProvisioner, type ProfileWriter } from "./profile-provisioner.js";
+import { ProfileProvisioningRepository } from "./profile-provisioning.repository.js";
+import { Reauthenticator } from "./reauthenticator.js";
+import { RecoveryCodeRepository } from "./recovery-code.repository.js";
+import { RevocationRepository } from "./revocation.repository.js";
+import { SecretBox } from "./secret-box.js";
+import { SessionAccessGuard } from "./session-access-guard.js";
+import { SessionRevoker } from "./session-revoker.js";
+import { SessionRepository } from "./session.repository.js";
+import { SessionService } from "./session.service.js";
+import { TwoFactorService } from "./two-factor.service.js";
+import { UserRepository } from "./user.repository.js";
+import { VerificationTokenRepository } from "./verification-token.repository.js";
+
+/** Every identity service, as the composition root exposes them. */
+export interface AuthServices {
+  /** Register, sign in (with the 2FA step). */
+  auth: AuthService;
+  /** Refresh, logout, list and revoke sessions. */
+  sessions: SessionService;
+  /** The signed-in user's own account (`/api/me`). */
+  users: AccountService;
+  passwords: PasswordService;
+  emailVerification: EmailVerificationService;
+  twoFactor: TwoFactorService;
+  admin: AdminService;
+  /** Session-aware bearer-token check (JWT + live session + active user). */
+  accessGuard: SessionAccessGuard;
+  profileProvisioner: ProfileProvisioner;
+  /** The outbound e-mail/SMS port. */
+  messages: OutboundMessenger;
+  /** The development outbox (every SMS, and e-mail when SMTP_URL is unset): tests and local users read codes here. */
+  outbox: DevOutbox;
+  /** Daily upkeep: expired-token clean-up (SQL) and the pending-profile sweep. */
+  maintenanceTasks: MaintenanceTask[];
+}
+
+/** The identity services the composition root exposes by name. */
+export type IdentityServices = Omit<AuthServices, "accessGuard" | "maintenanceTasks">;
+
+/** Builds the identity domain from the platform's clients. */
+export function createAuthServices(platform: Platform, deps: { tokens: AccessTokens; rateLimiter: RateLimiter; profiles: ProfileWriter }): AuthServices {
+  const { config, logger, pg } = platform;
+  const log = logger.child({ domain: "auth" });
+  const users = new UserRepository(pg);
+  const sessionRepository = new SessionRepository(pg);
+  const audit = new AuditRepository(pg);
+  const verificationTokens = new VerificationTokenRepository(pg);
+  const provisioning = new ProfileProvisioningRepository(pg);
+  // Revocation marks outlive every access token issued before them.
+  const revocations = new RevocationRepository(platform.redis, config.ACCESS_TOKEN_TTL_SECONDS + 60, Math.min(30, config.ACCESS_TOKEN_TTL_SECONDS));
+  const hasher = new PasswordHasher(config);
+  const policy = new PasswordPolicy(config.COMMON_PASSWORDS_FILE);
+  const reauth = new Reauthenticator(users, hasher, config);
+  const box = new SecretBox(config.JWT_SECRET);
+  const { messenger, outbox } = createOutboundMessenger(config, log);
+  const revoker = new SessionRevoker(revocations, platform.realtime, log);
+
+  const profileProvisioner = new ProfileProvisioner(provisioning, deps.profiles, log, async (userId) => {
+    await platform.jobs.add("profiles.provision", { userId }, { jobId: `profile-provision-${userId}` });
+  });
+  const sessions = new SessionService(pg, sessionRepository, users, deps.tokens, revoker, audit, config);
+  const emailVerification = new EmailVerificationService(users, verificationTokens, audit, messenger, deps.rateLimiter, log, config);
+  const twoFactor = new TwoFactorService(pg, users, new RecoveryCodeRepository(pg), reauth, box, audit, config);
+  const auth = new AuthService(pg, users, provisioning, profileProvisioner, sessions, hasher, policy, reauth, emailVerification, twoFactor, deps.tokens, revocations, audit);
+  const passwords = new PasswordService(pg, users, sessionRepository, verificationTokens, hasher, policy, reauth, revoker, messenger, deps.rateLimiter, audit, log, config);
+
+  const maintenanceTasks: MaintenanceTask[] = [
+    { name: "auth.expired-tokens", period: "daily", run: (now) => verificationTokens.cleanupExpired(now) },
+    { name: "auth.pending-profiles", period: "daily", run: (now) => profileProvisioner.sweep(now) },
+  ];
+  return {
+    auth,
+    sessions,
+    users: new AccountService(users, profileProvisioner, audit),
+    passwords,
+    emailVerification,
+    twoFactor,
+    admin: new AdminService(pg, users, sessionRepository, revoker, audit),
+    accessGuard: new SessionAccessGuard(deps.tokens, revocations, sessionRepository, log),
+    profileProvisioner,
+    messages: messenger,
+    outbox,
+    maintenanceTasks,
+  };
+}

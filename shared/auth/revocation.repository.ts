@@ -1,0 +1,57 @@
+import type { Redis } from "ioredis";
+
+/** What the cache knows about a session: revoked, known alive, or nothing. */
+export type CachedSessionState = "revoked" | "alive" | "unknown";
+
+const revokedSessionKey = (sessionId: string): string => `auth:revoked:s:${sessionId}`;
+const disabledUserKey = (userId: string): string => `auth:disabled:u:${userId}`;
+const aliveSessionKey = (sessionId: string): string => `auth:alive:s:${sessionId}`;
+
+/**
+ * Redis cache in front of the session table for the per-request access check.
+ * Revocation marks outlive every access token issued before them (TTL at least
+ * the access-token lifetime); "alive" marks are short, so a revocation whose
+ * mark failed to write still takes effect within `aliveTtlSeconds`.
+ */
+export class RevocationRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly revokedTtlSeconds: number,
+    private readonly aliveTtlSeconds: number,
+  ) {}
+
+  /** One round trip: revocation marks win over an alive mark. */
+  async lookup(sessionId: string, userId: string): Promise<CachedSessionState> {
+    const [revoked, disabled, alive] = await this.redis.mget(revokedSessionKey(sessionId), disabledUserKey(userId), aliveSessionKey(sessionId));
+    if (revoked !== null || disabled !== null) return "revoked";
+    return alive !== null ? "alive" : "unknown";
+  }
+
+  async markAlive(sessionId: string): Promise<void> {
+    await this.redis.set(aliveSessionKey(sessionId), "1", "EX", this.aliveTtlSeconds);
+  }
+
+  async markSessionsRevoked(sessionIds: readonly string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const pipeline = this.redis.multi();
+    for (const id of sessionIds) {
+      pipeline.set(revokedSessionKey(id), "1", "EX", this.revokedTtlSeconds);
+      pipeline.del(aliveSessionKey(id));
+    }
+    await pipeline.exec();
+  }
+
+  async markUserDisabled(userId: string): Promise<void> {
+    await this.redis.set(disabledUserKey(userId), "1", "EX", this.revokedTtlSeconds);
+  }
+
+  async clearUserDisabled(userId: string): Promise<void> {
+    await this.redis.del(disabledUserKey(userId));
+  }
+
+  /** Records a one-time value (e.g. a 2FA challenge id); false when it was already used. */
+  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    const result = await this.redis.set(`auth:once:${key}`, "1", "EX", ttlSeconds, "NX");
+    return result === "OK";
+  }
+}

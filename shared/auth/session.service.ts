@@ -1,0 +1,170 @@
+import type pg from "pg";
+import type { Config } from "../config/config.js";
+import { AppError } from "../errors/app-error.js";
+import type { AccessClaims, AccessTokens } from "./access-token.js";
+import type { AuditRepository } from "./audit.repository.js";
+import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
+import { withTransaction, type Queryable } from "./pg-transaction.js";
+import type { SessionRevoker } from "./session-revoker.js";
+import type { SessionRecord, SessionRepository } from "./session.repository.js";
+import type { UserRepository } from "./user.repository.js";
+import type { RequestMeta } from "./user.types.js";
+
+/** The tokens a client receives when a session starts or is refreshed. */
+export interface IssuedTokens {
+  sessionId: string;
+  accessToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+}
+
+/** A session as its owner sees it in the list. */
+export interface SessionView {
+  id: string;
+  current: boolean;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+}
+
+type SessionConfig = Pick<Config, "ACCESS_TOKEN_TTL_SECONDS" | "REFRESH_TOKEN_TTL_SECONDS" | "REFRESH_REUSE_GRACE_SECONDS">;
+
+type RefreshOutcome =
+  | { kind: "rotated"; tokens: IssuedTokens; userId: string }
+  | { kind: "reused"; sessionId: string; userId: string }
+  | { kind: "rotated-just-now" }
+  | { kind: "invalid" };
+
+/**
+ * Sessions and their tokens: short-lived access JWTs carrying the session id,
+ * and opaque refresh tokens (stored hashed) that rotate on every use. Presenting
+ * a spent refresh token ends the whole session, except the immediate parent of
+ * the live token within a short grace window (a client that retried, or raced
+ * itself), which is refused without ending anything.
+ */
+export class SessionService {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly sessions: SessionRepository,
+    private readonly users: UserRepository,
+    private readonly tokens: AccessTokens,
+    private readonly revoker: SessionRevoker,
+    private readonly audit: AuditRepository,
+    private readonly config: SessionConfig,
+  ) {}
+
+  /** Starts a session for a user who has just proven who they are. */
+  async start(userId: string, meta: RequestMeta): Promise<IssuedTokens> {
+    return withTransaction(this.pool, (client) => this.startIn(client, userId, meta));
+  }
+
+  private async startIn(client: Queryable, userId: string, meta: RequestMeta): Promise<IssuedTokens> {
+    const expiresAt = this.refreshExpiry();
+    const sessionId = await this.sessions.createSession(client, {
+      userId,
+      ip: meta.ip ?? null,
+      userAgent: meta.userAgent?.slice(0, 512) ?? null,
+      expiresAt,
+    });
+    const refresh = newOpaqueToken();
+    await this.sessions.insertRefreshToken(client, { sessionId, userId, tokenHash: refresh.hash, parentId: null, expiresAt });
+    const roles = await this.users.roles(userId, client);
+    return this.issue(userId, sessionId, roles, refresh.token, expiresAt);
+  }
+
+  /** Rotates a refresh token. Parallel refreshes of one token yield exactly one new token. */
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
+    const outcome = await withTransaction(this.pool, async (client): Promise<RefreshOutcome> => {
+      // The row lock makes concurrent refreshes of one token wait for each other.
+      const row = await this.sessions.lockRefreshToken(client, hashOpaqueToken(refreshToken));
+      const now = Date.now();
+      if (!row || row.userStatus !== "active" || row.sessionRevokedAt || row.sessionExpiresAt.getTime() <= now || row.expiresAt.getTime() <= now) {
+        return { kind: "invalid" };
+      }
+      if (row.usedAt) {
+        const withinGrace = now - row.usedAt.getTime() <= this.config.REFRESH_REUSE_GRACE_SECONDS * 1000;
+        if (row.replacementUnused && withinGrace) return { kind: "rotated-just-now" };
+        await this.sessions.revoke(row.userId, row.sessionId, "reused", client);
+        await this.audit.insert({ event: "refresh_token.reused", userId: row.userId, sessionId: row.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
+        return { kind: "reused", sessionId: row.sessionId, userId: row.userId };
+      }
+      const expiresAt = this.refreshExpiry();
+      const next = newOpaqueToken();
+      const nextId = await this.sessions.insertRefreshToken(client, { sessionId: row.sessionId, userId: row.userId, tokenHash: next.hash, parentId: row.id, expiresAt });
+      await this.sessions.markRefreshTokenUsed(client, row.id, nextId);
+      await this.sessions.extendSession(client, row.sessionId, expiresAt, meta.ip ?? null);
+      const roles = await this.users.roles(row.userId, client);
+      return { kind: "rotated", userId: row.userId, tokens: await this.issue(row.userId, row.sessionId, roles, next.token, expiresAt) };
+    });
+    switch (outcome.kind) {
+      case "rotated":
+        return outcome.tokens;
+      case "rotated-just-now":
+        throw new AppError("TOKEN_ROTATED", "This refresh token was just rotated; use the token that request returned");
+      case "reused":
+        await this.revoker.sessionsRevoked([outcome.sessionId], "reused");
+        throw new AppError("UNAUTHENTICATED", "This refresh token was already used; the session has been ended");
+      case "invalid":
+        throw new AppError("UNAUTHENTICATED", "The refresh token is invalid or has expired");
+    }
+  }
+
+  /** Ends the caller's own session. */
+  async logout(actor: AccessClaims, meta: RequestMeta): Promise<void> {
+    await this.sessions.revoke(actor.userId, actor.sessionId, "logout");
+    await this.audit.insert({ event: "logout", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent });
+    await this.revoker.sessionsRevoked([actor.sessionId], "logout");
+  }
+
+  async list(actor: AccessClaims): Promise<SessionView[]> {
+    const sessions = await this.sessions.listActive(actor.userId);
+    return sessions.map((session) => toView(session, actor.sessionId));
+  }
+
+  /** Ends one of the caller's sessions; another user's session is "not found", never "forbidden". */
+  async revoke(actor: AccessClaims, sessionId: string, meta: RequestMeta): Promise<void> {
+    const revoked = await this.sessions.revoke(actor.userId, sessionId, "revoked");
+    if (!revoked) throw new AppError("SESSION_NOT_FOUND", "No such active session");
+    await this.audit.insert({ event: "session.revoked", userId: actor.userId, sessionId, actorId: actor.userId, ip: meta.ip, userAgent: meta.userAgent });
+    await this.revoker.sessionsRevoked([sessionId], sessionId === actor.sessionId ? "logout" : "revoked");
+  }
+
+  /** Ends every session of the caller except the current one. */
+  async revokeOthers(actor: AccessClaims, meta: RequestMeta): Promise<{ revoked: number }> {
+    const ids = await this.sessions.revokeAll(actor.userId, "revoked", actor.sessionId);
+    await this.audit.insert({ event: "session.revoked_others", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { count: ids.length } });
+    await this.revoker.sessionsRevoked(ids, "revoked");
+    return { revoked: ids.length };
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_SECONDS * 1000);
+  }
+
+  private async issue(userId: string, sessionId: string, roles: string[], refreshToken: string, refreshExpiresAt: Date): Promise<IssuedTokens> {
+    const accessToken = await this.tokens.sign({ userId, sessionId, roles });
+    return {
+      sessionId,
+      accessToken,
+      expiresIn: this.config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshToken,
+      refreshTokenExpiresAt: refreshExpiresAt.toISOString(),
+    };
+  }
+}
+
+function toView(session: SessionRecord, currentSessionId: string): SessionView {
+  return {
+    id: session.id,
+    current: session.id === currentSessionId,
+    ip: session.ip,
+    userAgent: session.userAgent,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+  };
+}
