@@ -43,7 +43,8 @@ export function runQuery(coll: CollectionStore, spec: QuerySpec, notablescan: bo
   const plan = planQuery(coll, { filter: rest, text, sort, hint: spec.hint }, notablescan);
   const textQuery = text ? parseTextSearch(String(text.$search)) : undefined;
   const skip = spec.skip ?? 0;
-  const stopAt = plan.sorted && spec.limit ? skip + spec.limit : Infinity;
+  // Without a sort (or when the index yields it) the first skip+limit matches are the answer.
+  const stopAt = (plan.sorted || !sort) && spec.limit ? skip + spec.limit : Infinity;
   const seen = new Set<number>();
   const records: StoredRecord[] = [];
   for (const id of plan.recordIds()) {
