@@ -1,6 +1,9 @@
 import { Router } from "express";
 import type { ApiDeps } from "../app.js";
+import { adminRoutes } from "./admin.routes.js";
+import { authRoutes } from "./auth.routes.js";
 import { chatRoutes } from "./chat.routes.js";
+import { meRoutes } from "./me.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 
 /**
@@ -9,6 +12,9 @@ import { profilesRoutes } from "./profiles.routes.js";
  */
 export function apiRoutes(deps: ApiDeps): Router {
   const router = Router();
+  router.use("/auth", authRoutes(deps));
+  router.use("/me", meRoutes(deps));
+  router.use("/admin", adminRoutes(deps));
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
   return router;

@@ -46,6 +46,7 @@ export const twoFactorLoginSchema = z
   .strictObject({ challengeToken: z.string().min(10).max(2048), code: totpCode.optional(), recoveryCode: recoveryCode.optional() })
   .refine((value) => (value.code === undefined) !== (value.recoveryCode === undefined), { message: "give exactly one of code or recoveryCode", path: ["code"] });
 
+export const emptyBodySchema = z.strictObject({});
 export const refreshSchema = z.strictObject({ refreshToken: opaqueToken });
 export const tokenSchema = z.strictObject({ token: opaqueToken });
 export const forgotPasswordSchema = z
