@@ -5,7 +5,7 @@ import { BlockCacheRepository } from "../../shared/access/block-cache.repository
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
-import { closeTestPlatform, createProfileUser, type ProfileUser } from "./profile-fixtures.js";
+import { closeTestPlatform, createProfileUsers } from "./profile-fixtures.js";
 
 describe("access control", () => {
   let platform: Platform;
@@ -16,7 +16,7 @@ describe("access control", () => {
   });
   after(async () => closeTestPlatform(platform));
 
-  const users = (n: number): Promise<ProfileUser[]> => Promise.all(Array.from({ length: n }, () => createProfileUser(services)));
+  const users = <N extends number>(n: N) => createProfileUsers(services, n);
 
   describe("blocks", () => {
     it("are seen either way, cached, and dropped from the cache on unblock", async () => {

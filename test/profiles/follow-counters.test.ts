@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
-import { closeTestPlatform, createProfileUser, type ProfileUser } from "./profile-fixtures.js";
+import { closeTestPlatform, createProfileUsers, type ProfileUser } from "./profile-fixtures.js";
 
 /** A deterministic pseudo-random sequence, so a failing interleaving can be replayed. */
 function seeded(seed: number): () => number {
@@ -22,7 +22,7 @@ describe("follow counters under retries and concurrency", () => {
   });
   after(async () => closeTestPlatform(platform));
 
-  const users = (n: number): Promise<ProfileUser[]> => Promise.all(Array.from({ length: n }, () => createProfileUser(services)));
+  const users = <N extends number>(n: N) => createProfileUsers(services, n);
 
   /** Stored counters of each user equal the accepted edges in `follows`. */
   async function assertCountersExact(list: readonly ProfileUser[]): Promise<void> {
@@ -76,8 +76,8 @@ describe("follow counters under retries and concurrency", () => {
 
   it("counts only accepted requests, exactly, when accepts, declines and cancellations race", async () => {
     const [owner, ...requesters] = await users(9);
-    await services.profiles.updateOwn((owner as ProfileUser).actor, { privacy: { isPrivate: true } });
-    const o = owner as ProfileUser;
+    const o = owner;
+    await services.profiles.updateOwn(o.actor, { privacy: { isPrivate: true } });
     await Promise.all(requesters.map((r) => services.follows.follow(r.actor, o.userId)));
     assert.equal((await services.profiles.getOwn(o.actor)).stats.followersCount, 0);
     const random = seeded(3);
@@ -102,7 +102,7 @@ describe("follow counters under retries and concurrency", () => {
 
   it("turning public accepts every waiting request and counts each once", async () => {
     const [owner, ...requesters] = await users(6);
-    const o = owner as ProfileUser;
+    const o = owner;
     await services.profiles.updateOwn(o.actor, { privacy: { isPrivate: true } });
     await Promise.all(requesters.map((r) => services.follows.follow(r.actor, o.userId)));
     const view = await services.profiles.updateOwn(o.actor, { privacy: { isPrivate: false } });
@@ -137,7 +137,7 @@ describe("follow counters under retries and concurrency", () => {
     await platform.mongo.db.collection("profiles").updateOne({ userId: b.userId }, { $inc: { "stats.followersCount": 5 } });
     const result = await services.maintenance.run("weekly");
     const task = result["profiles.recount-follow-counters"];
-    assert.ok(task && task.repaired >= 1 && task.checked >= 2);
+    assert.ok((task?.repaired ?? 0) >= 1 && (task?.checked ?? 0) >= 2, JSON.stringify(task));
     await assertCountersExact([a, b]);
     const again = await services.maintenance.run("weekly");
     assert.equal(again["profiles.recount-follow-counters"]?.repaired, 0);

@@ -50,3 +50,10 @@ export function uniqueUsername(prefix = "u"): string {
 export async function closeTestPlatform(platform: { close(): Promise<void> }): Promise<void> {
   await Promise.race([platform.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
 }
+
+type Tuple<N extends number, T, R extends T[] = []> = R["length"] extends N ? R : Tuple<N, T, [...R, T]>;
+
+/** `n` profiles at once, typed as a tuple so they destructure without undefined checks. */
+export async function createProfileUsers<N extends number>(services: Services, n: N): Promise<Tuple<N, ProfileUser>> {
+  return (await Promise.all(Array.from({ length: n }, () => createProfileUser(services)))) as Tuple<N, ProfileUser>;
+}
