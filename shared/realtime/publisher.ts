@@ -53,7 +53,9 @@ export class RealtimePublisher {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    // Server.close() also closes the engine, which a server attached to no HTTP
+    // server does not have (it throws and never calls back): close the adapter only.
+    await this.io.of("/").adapter.close();
     await Promise.all([closeRedis(this.pub), closeRedis(this.sub)]);
   }
 }
