@@ -81,6 +81,10 @@ export class SessionRepository {
    * concurrent refreshes of one token run one after another.
    */
   async lockRefreshToken(client: pg.PoolClient, tokenHash: Buffer): Promise<LockedRefreshToken | undefined> {
+    const locked = await client.query<{ id: string }>(`SELECT id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [tokenHash]);
+    if (!locked.rows[0]) return undefined;
+    // A second statement, so that (under READ COMMITTED) it sees what the transaction we
+    // waited for committed: the replacement token and the session's state.
     const { rows } = await client.query<{
       id: string; session_id: string; user_id: string; replaced_by: string | null; used_at: Date | null; expires_at: Date;
       session_revoked_at: Date | null; session_expires_at: Date; user_status: "active" | "disabled"; replacement_unused: boolean | null;
@@ -91,9 +95,8 @@ export class SessionRepository {
          FROM refresh_tokens r
          JOIN user_sessions s ON s.id = r.session_id
          JOIN users u ON u.id = r.user_id
-        WHERE r.token_hash = $1
-        FOR UPDATE OF r`,
-      [tokenHash],
+        WHERE r.id = $1`,
+      [locked.rows[0].id],
     );
     const row = rows[0];
     if (!row) return undefined;
