@@ -23,6 +23,7 @@ export class MessageChangeService {
   async edit(actorId: string, input: EditMessageInput): Promise<MessageUpdate> {
     await listIncluding(this.deps, input.conversationId, actorId);
     const message = await this.visible(input.conversationId, input.messageId, actorId);
+    if (message.deletedAt) throw messageNotFound();
     if (message.senderId !== actorId) throw new AppError("FORBIDDEN", "Only the sender can edit a message");
     if (!message.content || !EDITABLE.has(message.content.type)) throw new AppError("BAD_REQUEST", "This message has no text to edit");
     const content = { ...message.content, text: input.text } as MessageContent;

@@ -1,0 +1,39 @@
+import { randomUUID } from "node:crypto";
+import type { SendMessageInput } from "../../shared/chat/chat.schema.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { createTestUser, type TestUser } from "../helpers/users.js";
+
+/** `n` real users (registered, with profiles and live sessions). */
+export async function makeUsers(services: Services, n: number): Promise<TestUser[]> {
+  const users: TestUser[] = [];
+  for (let i = 0; i < n; i++) users.push(await createTestUser(services));
+  return users;
+}
+
+/** A fresh client message id, as a device would make one. */
+export const clientId = (): string => `c-${randomUUID()}`;
+
+/** A text message send input. */
+export function textMessage(conversationId: string, text: string, extra: Partial<SendMessageInput> = {}): SendMessageInput {
+  return { conversationId, clientMessageId: clientId(), content: { type: "text", text }, ...extra };
+}
+
+/** Calls an HTTP route of an API at `base` with a bearer token; answers status and parsed body. */
+export async function call<T = Record<string, unknown>>(
+  base: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    payload = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  const res = await fetch(`${base}${path}`, { method, headers, body: payload });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
