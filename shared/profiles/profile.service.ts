@@ -33,15 +33,20 @@ export const isAdmin = (actor: Actor | undefined): boolean => actor?.roles.inclu
 
 const MAX_USERNAME_ATTEMPTS = 8;
 
-/** Called when a private account turns public, so waiting requests are accepted (counters included). */
-export type PendingAcceptor = (userId: string) => Promise<number>;
+/** What the follow graph does when a profile changes (the follow service needs profiles, so it is wired after). */
+export interface GraphHooks {
+  /** A private account turned public: accept its waiting requests, counters included; returns how many. */
+  acceptAllPending(userId: string): Promise<number>;
+  /** An account was deleted: remove its follows both ways, counters included. */
+  removeAllEdges(userId: string): Promise<number>;
+}
 
 /**
  * Profiles: creation at registration, the owner's view and edits, other users'
  * views (blocks hide, privacy reduces), search, and lookups other services use.
  */
 export class ProfileService {
-  private acceptPending: PendingAcceptor | undefined;
+  private graph: GraphHooks | undefined;
 
   constructor(
     private readonly profiles: ProfileRepository,
@@ -50,9 +55,9 @@ export class ProfileService {
     private readonly logger: Logger,
   ) {}
 
-  /** Wires the follow service's bulk acceptance (the two services need each other). */
-  onBecomePublic(acceptor: PendingAcceptor): void {
-    this.acceptPending = acceptor;
+  /** Wires the follow graph's reactions to profile changes. */
+  useGraphHooks(hooks: GraphHooks): void {
+    this.graph = hooks;
   }
 
   /**
@@ -138,8 +143,8 @@ export class ProfileService {
     const updated = await this.profiles.update(actor.userId, changes);
     if (updated === "username_taken") throw new AppError("ALREADY_EXISTS", "That username is taken", { field: "username" });
     if (!updated) throw new AppError("PROFILE_NOT_FOUND", "Profile not found");
-    if (before.privacy.isPrivate && !updated.privacy.isPrivate && this.acceptPending) {
-      const accepted = await this.acceptPending(actor.userId);
+    if (before.privacy.isPrivate && !updated.privacy.isPrivate && this.graph) {
+      const accepted = await this.graph.acceptAllPending(actor.userId);
       if (accepted > 0) {
         this.logger.info({ userId: actor.userId, accepted }, "account turned public; pending follow requests accepted");
         return toOwnView(await this.requireLive(actor.userId));
@@ -179,9 +184,15 @@ export class ProfileService {
     return toView(updated, { full: true });
   }
 
-  /** Soft-deletes a user's profile (account deletion); it disappears everywhere at once. */
+  /**
+   * Soft-deletes a user's profile (account deletion): it disappears everywhere
+   * at once, and its follows go (so nobody's counters include it). Idempotent;
+   * the monthly purge removes the document after the retention period.
+   */
   async markDeleted(userId: string): Promise<boolean> {
-    return this.profiles.markDeleted(userId, new Date());
+    const changed = await this.profiles.markDeleted(userId, new Date());
+    await this.graph?.removeAllEdges(userId);
+    return changed;
   }
 
   /** Cards for a list, with the viewer's relationship to each; deleted and blocked profiles dropped. */

@@ -15,6 +15,7 @@ import { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { BlockRepository } from "../social/block.repository.js";
 import { BlockService } from "../social/block.service.js";
 import { followCountersTask } from "../social/follow-counters.task.js";
+import { purgeDeletedProfilesTask } from "../social/profile-purge.task.js";
 import { FollowRepository } from "../social/follow.repository.js";
 import { FollowService } from "../social/follow.service.js";
 import type { Platform } from "./platform.js";
@@ -64,9 +65,12 @@ export function createServices(platform: Platform): Services {
   );
   const profiles = new ProfileService(profileRepository, followRepository, access, platform.logger);
   const follows = new FollowService(followRepository, blockRepository, profileRepository, profiles, access, platform.logger);
-  profiles.onBecomePublic((userId) => follows.acceptAllPending(userId));
+  profiles.useGraphHooks({
+    acceptAllPending: (userId) => follows.acceptAllPending(userId),
+    removeAllEdges: (userId) => follows.removeAllEdgesOf(userId),
+  });
   const blocks = new BlockService(blockRepository, profileRepository, follows, access);
-  maintenanceTasks.push(followCountersTask(profileRepository, follows));
+  maintenanceTasks.push(followCountersTask(profileRepository, follows), purgeDeletedProfilesTask(profileRepository, follows, blocks));
   const presenceTtlMs = platform.config.PRESENCE_TTL_SECONDS * 1000;
   const presence = new PresenceService(
     new PresenceRepository(platform.redis, { deviceTtlMs: presenceTtlMs, keyTtlMs: presenceTtlMs * 5, drainGraceMs: presenceTtlMs }),

@@ -49,6 +49,14 @@ export class BlockRepository {
     return [...new Set([...mine.map((d) => d.blockedId), ...theirs.map((d) => d.blockerId)])];
   }
 
+  /** Deletes every block `userId` made or received; returns the other users involved. */
+  async removeAllOf(userId: string): Promise<string[]> {
+    const others = await this.blockedEitherWay(userId);
+    await this.blocks.deleteMany({ blockerId: userId });
+    await this.blocks.deleteMany({ blockedId: userId });
+    return others;
+  }
+
   /** A page of the users `blockerId` blocked, newest first. */
   async pageByBlocker(blockerId: string, afterId: string | undefined, limit: number): Promise<BlockRecord[]> {
     const filter: Filter<BlockDoc> = afterId ? { blockerId, _id: { $lt: new ObjectId(afterId) } } : { blockerId };

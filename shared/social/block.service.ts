@@ -46,6 +46,13 @@ export class BlockService {
     await this.access.invalidateBlocks(actor.userId, targetId);
   }
 
+  /** Deletes every block a (deleted) user made or received, and the cached sets it touched. */
+  async removeAllOf(userId: string): Promise<number> {
+    const others = await this.blocks.removeAllOf(userId);
+    for (const other of others) await this.access.invalidateBlocks(userId, other);
+    return others.length;
+  }
+
   /** The users the actor blocked, newest first (deleted accounts included, as their id only). */
   async listBlocked(actor: Actor, page: PageRequest): Promise<Page<BlockedItem>> {
     const records = await this.blocks.pageByBlocker(actor.userId, page.cursor && decodeCursor(page.cursor), page.limit + 1);

@@ -110,6 +110,24 @@ export class FollowService {
     }
   }
 
+  /** Removes every edge from or to `userId` (account deleted), counters included; returns how many. */
+  async removeAllEdgesOf(userId: string): Promise<number> {
+    let removed = 0;
+    for (const status of ["accepted", "pending"] as const) {
+      for (const side of ["follower", "followee"] as const) {
+        for (;;) {
+          const batch =
+            side === "follower"
+              ? await this.follows.pageByFollower(userId, status, undefined, ACCEPT_BATCH)
+              : await this.follows.pageByFollowee(userId, status, undefined, ACCEPT_BATCH);
+          for (const edge of batch) if (await this.removeEdge(edge.followerId, edge.followeeId)) removed++;
+          if (batch.length < ACCEPT_BATCH) break;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** The actor's pending follow requests, newest first. */
   async listRequests(actor: Actor, page: PageRequest): Promise<Page<FollowRequestItem>> {
     const edges = await this.follows.pageByFollowee(actor.userId, "pending", page.cursor && decodeCursor(page.cursor), page.limit + 1);

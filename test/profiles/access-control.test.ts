@@ -5,7 +5,7 @@ import { BlockCacheRepository } from "../../shared/access/block-cache.repository
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
-import { closeTestPlatform, createProfileUsers } from "./profile-fixtures.js";
+import { createProfileUsers } from "./profile-fixtures.js";
 
 describe("access control", () => {
   let platform: Platform;
@@ -14,7 +14,7 @@ describe("access control", () => {
   before(async () => {
     ({ platform, services } = await createTestPlatform());
   });
-  after(async () => closeTestPlatform(platform));
+  after(async () => platform.close());
 
   const users = <N extends number>(n: N) => createProfileUsers(services, n);
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
-import { closeTestPlatform, createProfileUsers, type ProfileUser } from "./profile-fixtures.js";
+import { createProfileUsers, type ProfileUser } from "./profile-fixtures.js";
 
 /** A deterministic pseudo-random sequence, so a failing interleaving can be replayed. */
 function seeded(seed: number): () => number {
@@ -20,7 +20,7 @@ describe("follow counters under retries and concurrency", () => {
   before(async () => {
     ({ platform, services } = await createTestPlatform());
   });
-  after(async () => closeTestPlatform(platform));
+  after(async () => platform.close());
 
   const users = <N extends number>(n: N) => createProfileUsers(services, n);
 
@@ -129,6 +129,38 @@ describe("follow counters under retries and concurrency", () => {
       assert.equal(edges, 0);
       await assertCountersExact([a, b, c]);
     }
+  });
+
+  it("deleting an account removes its follows both ways and keeps everyone's counters exact", async () => {
+    const [gone, a, b, c] = await users(4);
+    await services.profiles.updateOwn(c.actor, { privacy: { isPrivate: true } });
+    await services.follows.follow(gone.actor, a.userId);
+    await services.follows.follow(b.actor, gone.userId);
+    await services.follows.follow(gone.actor, c.userId); // a pending request
+    assert.equal(await services.profiles.markDeleted(gone.userId), true);
+    assert.equal((await services.profiles.getOwn(a.actor)).stats.followersCount, 0);
+    assert.equal((await services.profiles.getOwn(b.actor)).stats.followingCount, 0);
+    assert.deepEqual((await services.follows.listRequests(c.actor, { limit: 10 })).items, []);
+    await assertCountersExact([a, b, c]);
+  });
+
+  it("the monthly purge removes profiles deleted past retention, with their blocks", async () => {
+    const [old, recent, blocker] = await users(3);
+    await services.blocks.block(blocker.actor, old.userId);
+    assert.equal(await services.access.isBlockedEitherWay(blocker.userId, old.userId), true);
+    await services.profiles.markDeleted(old.userId);
+    await services.profiles.markDeleted(recent.userId);
+    const longAgo = new Date(Date.now() - 31 * 86_400_000);
+    await platform.mongo.db.collection("profiles").updateOne({ userId: old.userId }, { $set: { deletedAt: longAgo } });
+    const result = await services.maintenance.run("monthly");
+    assert.ok((result["profiles.purge-deleted"]?.purged ?? 0) >= 1, JSON.stringify(result));
+    const profiles = platform.mongo.db.collection("profiles");
+    assert.equal(await profiles.countDocuments({ userId: old.userId }), 0);
+    assert.equal(await profiles.countDocuments({ userId: recent.userId }), 1, "kept until its retention ends");
+    assert.equal(await platform.mongo.db.collection("blockedUsers").countDocuments({ blockerId: blocker.userId }), 0);
+    assert.equal(await services.access.isBlockedEitherWay(blocker.userId, old.userId), false);
+    const again = await services.maintenance.run("monthly");
+    assert.equal(again["profiles.purge-deleted"]?.purged, 0);
   });
 
   it("the weekly recount repairs counters a crash left off", async () => {

@@ -42,15 +42,6 @@ export function uniqueUsername(prefix = "u"): string {
   return `${prefix}_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
 }
 
-/**
- * Closes a test platform. Bounded because the realtime publisher's close
- * currently never settles when its Socket.IO server was never attached
- * (`Server.close` throws on the missing engine before calling back).
- */
-export async function closeTestPlatform(platform: { close(): Promise<void> }): Promise<void> {
-  await Promise.race([platform.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
-}
-
 type Tuple<N extends number, T, R extends T[] = []> = R["length"] extends N ? R : Tuple<N, T, [...R, T]>;
 
 /** `n` profiles at once, typed as a tuple so they destructure without undefined checks. */

@@ -5,7 +5,7 @@ import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { USERNAME_PATTERN } from "../../shared/profiles/profile.types.js";
 import { createTestPlatform } from "../helpers/platform.js";
-import { closeTestPlatform, createProfileUser, uniqueUsername } from "./profile-fixtures.js";
+import { createProfileUser, uniqueUsername } from "./profile-fixtures.js";
 
 describe("profiles: ensureProfile and lookups", () => {
   let platform: Platform;
@@ -14,7 +14,7 @@ describe("profiles: ensureProfile and lookups", () => {
   before(async () => {
     ({ platform, services } = await createTestPlatform());
   });
-  after(async () => closeTestPlatform(platform));
+  after(async () => platform.close());
 
   it("creates a profile with defaults and returns the same one when called again", async () => {
     const userId = randomUUID();

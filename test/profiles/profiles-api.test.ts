@@ -4,7 +4,7 @@ import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
 import { ApiClient } from "./api-client.js";
-import { closeTestPlatform, registerProfileUser, uniqueUsername, type ProfileUser } from "./profile-fixtures.js";
+import { registerProfileUser, uniqueUsername, type ProfileUser } from "./profile-fixtures.js";
 
 describe("profiles API: happy paths and validation", () => {
   let platform: Platform;
@@ -20,7 +20,7 @@ describe("profiles API: happy paths and validation", () => {
   });
   after(async () => {
     await api.close();
-    await closeTestPlatform(platform);
+    await platform.close();
   });
 
   describe("GET and PATCH /api/profiles/me", () => {

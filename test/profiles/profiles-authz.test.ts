@@ -3,7 +3,7 @@ import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
 import { ApiClient, type ApiResponse } from "./api-client.js";
-import { closeTestPlatform, registerProfileUser, type ProfileUser } from "./profile-fixtures.js";
+import { registerProfileUser, type ProfileUser } from "./profile-fixtures.js";
 
 type ActorName = "self" | "other" | "blocked" | "blocker" | "anonymous" | "admin";
 const ACTORS: ActorName[] = ["self", "other", "blocked", "blocker", "anonymous", "admin"];
@@ -34,7 +34,7 @@ describe("profiles API: authorisation matrix (self, other, blocked, blocker, ano
   });
   after(async () => {
     await api.close();
-    await closeTestPlatform(platform);
+    await platform.close();
   });
 
   async function scene(options: { privateTarget?: boolean } = {}): Promise<Scene> {
