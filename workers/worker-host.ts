@@ -43,7 +43,9 @@ export async function startWorkers(platform: Platform, services: Services, port:
   const handlers = { ...createJobHandlers(services, platform), ...options.handlers };
   const connection = createRedis(config.REDIS_URL, "bullmq", logger);
 
-  const process = async (job: Job): Promise<unknown> => {
+  const inFlight = new InFlight();
+  const processJob = (job: Job): Promise<unknown> => inFlight.track(run(job));
+  const run = async (job: Job): Promise<unknown> => {
     const name = job.name as JobName;
     const log = logger.child({ jobId: job.id, job: name, queue: job.queueName, attempt: job.attemptsMade + 1 });
     const handler = handlers[name] as ((payload: unknown, job: Job) => Promise<unknown>) | undefined;
@@ -68,7 +70,7 @@ export async function startWorkers(platform: Platform, services: Services, port:
 
   const workers = queues.map(
     (queue) =>
-      new Worker(queue, process, {
+      new Worker(queue, processJob, {
         connection,
         prefix: bullPrefix(config.REDIS_PREFIX),
         concurrency: QUEUE_CONCURRENCY[queue],
@@ -102,16 +104,35 @@ export async function startWorkers(platform: Platform, services: Services, port:
     port: actualPort,
     queues,
     async close(graceMs = config.SHUTDOWN_TIMEOUT_MS) {
+      // Stop fetching first; close(force) is only decided once the grace period is known to be over.
+      await Promise.all(workers.map((worker) => worker.pause(true)));
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)));
-      const drained = Promise.all(workers.map((worker) => worker.close()));
-      if ((await Promise.race([drained, graceOver])) === "timeout") {
-        logger.warn({ graceMs }, "jobs still running at the deadline; releasing them to other workers");
-        await Promise.all(workers.map((worker) => worker.close(true)));
-      }
+      const timedOut = (await Promise.race([inFlight.idle(), graceOver])) === "timeout";
+      if (timedOut) logger.warn({ graceMs, active: inFlight.count }, "jobs still running at the deadline; releasing them to other workers");
+      await Promise.all(workers.map((worker) => worker.close(timedOut)));
       clearTimeout(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeRedis(connection);
     },
   };
+}
+
+/** Counts running jobs so shutdown can wait for them without closing the workers. */
+class InFlight {
+  count = 0;
+  private waiters: Array<() => void> = [];
+
+  async track<T>(work: Promise<T>): Promise<T> {
+    this.count++;
+    try {
+      return await work;
+    } finally {
+      if (--this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
 }

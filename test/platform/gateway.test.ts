@@ -4,6 +4,10 @@ import { AccessTokens } from "../../shared/auth/access-token.js";
 import { loadConfig } from "../../shared/config/config.js";
 import { createLogger } from "../../shared/logging/logger.js";
 import { RealtimePublisher } from "../../shared/realtime/publisher.js";
+import type { Platform } from "../../shared/runtime/platform.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { createTestPlatform } from "../helpers/platform.js";
+import { createTestUser } from "../helpers/users.js";
 import { spawnRole, type RoleProcess } from "../helpers/processes.js";
 import { connectSocket, nextEvent, type ClientSocket } from "../helpers/sockets.js";
 import { testEnv } from "../helpers/test-env.js";
@@ -15,9 +19,14 @@ describe("gateway wiring across replicas", function () {
   let gateways: RoleProcess[] = [];
   let publisher: RealtimePublisher;
   const sockets: ClientSocket[] = [];
-  const token = (userId = randomUUID(), ttl?: number) => tokens.sign({ userId, sessionId: randomUUID(), roles: ["user"] }, ttl);
+  let platform: Platform;
+  let services: Services;
+  const newUser = () => createTestUser(services);
+  /** A fresh user's access token (a real session). */
+  const token = async (): Promise<string> => (await newUser()).accessToken;
 
   before(async () => {
+    ({ platform, services } = await createTestPlatform());
     gateways = await Promise.all([spawnRole("gateway"), spawnRole("gateway")]);
     publisher = RealtimePublisher.create(testEnv.redisUrl, testEnv.redisPrefix, createLogger(config));
   });
@@ -27,13 +36,14 @@ describe("gateway wiring across replicas", function () {
   after(async () => {
     await publisher.close();
     await Promise.all(gateways.map((gateway) => gateway.stop()));
+    await platform.close();
   });
 
-  it("a push through the publisher reaches every device of the user, on both replicas, and no one else", async () => {
-    const userId = randomUUID();
+  it("a push through the publisher reaches every socket of the user, on both replicas, and no one else", async () => {
+    const { userId, accessToken } = await newUser();
     const [a, b, other] = await Promise.all([
-      connectSocket(gateways[0]!.url, await token(userId)),
-      connectSocket(gateways[1]!.url, await token(userId)),
+      connectSocket(gateways[0]!.url, accessToken),
+      connectSocket(gateways[1]!.url, accessToken),
       connectSocket(gateways[1]!.url, await token()),
     ]);
     sockets.push(a, b, other);
@@ -63,7 +73,11 @@ describe("gateway wiring across replicas", function () {
   it("rejects handshakes without a token, with an expired or forged one, and from origins not allowed", async () => {
     const url = gateways[0]!.url;
     await assert.rejects(connectSocket(url, ""), (error: Error & { data?: { code: string } }) => error.data?.code === "UNAUTHENTICATED");
-    await assert.rejects(connectSocket(url, await token(randomUUID(), -10)), (error: Error & { data?: { code: string } }) => error.data?.code === "TOKEN_EXPIRED");
+    const user = await newUser();
+    const expired = await tokens.sign({ userId: user.userId, sessionId: user.sessionId, roles: [] }, -10);
+    await assert.rejects(connectSocket(url, expired), (error: Error & { data?: { code: string } }) => error.data?.code === "TOKEN_EXPIRED");
+    const unknownSession = await tokens.sign({ userId: user.userId, sessionId: randomUUID(), roles: [] });
+    await assert.rejects(connectSocket(url, unknownSession), (error: Error & { data?: { code: string } }) => error.data !== undefined);
     const forged = await new AccessTokens({ ...config, JWT_SECRET: "f".repeat(40) }).sign({ userId: randomUUID(), sessionId: randomUUID(), roles: ["admin"] });
     await assert.rejects(connectSocket(url, forged), (error: Error & { data?: { code: string } }) => error.data?.code === "UNAUTHENTICATED");
     const wrongAudience = await new AccessTokens({ ...config, JWT_AUDIENCE: "someone-else" }).sign({ userId: randomUUID(), sessionId: randomUUID(), roles: [] });

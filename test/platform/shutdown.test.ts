@@ -1,21 +1,24 @@
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { AccessTokens } from "../../shared/auth/access-token.js";
-import { loadConfig } from "../../shared/config/config.js";
+import type { Platform } from "../../shared/runtime/platform.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { createTestPlatform } from "../helpers/platform.js";
 import { spawnRole } from "../helpers/processes.js";
 import { connectSocket } from "../helpers/sockets.js";
+import { createTestUser } from "../helpers/users.js";
 
 describe("graceful shutdown", function () {
   this.timeout(60_000);
-  const tokens = new AccessTokens(loadConfig());
+  let platform: Platform;
+  let services: Services;
+  before(async () => ({ platform, services } = await createTestPlatform()));
+  after(() => platform.close());
 
   it("a gateway with connected sockets disconnects them and exits cleanly within its deadline", async () => {
     const deadlineMs = 4_000;
     const gateway = await spawnRole("gateway", { SHUTDOWN_TIMEOUT_MS: String(deadlineMs) });
+    const users = await Promise.all(Array.from({ length: 5 }, () => createTestUser(services)));
     const sockets = await Promise.all(
-      Array.from({ length: 25 }, async () =>
-        connectSocket(gateway.url, await tokens.sign({ userId: randomUUID(), sessionId: randomUUID(), roles: [] })),
-      ),
+      Array.from({ length: 25 }, (_, i) => connectSocket(gateway.url, users[i % users.length]!.accessToken)),
     );
     const disconnects = sockets.map((socket) => new Promise<string>((resolve) => socket.once("disconnect", resolve)));
     const started = Date.now();
