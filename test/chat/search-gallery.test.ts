@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { parseInput } from "../../shared/validation/parse.js";
+import { sendMessageSchema } from "../../shared/chat/chat.schema.js";
+import { AppError } from "../../shared/errors/app-error.js";
+import type { Platform } from "../../shared/runtime/platform.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { createTestPlatform } from "../helpers/platform.js";
+import type { TestUser } from "../helpers/users.js";
+import { clientId, makeUsers, textMessage } from "./chat-fixtures.js";
+
+const image = { url: "https://cdn.example.test/p.jpg", mimeType: "image/jpeg", size: 2048, width: 800, height: 600 };
+const file = { url: "https://cdn.example.test/r.pdf", mimeType: "application/pdf", size: 4096, fileName: "quarterly-report.pdf" };
+const audio = { url: "https://cdn.example.test/v.ogg", mimeType: "audio/ogg", size: 512, durationSeconds: 3.5, voiceNote: true };
+
+describe("chat: message types, search and gallery", function () {
+  let platform: Platform;
+  let services: Services;
+  let ann: TestUser;
+  let bob: TestUser;
+  let eve: TestUser;
+
+  before(async function () {
+    ({ platform, services } = await createTestPlatform());
+    [ann, bob, eve] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
+  });
+
+  after(async () => platform.close());
+
+  it("validates each message type's payload", () => {
+    const base = { conversationId: "8d0f6a7e-1d2c-4b8e-9f3a-2c1d0e9b8a7f", clientMessageId: clientId() };
+    const good = [
+      { type: "text", text: "hi" },
+      { type: "image", media: image, text: "caption" },
+      { type: "video", media: { ...image, mimeType: "video/mp4", durationSeconds: 12 } },
+      { type: "audio", media: audio },
+      { type: "file", media: file },
+      { type: "location", location: { latitude: -33.9, longitude: 151.2 } },
+      { type: "contact", contact: { name: "Dee", phoneNumbers: ["+14155550123"] } },
+      { type: "sticker", sticker: { stickerId: "s1", url: "https://cdn.example.test/s.webp" } },
+      { type: "gif", gif: { url: "https://cdn.example.test/g.gif", width: 200, height: 120 } },
+    ];
+    for (const content of good) assert.doesNotThrow(() => parseInput(sendMessageSchema, { ...base, content }), JSON.stringify(content));
+    const bad = [
+      { type: "text", text: "   " },
+      { type: "image", media: { ...image, mimeType: "text/html" } },
+      { type: "image", media: { ...image, width: 0 } },
+      { type: "video", media: image },
+      { type: "audio", media: { ...audio, size: 0 } },
+      { type: "file", media: { ...file, fileName: "../../etc/passwd" } },
+      { type: "location", location: { latitude: 91, longitude: 0 } },
+      { type: "contact", contact: { name: "Dee", phoneNumbers: [] } },
+      { type: "sticker", sticker: { stickerId: "s1", url: "ftp://x" } },
+      { type: "gif", gif: { url: "https://x.test/g.gif", width: 1, height: 1, extra: true } },
+      { type: "call", call: { callId: "c", mediaType: "audio", status: "missed", durationSeconds: 0, initiatorId: base.conversationId, startedAt: new Date().toISOString() } },
+      { type: "poll", question: "?" },
+    ];
+    for (const content of bad) {
+      assert.throws(() => parseInput(sendMessageSchema, { ...base, content }), (e: unknown) => e instanceof AppError && e.code === "VALIDATION_FAILED", JSON.stringify(content));
+    }
+    assert.throws(() => parseInput(sendMessageSchema, { ...base }), (e: unknown) => e instanceof AppError && e.code === "VALIDATION_FAILED");
+    assert.throws(() => parseInput(sendMessageSchema, { ...base, content: good[0], forwardFromId: base.conversationId }), (e: unknown) => e instanceof AppError);
+  });
+
+  it("finds messages by words only in the caller's conversations, and never deleted ones", async () => {
+    const mine = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const theirs = await services.chat.conversations.openDirect(bob.userId, eve.userId);
+    const fox = await services.chat.messages.send(ann.userId, textMessage(mine.id, "the quick brown fox"));
+    await services.chat.messages.send(bob.userId, textMessage(mine.id, "a lazy dog"));
+    await services.chat.messages.send(eve.userId, textMessage(theirs.id, "another fox, private"));
+    const gone = await services.chat.messages.send(bob.userId, textMessage(mine.id, "fox to be deleted"));
+    await services.chat.changes.delete(bob.userId, { conversationId: mine.id, messageId: gone.id, scope: "everyone" });
+    const found = await services.chat.queries.search(ann.userId, { q: "fox", limit: 20 });
+    assert.deepEqual(found.items.map((m) => m.id), [fox.id]);
+    const scoped = await services.chat.queries.search(bob.userId, { q: "fox", conversationId: theirs.id, limit: 20 });
+    assert.equal(scoped.items.length, 1);
+    assert.equal(scoped.items[0]?.senderId, eve.userId);
+    await assert.rejects(services.chat.queries.search(ann.userId, { q: "fox", conversationId: theirs.id, limit: 20 }), (e: unknown) => e instanceof AppError && e.code === "CONVERSATION_NOT_FOUND");
+    const captions = await services.chat.messages.send(ann.userId, { conversationId: mine.id, clientMessageId: clientId(), content: { type: "image", media: image, text: "sunset at the beach" } });
+    const byCaption = await services.chat.queries.search(bob.userId, { q: "sunset", limit: 20 });
+    assert.deepEqual(byCaption.items.map((m) => m.id), [captions.id]);
+  });
+
+  it("pages the gallery by shelf: images and videos, files, audio", async () => {
+    const [cat, dan] = (await makeUsers(services, 2)) as [TestUser, TestUser];
+    const conversation = await services.chat.conversations.openDirect(cat.userId, dan.userId);
+    const send = (content: unknown) => services.chat.messages.send(cat.userId, { conversationId: conversation.id, clientMessageId: clientId(), content: content as never });
+    const pics = [];
+    for (let i = 0; i < 3; i++) pics.push(await send({ type: "image", media: image }));
+    const doc = await send({ type: "file", media: file });
+    const voice = await send({ type: "audio", media: audio });
+    await send({ type: "text", text: "not media" });
+    const media = await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "media", limit: 2 });
+    assert.deepEqual(media.messages.map((m) => m.id), [pics[2]!.id, pics[1]!.id]);
+    assert.equal(media.hasMore, true);
+    const rest = await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "media", before: pics[1]!.seq, limit: 2 });
+    assert.deepEqual(rest.messages.map((m) => m.id), [pics[0]!.id]);
+    assert.equal(rest.hasMore, false);
+    assert.deepEqual((await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "file", limit: 30 })).messages.map((m) => m.id), [doc.id]);
+    assert.deepEqual((await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "audio", limit: 30 })).messages.map((m) => m.id), [voice.id]);
+  });
+
+  it("writes call records once per call, as the calls domain reports them", async () => {
+    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const record = { callId: `call-${clientId()}`, mediaType: "video" as const, status: "missed" as const, durationSeconds: 0, initiatorId: ann.userId, startedAt: new Date().toISOString() };
+    const first = await services.chat.messages.postCallRecord(conversation.id, record);
+    const again = await services.chat.messages.postCallRecord(conversation.id, record);
+    assert.equal(again.id, first.id);
+    assert.deepEqual(first.content, { type: "call", call: record });
+    await assert.rejects(services.chat.messages.postCallRecord(conversation.id, { ...record, callId: "other", initiatorId: eve.userId }), (e: unknown) => e instanceof AppError && e.code === "CONVERSATION_NOT_FOUND");
+  });
+});
