@@ -97,6 +97,7 @@ export class SessionService {
       const nextId = await this.sessions.insertRefreshToken(client, { sessionId: row.sessionId, userId: row.userId, tokenHash: next.hash, parentId: row.id, expiresAt });
       await this.sessions.markRefreshTokenUsed(client, row.id, nextId);
       await this.sessions.extendSession(client, row.sessionId, expiresAt, meta.ip ?? null);
+      await this.audit.insert({ event: "token.refreshed", userId: row.userId, sessionId: row.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
       const roles = await this.users.roles(row.userId, client);
       return { kind: "rotated", userId: row.userId, tokens: await this.issue(row.userId, row.sessionId, roles, next.token, expiresAt) };
     });
