@@ -135,6 +135,31 @@ describe("chat: direct conversations, sending, history and idempotency", functio
     await rejectsWith(services.chat.messages.send(eve.userId, textMessage(other.id, "x", { replyToId: original.id })), "MESSAGE_NOT_FOUND");
   });
 
+  it("sends within budget: at most 3 MongoDB commands and 1 Redis command once the conversation is warm", async () => {
+    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    await services.chat.messages.send(ann.userId, textMessage(conversation.id, "warm-up"));
+    await services.chat.conversations.list(bob.userId, { limit: 50, archived: false });
+    const mongoCommands: string[] = [];
+    const onCommand = (event: { commandName: string }) => mongoCommands.push(event.commandName);
+    platform.mongo.client.on("commandStarted", onCommand);
+    const redis = platform.redis as unknown as { sendCommand(command: { name: string }): unknown };
+    const original = redis.sendCommand.bind(redis);
+    const redisCommands: string[] = [];
+    redis.sendCommand = (command) => {
+      redisCommands.push(command.name);
+      return original(command);
+    };
+    try {
+      await services.chat.messages.send(ann.userId, textMessage(conversation.id, "counted"));
+    } finally {
+      redis.sendCommand = original;
+      platform.mongo.client.off("commandStarted", onCommand);
+    }
+    assert.ok(mongoCommands.length <= 3, `MongoDB commands: ${mongoCommands.join(", ")}`);
+    assert.deepEqual(mongoCommands, ["findAndModify", "insert"]);
+    assert.equal(redisCommands.length, 1, `Redis commands: ${redisCommands.join(", ")}`);
+  });
+
   it("pages history by seq cursors and hides what a member cleared", async () => {
     const [ivy, jon] = (await makeUsers(services, 2)) as [TestUser, TestUser];
     const conversation = await services.chat.conversations.openDirect(ivy.userId, jon.userId);
