@@ -1,0 +1,189 @@
+/**
+ * The stores and processes the gateway benchmark runs against: a private
+ * redis-server (so INFO commandstats counts only this run), a fresh PostgreSQL
+ * database (migrated, dropped at the end), MongoDB (MONGO_URL or the embedded
+ * server), and real role processes. Everything started here is stopped by `close`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig, type Config } from "../../shared/config/config.js";
+import { migrateAll } from "../../shared/db/migrate.js";
+import { dropDatabase } from "../../shared/db/postgres.js";
+import { createLogger } from "../../shared/logging/logger.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A spawned process that is killed when the stack closes. */
+export interface Proc {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  output(): string;
+}
+
+export class BenchStack {
+  private readonly procs: ChildProcess[] = [];
+  private stopMongo: (() => Promise<void>) | undefined;
+  readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+  redisPort = 0;
+  mongoUrl = "";
+  env: Record<string, string> = {};
+  config!: Config;
+
+  /** Starts Redis, MongoDB and a migrated PostgreSQL database. */
+  async start(gatewayEnv: Record<string, string>): Promise<void> {
+    this.redisPort = await freePort();
+    const redis = spawn("redis-server", ["--port", String(this.redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"], { stdio: "ignore" });
+    this.procs.push(redis);
+    await until(() => connects(this.redisPort), 10_000, "redis-server");
+    if (process.env.MONGO_URL) {
+      this.mongoUrl = process.env.MONGO_URL;
+    } else {
+      const { startEmbeddedMongo } = await import("../../shared/embedded-mongo/index.js");
+      const embedded = await startEmbeddedMongo({ port: 0, log: () => undefined });
+      this.mongoUrl = embedded.uri;
+      this.stopMongo = embedded.stop;
+    }
+    const pgBase = new URL(process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+    pgBase.pathname = `/cw_bench_${this.runId}`;
+    this.env = {
+      NODE_ENV: "development",
+      LOG_LEVEL: "warn",
+      HOST: "127.0.0.1",
+      DATABASE_URL: pgBase.toString(),
+      DATABASE_CREATE: "true",
+      REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+      REDIS_PREFIX: `cwb${this.runId}:`,
+      MONGO_URL: this.mongoUrl,
+      MONGO_DB: `cw_bench_${this.runId}`,
+      WORKER_SCHEDULES: "false",
+      // Cheap hashing: the benchmark registers hundreds of users and measures sockets, not logins.
+      ARGON2_MEMORY_KIB: "8192",
+      ARGON2_TIME_COST: "1",
+      ...gatewayEnv,
+    };
+    this.config = loadConfig({ ...process.env, ...this.env });
+    await migrateAll(this.config, createLogger(this.config).child({ role: "bench-migrate" }), this.mongoUrl);
+  }
+
+  /** Spawns `node --import tsx <entry>` with the stack's environment and waits for its HTTP port. */
+  async spawn(entry: string, portVar: string, extraEnv: Record<string, string> = {}, health = "/healthz"): Promise<Proc> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env, [portVar]: String(port), ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.procs.push(child);
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+    child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+    const url = `http://127.0.0.1:${port}`;
+    await until(async () => {
+      if (child.exitCode !== null) throw new Error(`${entry} exited:\n${output}`);
+      return (await fetch(`${url}${health}`)).ok;
+    }, 60_000, `${entry} to listen`).catch((error: Error) => {
+      throw new Error(`${error.message}\n${output}`);
+    });
+    return { child, url, port, output: () => output };
+  }
+
+  async close(): Promise<void> {
+    for (const child of this.procs.reverse()) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGKILL");
+        await exited;
+      }
+    }
+    await this.stopMongo?.();
+    if (this.env.DATABASE_URL) await dropDatabase(this.env.DATABASE_URL).catch((error: Error) => console.error(`dropping the bench database: ${error.message}`));
+  }
+}
+
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Resident set size of a process, in bytes (Linux). */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+/** Sums a Prometheus counter or gauge from a /metrics page, optionally per label value. */
+export async function scrape(url: string, metric: string): Promise<{ total: number; by: Map<string, number> }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const by = new Map<string, number>();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(metric)) continue;
+    const match = /^([a-z_]+)(\{[^}]*\})?\s+([0-9.e+-]+)$/.exec(line);
+    if (!match || match[1] !== metric) continue;
+    const value = Number(match[3]);
+    total += value;
+    const label = /command="([^"]+)"/.exec(match[2] ?? "")?.[1] ?? "";
+    by.set(label, (by.get(label) ?? 0) + value);
+  }
+  return { total, by };
+}
+
+/** Redis INFO commandstats: calls per command. */
+export async function commandStats(port: number): Promise<Map<string, number>> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn("redis-cli", ["-p", String(port), "INFO", "commandstats"]);
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.once("error", reject);
+    child.once("exit", () => resolve(text));
+  });
+  const calls = new Map<string, number>();
+  for (const match of out.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) calls.set(match[1]!, Number(match[2]));
+  return calls;
+}
+
+/** The soft limit of open files this process (and its children) may hold. */
+export async function openFileLimit(): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", ["-c", "ulimit -n"]);
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.once("exit", () => resolve(Number.parseInt(text.trim(), 10) || 1024));
+  });
+}
