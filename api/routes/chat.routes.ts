@@ -12,6 +12,7 @@ import {
   listMembersSchema,
   memberRefSchema,
   reactSchema,
+  readersSchema,
   searchSchema,
   sendMessageSchema,
   setRoleSchema,
@@ -128,6 +129,10 @@ export function chatRoutes({ services }: ApiDeps): Router {
   router.delete("/conversations/:id/messages/:messageId/reaction", write, async (req, res) => {
     const input = parseInput(reactSchema, withParams({ emoji: null }, req.params), "reaction");
     res.json({ change: await chat.changes.react(me(res), input) });
+  });
+
+  router.get("/conversations/:id/messages/:messageId/readers", read, async (req, res) => {
+    res.json({ items: await chat.receipts.readers(me(res), parseInput(readersSchema, withParams(req.query, req.params), "query")) });
   });
 
   router.put("/conversations/:id/read", write, async (req, res) => {

@@ -99,6 +99,13 @@ export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 
 export const messageRefSchema = z.strictObject({ conversationId: idSchema, messageId: idSchema });
 
+export const readersSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+});
+export type ReadersInput = z.infer<typeof readersSchema>;
+
 export const editMessageSchema = z.strictObject({
   conversationId: idSchema,
   messageId: idSchema,

@@ -125,6 +125,15 @@ export class MemberRepository {
     return this.members.find(filter).sort({ conversationId: 1, receiptAt: 1 }).limit(limit).toArray();
   }
 
+  /** Members whose read cursor reached `seq`, in cursor order. */
+  async readersOf(conversationId: string, seq: number, limit: number): Promise<MemberDoc[]> {
+    return this.members
+      .find({ conversationId, lastReadSeq: { $gte: seq } })
+      .sort({ conversationId: 1, lastReadSeq: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
   /** The longest-serving member with the given role, other than `exceptUserId`. */
   async senior(conversationId: string, role: MemberRole, exceptUserId: string): Promise<MemberDoc | null> {
     return this.members.findOne(

@@ -1,5 +1,6 @@
-import { conversationNotFound, listAt, type ChatDeps } from "./chat.deps.js";
-import type { CursorMoveInput } from "./chat.schema.js";
+import { conversationNotFound, listAt, messageNotFound, type ChatDeps } from "./chat.deps.js";
+import { toReceipt } from "./chat.mappers.js";
+import type { CursorMoveInput, ReadersInput } from "./chat.schema.js";
 import type { ReceiptEvent, ReceiptState } from "./chat.types.js";
 import type { ConversationHead } from "./conversation.repository.js";
 import type { MemberDoc } from "./member.repository.js";
@@ -64,6 +65,15 @@ export class ReceiptService {
       }),
     );
     return counts;
+  }
+
+  /** Who has read a message (its sender aside), for the "read by" view of large groups. */
+  async readers(actorId: string, input: ReadersInput): Promise<ReceiptState[]> {
+    await this.head(input.conversationId, actorId);
+    const message = await this.deps.messages.findInConversation(input.conversationId, input.messageId);
+    if (!message || message.hiddenFor.includes(actorId)) throw messageNotFound();
+    const readers = await this.deps.members.readersOf(input.conversationId, message.seq, input.limit + 1);
+    return readers.filter((m) => m.userId !== message.senderId).slice(0, input.limit).map(toReceipt);
   }
 
   /** Drops the caller's counter (after clearing a chat everything is read). */

@@ -62,6 +62,7 @@ describe("chat REST routes: /api/chat", function () {
     { method: "DELETE", path: `/api/chat/conversations/${id}/messages/${messageId}?scope=me` },
     { method: "PUT", path: `/api/chat/conversations/${id}/messages/${messageId}/reaction`, body: { emoji: "👍" } },
     { method: "DELETE", path: `/api/chat/conversations/${id}/messages/${messageId}/reaction` },
+    { method: "GET", path: `/api/chat/conversations/${id}/messages/${messageId}/readers` },
     { method: "PUT", path: `/api/chat/conversations/${id}/read`, body: { seq: 1 } },
     { method: "PUT", path: `/api/chat/conversations/${id}/delivered`, body: { seq: 1 } },
     { method: "GET", path: `/api/chat/conversations/${id}/gallery?kind=file` },
@@ -156,6 +157,10 @@ describe("chat REST routes: /api/chat", function () {
     const read = await call<{ unreadCount: number }>(base, owner.accessToken, "PUT", `/api/chat/conversations/${group.id}/read`, { seq: message.seq });
     assert.equal(read.status, 200);
     assert.equal(read.body.unreadCount, 0);
+    const readers = await call<{ items: Array<{ userId: string }> }>(base, member.accessToken, "GET", `/api/chat/conversations/${group.id}/messages/${message.id}/readers`);
+    assert.deepEqual(readers.body.items.map((r) => r.userId), [owner.userId]);
+    const badReaders = await call(base, member.accessToken, "GET", `/api/chat/conversations/${group.id}/messages/${message.id}/readers?limit=0`);
+    assert.equal(badReaders.status, 400);
     const react = await call<{ change: { kind: string } }>(base, owner.accessToken, "PUT", `/api/chat/conversations/${group.id}/messages/${message.id}/reaction`, { emoji: "❤️" });
     assert.equal(react.body.change.kind, "reaction");
     const edit = await call(base, member.accessToken, "PATCH", `/api/chat/conversations/${group.id}/messages/${message.id}`, { text: "hello routes, edited" });
