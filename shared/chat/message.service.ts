@@ -8,6 +8,7 @@ import type { LastMessageDoc } from "./conversation.repository.js";
 import type { MemberList } from "./member-list.cache.js";
 import type { MessageDoc } from "./message.repository.js";
 import { galleryKindOf, previewOf, searchTextOf } from "./message-content.schema.js";
+import { RecentSendsCache } from "./recent-sends.cache.js";
 
 /** A message about to be stored. */
 interface Draft {
@@ -27,9 +28,13 @@ interface Draft {
  * the recipients' unread counters; the push is one adapter publish.
  */
 export class MessageService {
+  private readonly recent = new RecentSendsCache();
+
   constructor(private readonly deps: ChatDeps) {}
 
   async send(actorId: string, input: SendMessageInput): Promise<SendResult> {
+    const remembered = this.recent.get(actorId, input.conversationId, input.clientMessageId);
+    if (remembered) return remembered;
     const list = await listIncluding(this.deps, input.conversationId, actorId);
     if (list.type === "direct") await this.requireMayMessage(actorId, list);
     const content = input.forwardFromId ? await this.forwardable(actorId, input.forwardFromId) : (input.content as MessageContent);
@@ -41,7 +46,7 @@ export class MessageService {
     if (input.forwardFromId) draft.forwarded = true;
     if (input.replyToId) draft.replyTo = await this.quote(actorId, input.conversationId, input.replyToId);
     const { message, duplicate } = await this.store(actorId, input.conversationId, list, draft);
-    return {
+    const result: SendResult = {
       id: message.id,
       seq: message.seq,
       createdAt: message.createdAt,
@@ -49,6 +54,8 @@ export class MessageService {
       clientMessageId: message.clientMessageId,
       duplicate,
     };
+    this.recent.remember(actorId, result);
+    return result;
   }
 
   /** Writes a system line ("Ann added Bob") as `actorId`, who must still be a member. */

@@ -153,7 +153,17 @@ describe("chat: receipts, unread counts, edits, deletions, reactions and sync", 
     const conversation = await services.chat.conversations.openDirect(hal.userId, ida.userId);
     const input = textMessage(conversation.id, "retry me");
     const first = await services.chat.messages.send(hal.userId, input);
-    await services.chat.messages.send(hal.userId, input);
+    const sameProcess = await services.chat.messages.send(hal.userId, input);
+    assert.deepEqual(sameProcess, { ...first, duplicate: true });
+    // The retry reaches another replica, which has not seen the first send.
+    const other = await createTestPlatform();
+    try {
+      const retried = await other.services.chat.messages.send(hal.userId, input);
+      assert.equal(retried.id, first.id);
+      assert.equal(retried.duplicate, true);
+    } finally {
+      await other.platform.close();
+    }
     const next = await services.chat.messages.send(hal.userId, textMessage(conversation.id, "after the retry"));
     assert.ok(next.seq > first.seq + 1, "the retry consumed a seq");
     const result = (await services.chat.sync.sync(ida.userId, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 })).conversations[0]!;
