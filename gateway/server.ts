@@ -65,6 +65,12 @@ export async function startGateway(platform: Platform, services: Services, port:
     },
   });
 
+  // The handshake has read what it needs (token, origin); keeping each socket's
+  // first HTTP request alive costs ~4 KB per socket (Socket.IO "Memory usage").
+  io.engine.on("connection", (rawSocket: { request: unknown }) => {
+    rawSocket.request = null;
+  });
+
   // A socket lives on one replica, so its event budget is kept in memory.
   const windows = new WeakMap<GatewaySocket, LocalWindow>();
   const guard: EventGuard = async (socket) => {

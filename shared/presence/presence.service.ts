@@ -3,8 +3,9 @@ import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { LastSeenRepository } from "./last-seen.repository.js";
+import type { RealtimePublisher } from "../realtime/publisher.js";
 import type { PresenceRepository } from "./presence.repository.js";
-import type { Device, PresenceUpdate, PresenceWatchResult } from "./presence.types.js";
+import { presenceRoom, type Device, type PresenceUpdate, type PresenceWatchResult } from "./presence.types.js";
 
 /** Most due users one sweep settles; the next sweep takes the rest. */
 const SWEEP_BATCH = 500;
@@ -24,6 +25,7 @@ export class PresenceService {
     private readonly access: Pick<AccessControl, "canSeeLastSeen">,
     private readonly logger: Logger,
     private readonly maxDevicesPerUser: number,
+    private readonly rooms: Pick<RealtimePublisher, "emptyRoom">,
   ) {}
 
   /** Registers a device at the handshake; throws TOO_MANY_CONNECTIONS when the user holds the cap already. */
@@ -79,6 +81,15 @@ export class PresenceService {
       .map((userId) => ({ userId, online: online.has(userId), lastSeen: seen.get(userId)?.toISOString() ?? null }));
     const shown = new Set(presences.map((p) => p.userId));
     return { presences, hidden: ids.filter((id) => !shown.has(id)) };
+  }
+
+  /**
+   * Drops every watcher of `userId` on every replica: call it when the user
+   * narrows their last-seen audience or blocks someone. Watchers stop getting
+   * updates at once; a client that watches again is checked again.
+   */
+  forgetWatchers(userId: string): void {
+    this.rooms.emptyRoom(presenceRoom(userId));
   }
 
   /** Daily: users PostgreSQL still marks online although Redis holds no device of theirs are marked offline. */

@@ -47,6 +47,11 @@ export class RealtimePublisher {
     this.io.in(room).disconnectSockets(true);
   }
 
+  /** Makes every socket in `room`, on every gateway, leave it (e.g. watchers of a user who tightened their privacy). */
+  emptyRoom(room: string): void {
+    this.io.in(room).socketsLeave(room);
+  }
+
   /** Disconnects every socket of a user (account disabled). */
   disconnectUser(userId: string): void {
     this.io.in(userRoom(userId)).disconnectSockets(true);

@@ -78,6 +78,7 @@ export function createServices(platform: Platform): Services {
     access,
     platform.logger,
     platform.config.SOCKET_MAX_CONNECTIONS_PER_USER,
+    platform.realtime,
   );
   maintenanceTasks.push(presence.reconcileTask());
   const rateLimiter = new RateLimiter(platform.redis);

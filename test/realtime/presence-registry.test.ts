@@ -23,7 +23,7 @@ describe("presence registry (Redis, per device)", function () {
     ({ platform } = await createTestPlatform());
     devices = new PresenceRepository(platform.redis, { deviceTtlMs: TTL_MS, keyTtlMs: TTL_MS * 5, drainGraceMs: GRACE_MS });
     // Everyone may see everyone here: privacy is covered by the gateway tests with real profiles.
-    presence = new PresenceService(devices, new LastSeenRepository(platform.pg), { canSeeLastSeen: async () => true }, platform.logger, 3);
+    presence = new PresenceService(devices, new LastSeenRepository(platform.pg), { canSeeLastSeen: async () => true }, platform.logger, 3, platform.realtime);
   });
   after(() => platform.close());
 

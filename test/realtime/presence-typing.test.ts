@@ -104,6 +104,23 @@ describe("presence and typing across two gateway replicas", function () {
     assert.deepEqual(updates.map((u) => u.userId), [erin.userId]);
   });
 
+  it("forgetWatchers drops every watcher of a user on every replica (privacy narrowed, or a block)", async () => {
+    const [onFirst, onSecond] = [await pool.connect(gateways[0]!.url, bob.accessToken), await pool.connect(gateways[1]!.url, carol.accessToken)];
+    for (const socket of [onFirst, onSecond]) await socket.emitWithAck("presence:watch", { userIds: [erin.userId, alice.userId] });
+    const updates = [collect<PresenceUpdate>(onFirst, "presence:update"), collect<PresenceUpdate>(onSecond, "presence:update")];
+    services.presence.forgetWatchers(alice.userId);
+    // The leave is a broadcast through Redis; wait until both replicas applied it.
+    await waitFor(async () => {
+      const counts = await Promise.all([onFirst, onSecond].map((s) => s.emitWithAck("presence:unwatch", { userIds: [randomUUID()] })));
+      return counts.every((c) => c.ok && c.data.watching === 1);
+    }, 10_000, "watchers dropped");
+    await pool.connect(gateways[1]!.url, alice.accessToken);
+    await pool.connect(gateways[0]!.url, erin.accessToken);
+    await received(updates[0]!, 1, "erin online (first replica)");
+    await received(updates[1]!, 1, "erin online (second replica)");
+    for (const list of updates) assert.deepEqual(list.map((u) => u.userId), [erin.userId]);
+  });
+
   it("caps connections per user across replicas with a typed TOO_MANY_CONNECTIONS refusal", async () => {
     const sockets = [
       await pool.connect(gateways[0]!.url, dave.accessToken),
