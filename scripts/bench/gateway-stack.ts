@@ -54,6 +54,7 @@ export class BenchStack {
   private stopMongo: (() => Promise<void>) | undefined;
   readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
   redisPort = 0;
+  redisPid = 0;
   mongoUrl = "";
   env: Record<string, string> = {};
   config!: Config;
@@ -63,6 +64,7 @@ export class BenchStack {
     this.redisPort = await freePort();
     const redis = spawn("redis-server", ["--port", String(this.redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"], { stdio: "ignore" });
     this.procs.push(redis);
+    this.redisPid = redis.pid ?? 0;
     await until(() => connects(this.redisPort), 10_000, "redis-server");
     if (process.env.MONGO_URL) {
       this.mongoUrl = process.env.MONGO_URL;
@@ -145,6 +147,13 @@ export async function rssOf(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kb ?? 0) * 1024;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux, 100 ticks/s). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Sums a Prometheus counter or gauge from a /metrics page, optionally per label value. */

@@ -14,7 +14,7 @@ import { createLogger } from "../../shared/logging/logger.js";
 import { createPlatform } from "../../shared/runtime/platform.js";
 import { createServices } from "../../shared/runtime/services.js";
 import type { Command, PairSpec, RunStats } from "./gateway-load.js";
-import { BenchStack, commandStats, openFileLimit, ROOT, rssOf, scrape, until, type Proc } from "./gateway-stack.js";
+import { BenchStack, commandStats, cpuSeconds, openFileLimit, ROOT, rssOf, scrape, until, type Proc } from "./gateway-stack.js";
 
 const RATES = (process.env.BENCH_RATES ?? "250,500,1000").split(",").map(Number);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 100);
@@ -99,8 +99,12 @@ try {
     stack.spawn("scripts/bench/bare-relay.ts", "PORT", { CHANNEL_PREFIX: `bare${stack.runId}` }),
     stack.spawn("scripts/bench/bare-relay.ts", "PORT", { CHANNEL_PREFIX: `bare${stack.runId}` }),
   ]);
-  loadChild = fork(path.join(ROOT, "scripts/bench/gateway-load.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const load = new Load(loadChild);
+  const forkLoad = () => {
+    loadChild?.kill("SIGKILL");
+    loadChild = fork(path.join(ROOT, "scripts/bench/gateway-load.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    return new Load(loadChild);
+  };
+  let load = forkLoad();
   const tokens = users.map((u) => u.accessToken);
 
   // (a) Idle sockets on one gateway.
@@ -119,15 +123,25 @@ try {
   if (Object.keys(opened.failures).length > 0) notes.push(`idle handshakes refused: ${JSON.stringify(opened.failures)}`);
   await load.call({ cmd: "closeIdle" });
   await until(async () => (await socketsOn(g1)) === 0, 120_000, "idle sockets to close");
+  // A fresh load process: collecting the closed sockets' memory would pause the one that held them.
+  load = forkLoad();
+  await sleep(5_000);
 
   // (b)/(c) The same relay through our gateways and through the bare server.
-  const relay = async (label: string, mode: "chat" | "bare", sendUrl: string, receiveUrl: string, pairs: PairSpec[]) => {
+  const relay = async (label: string, mode: "chat" | "bare", send: Proc, receive: Proc, pairs: PairSpec[]) => {
+    const [sendUrl, receiveUrl] = [send.url, receive.url];
     console.error(`(${mode === "chat" ? "b" : "c"}) ${label}: ${pairs.length} pairs across two replicas…`);
     await load.call({ cmd: "openPairs", mode, senderUrl: sendUrl, receiverUrl: receiveUrl, pairs, socketsPerSender: 1 });
     await load.call<RunStats>({ cmd: "run", rate: 100, window: 0, durationMs: 2_000 });
     const results: Array<{ rate: string; stats: RunStats }> = [];
     for (const rate of RATES) results.push({ rate: `${rate}/s`, stats: await load.call<RunStats>({ cmd: "run", rate, window: 0, durationMs: RUN_MS }) });
+    const pids = { "gateway/relay 1": send.child.pid!, "gateway/relay 2": receive.child.pid!, "MongoDB + bench": process.pid, load: loadChild!.pid!, Redis: stack.redisPid };
+    const cpuBefore = await Promise.all(Object.values(pids).map(cpuSeconds));
+    const started = performance.now();
     results.push({ rate: "saturated", stats: await load.call<RunStats>({ cmd: "run", rate: 0, window: 4, durationMs: RUN_MS }) });
+    const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = await Promise.all(Object.values(pids).map(cpuSeconds));
+    const cpu = Object.keys(pids).map((name, i) => `${name} ${((100 * (cpuAfter[i]! - cpuBefore[i]!)) / seconds).toFixed(0)}%`);
     for (const { rate, stats } of results) {
       const lost = stats.sent - stats.received - Object.values(stats.errors).reduce((a, b) => a + b, 0);
       row(
@@ -136,9 +150,10 @@ try {
           `${lost > 0 ? `; ${lost} not received` : ""}${Object.keys(stats.errors).length ? `; errors ${JSON.stringify(stats.errors)}` : ""}`,
       );
     }
+    row(`(${mode === "chat" ? "b" : "c"}) ${label} CPU when saturated (of one core)`, cpu.join(", "));
     return results;
   };
-  const chat = await relay("chat gateway", "chat", g1.url, g2.url, chatPairs);
+  const chat = await relay("chat gateway", "chat", g1, g2, chatPairs);
 
   // (d) Store commands per sent message, at a low fixed rate on the open chat pairs.
   const [m1, m2, r0] = await Promise.all([scrape(g1.url, "mongo_commands_total"), scrape(g2.url, "mongo_commands_total"), commandStats(stack.redisPort)]);
@@ -159,7 +174,7 @@ try {
   row("(d) Redis commands per send (besides the adapter)", `${(redisTotal / sends).toFixed(2)} (${sendPath.map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ") || "none"}); adapter SPUBLISH ${(publishes / sends).toFixed(2)}`);
   await load.call({ cmd: "closePairs" });
 
-  const bare = await relay("bare Socket.IO relay", "bare", b1.url, b2.url, barePairs);
+  const bare = await relay("bare Socket.IO relay", "bare", b1, b2, barePairs);
   await load.call({ cmd: "closePairs" });
   const saturatedChat = chat[chat.length - 1]!.stats.deliveredPerSec;
   const saturatedBare = bare[bare.length - 1]!.stats.deliveredPerSec;
