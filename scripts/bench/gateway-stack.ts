@@ -187,6 +187,40 @@ export async function commandStats(port: number): Promise<Map<string, number>> {
   return calls;
 }
 
+/**
+ * Counts top-level Redis commands from `redis-cli MONITOR` while `work` runs:
+ * commands a Lua script runs are not round trips and are skipped, and a
+ * MULTI…EXEC block counts once (as MULTI).
+ */
+export async function monitorCommands(port: number, work: () => Promise<void>): Promise<Map<string, number>> {
+  const child = spawn("redis-cli", ["-p", String(port), "MONITOR"]);
+  let buffer = "";
+  const counts = new Map<string, number>();
+  const inMulti = new Set<string>();
+  child.stdout.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const lines = buffer.split("\n");
+    buffer = lines.pop() ?? "";
+    for (const line of lines) {
+      const match = /^[\d.]+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+      if (!match || match[1] === "lua") continue;
+      const [client, command] = [match[1]!, match[2]!.toLowerCase()];
+      if (command === "exec" || command === "discard") inMulti.delete(client);
+      else if (inMulti.has(client)) continue;
+      else if (command === "multi") inMulti.add(client);
+      if (command !== "exec" && command !== "discard") counts.set(command, (counts.get(command) ?? 0) + 1);
+    }
+  });
+  await until(() => buffer.includes("OK") || counts.size > 0 || child.exitCode !== null, 5_000, "MONITOR to start").catch(() => undefined);
+  try {
+    await work();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  } finally {
+    child.kill("SIGTERM");
+  }
+  return counts;
+}
+
 /** The soft limit of open files this process (and its children) may hold. */
 export async function openFileLimit(): Promise<number> {
   return new Promise((resolve) => {

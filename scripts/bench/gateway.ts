@@ -14,14 +14,14 @@ import { createLogger } from "../../shared/logging/logger.js";
 import { createPlatform } from "../../shared/runtime/platform.js";
 import { createServices } from "../../shared/runtime/services.js";
 import type { Command, PairSpec, RunStats } from "./gateway-load.js";
-import { BenchStack, commandStats, cpuSeconds, openFileLimit, ROOT, rssOf, scrape, until, type Proc } from "./gateway-stack.js";
+import { BenchStack, commandStats, cpuSeconds, monitorCommands, openFileLimit, ROOT, rssOf, scrape, until, type Proc } from "./gateway-stack.js";
 
 const RATES = (process.env.BENCH_RATES ?? "250,500,1000").split(",").map(Number);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 100);
 const RUN_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
 const COUNT_MESSAGES_RATE = 100;
 /** Adapter traffic and our own probes, not the send path. */
-const NOT_SEND_PATH = new Set(["spublish", "ssubscribe", "sunsubscribe", "info", "ping", "client|setname", "client|setinfo", "hello", "select"]);
+const NOT_SEND_PATH = new Set(["spublish", "monitor", "ssubscribe", "sunsubscribe", "info", "ping", "client|setname", "client|setinfo", "hello", "select"]);
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
@@ -157,21 +157,26 @@ try {
 
   // (d) Store commands per sent message, at a low fixed rate on the open chat pairs.
   const [m1, m2, r0] = await Promise.all([scrape(g1.url, "mongo_commands_total"), scrape(g2.url, "mongo_commands_total"), commandStats(stack.redisPort)]);
-  const counted = await load.call<RunStats>({ cmd: "run", rate: COUNT_MESSAGES_RATE, window: 0, durationMs: 3_000 });
-  await sleep(500);
+  let counted: RunStats | undefined;
+  const monitored = await monitorCommands(stack.redisPort, async () => {
+    counted = await load.call<RunStats>({ cmd: "run", rate: COUNT_MESSAGES_RATE, window: 0, durationMs: 3_000 });
+  });
   const [m1b, m2b, r1] = await Promise.all([scrape(g1.url, "mongo_commands_total"), scrape(g2.url, "mongo_commands_total"), commandStats(stack.redisPort)]);
   const mongoBy = new Map<string, number>();
   for (const [before, after] of [[m1, m1b], [m2, m2b]] as const) {
     for (const [command, value] of after.by) mongoBy.set(command, (mongoBy.get(command) ?? 0) + value - (before.by.get(command) ?? 0));
   }
-  const sends = counted.acked;
+  const sends = counted!.acked;
   const mongoTotal = [...mongoBy.values()].reduce((a, b) => a + b, 0);
   row("(d) MongoDB commands per send", `${(mongoTotal / sends).toFixed(2)} (${[...mongoBy].filter(([, n]) => n > 0).map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ")}; ${sends} sends)`);
   const redisBy = [...r1].map(([command, calls]) => [command, calls - (r0.get(command) ?? 0)] as const).filter(([, n]) => n > 0);
   const sendPath = redisBy.filter(([command]) => !NOT_SEND_PATH.has(command));
   const redisTotal = sendPath.reduce((a, [, n]) => a + n, 0);
   const publishes = redisBy.find(([command]) => command === "spublish")?.[1] ?? 0;
-  row("(d) Redis commands per send (besides the adapter)", `${(redisTotal / sends).toFixed(2)} (${sendPath.map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ") || "none"}); adapter SPUBLISH ${(publishes / sends).toFixed(2)}`);
+  const trips = [...monitored].filter(([command]) => !NOT_SEND_PATH.has(command));
+  const tripTotal = trips.reduce((a, [, n]) => a + n, 0);
+  row("(d) Redis round trips per send (besides the adapter)", `${(tripTotal / sends).toFixed(2)} (${trips.map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ") || "none"}; MONITOR, MULTI…EXEC once)`);
+  row("(d) Redis commands per send, scripts' inside", `${(redisTotal / sends).toFixed(2)} (${sendPath.map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ") || "none"}); adapter SPUBLISH ${(publishes / sends).toFixed(2)}`);
   await load.call({ cmd: "closePairs" });
 
   const bare = await relay("bare Socket.IO relay", "bare", b1, b2, barePairs);
