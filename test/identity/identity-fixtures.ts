@@ -64,8 +64,7 @@ export class IdentityHarness {
 
   async close(): Promise<void> {
     await this.server.close();
-    // RealtimePublisher.close() never settles when its Socket.IO server has no engine (reported); bound the wait.
-    await Promise.race([this.platform.close(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    await this.platform.close();
   }
 }
 
