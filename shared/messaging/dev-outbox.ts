@@ -12,12 +12,15 @@ export class DevOutbox implements OutboundMessenger {
   constructor(
     private readonly logger: Logger,
     private readonly capacity = 200,
+    /** Off in production: codes and links must not end up in a log store. */
+    private readonly logBodies = true,
   ) {}
 
   async send(message: OutboundMessage): Promise<void> {
     this.messages.push({ ...message, sentAt: new Date() });
     if (this.messages.length > this.capacity) this.messages.splice(0, this.messages.length - this.capacity);
-    this.logger.info({ channel: message.channel, to: message.to, kind: message.kind, subject: message.subject, body: message.text }, "outbound message (development outbox)");
+    const body = this.logBodies ? { body: message.text } : {};
+    this.logger.info({ channel: message.channel, to: message.to, kind: message.kind, subject: message.subject, ...body }, "outbound message (development outbox)");
   }
 
   /** Messages kept for an address, oldest first. */
