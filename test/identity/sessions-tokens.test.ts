@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { SignJWT } from "jose";
+import { RevocationRepository } from "../../shared/auth/revocation.repository.js";
+import { SessionAccessGuard } from "../../shared/auth/session-access-guard.js";
+import { SessionRepository } from "../../shared/auth/session.repository.js";
+import { spawnRole } from "../helpers/processes.js";
 import { startGateway, type Gateway } from "../../gateway/server.js";
 import { connectSocket, nextEvent } from "../helpers/sockets.js";
 import { waitFor } from "../helpers/ports.js";
@@ -99,7 +104,7 @@ describe("identity: tokens and sessions", () => {
       assert.equal((await h.call("POST", "/api/auth/refresh", { body: { refreshToken: ok[0]!.body.refreshToken } })).status, 200);
     });
 
-    it("refuses unknown, malformed and disabled-account tokens", async () => {
+    it("refuses unknown and malformed refresh tokens", async () => {
       assert.equal((await h.call("POST", "/api/auth/refresh", { body: { refreshToken: "A".repeat(43) } })).status, 401);
       for (const body of [{}, { refreshToken: "short" }, { refreshToken: 5 }, { refreshToken: { $gt: "" } }, { refreshToken: "A".repeat(43), extra: 1 }]) {
         assert.equal((await h.call("POST", "/api/auth/refresh", { body })).status, 400, JSON.stringify(body));
@@ -161,6 +166,38 @@ describe("identity: tokens and sessions", () => {
       assert.equal((await h.call("DELETE", "/api/auth/sessions/not-a-uuid", { token: other.accessToken })).status, 400);
       const list = await h.call("GET", "/api/auth/sessions", { token: other.accessToken });
       assert.ok(list.body.sessions.every((s: { id: string }) => s.id !== owner.sessionId));
+    });
+
+    it("drops the session's sockets on another gateway process too", async () => {
+      const replica = await spawnRole("gateway");
+      try {
+        const user = await createTestUser(h.services);
+        const remote = await connectSocket(replica.url, user.accessToken);
+        const local = await connectSocket(gatewayUrl, user.accessToken);
+        const remoteRevoked = nextEvent<{ reason: string }>(remote, "session:revoked");
+        assert.equal((await h.call("POST", "/api/auth/logout", { token: user.accessToken })).status, 204);
+        assert.equal((await remoteRevoked).reason, "logout");
+        await waitFor(() => remote.disconnected && local.disconnected, 5_000, "sockets on both replicas to drop");
+        await assert.rejects(connectSocket(replica.url, user.accessToken), /session has ended/);
+      } finally {
+        await replica.stop();
+      }
+    });
+
+    it("falls back to PostgreSQL when Redis is unreachable", async () => {
+      const dead = new Redis("redis://127.0.0.1:1", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      dead.on("error", () => undefined);
+      const logger = h.platform.logger.child({ test: "dead-redis" });
+      logger.level = "silent";
+      const guard = new SessionAccessGuard(h.services.tokens, new RevocationRepository(dead, 960, 30), new SessionRepository(h.platform.pg), logger);
+      try {
+        const user = await createTestUser(h.services);
+        assert.equal((await guard.authenticate(user.accessToken)).sessionId, user.sessionId);
+        await h.services.sessions.logout({ userId: user.userId, sessionId: user.sessionId, roles: [] }, {});
+        await assert.rejects(guard.authenticate(user.accessToken), /session has ended/);
+      } finally {
+        dead.disconnect();
+      }
     });
 
     it("checks PostgreSQL when Redis has no answer, and caches the revocation", async () => {
