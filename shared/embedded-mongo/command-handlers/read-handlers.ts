@@ -1,5 +1,5 @@
 import { Long } from 'bson';
-import { compareBson, isNumeric, type Doc } from '../bson-order.js';
+import { compareBson, isNumeric } from '../bson-order.js';
 import { pathValues } from '../document-paths.js';
 import { MongoServerError } from '../mongo-error.js';
 import { compileProjection } from '../projection.js';
