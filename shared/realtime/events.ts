@@ -23,7 +23,6 @@ import type {
   SyncResult,
 } from "../chat/chat.types.js";
 
-
 /**
  * The gateway's typed event maps, declared once and used by the server, the
  * tests and the web client. Every client event takes an acknowledgement that
