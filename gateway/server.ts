@@ -83,7 +83,7 @@ export async function startGateway(platform: Platform, services: Services, port:
   io.use(async (socket, next) => {
     try {
       const claims = await services.accessGuard.authenticate(socket.handshake.auth?.token);
-      socket.data = { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles };
+      socket.data = { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles, expiresAt: claims.expiresAt };
       next();
     } catch (error) {
       const body = toErrorBody(error instanceof AppError ? error : new AppError("UNAUTHENTICATED", "Authentication failed"));

@@ -10,6 +10,11 @@ export interface AccessClaims {
   roles: string[];
 }
 
+/** Claims of a token that passed verification, with its expiry (epoch milliseconds). */
+export interface VerifiedAccess extends AccessClaims {
+  expiresAt: number;
+}
+
 /** What a second-factor challenge (issued after a correct password) asserts. */
 export interface ChallengeClaims {
   userId: string;
@@ -40,7 +45,7 @@ export class AccessTokens {
   }
 
   /** Returns the claims, or throws UNAUTHENTICATED / TOKEN_EXPIRED. */
-  async verify(token: unknown): Promise<AccessClaims> {
+  async verify(token: unknown): Promise<VerifiedAccess> {
     if (typeof token !== "string" || token.length === 0 || token.length > 4096) {
       throw new AppError("UNAUTHENTICATED", "An access token is required");
     }
@@ -55,7 +60,7 @@ export class AccessTokens {
         throw new AppError("UNAUTHENTICATED", "Not an access token");
       }
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [];
-      return { userId: payload.sub, sessionId: payload.sid, roles };
+      return { userId: payload.sub, sessionId: payload.sid, roles, expiresAt: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AppError("TOKEN_EXPIRED", "The access token has expired");

@@ -1,6 +1,6 @@
 import type { Logger } from "../logging/logger.js";
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims, AccessTokens } from "./access-token.js";
+import type { AccessTokens, VerifiedAccess } from "./access-token.js";
 import type { RevocationRepository } from "./revocation.repository.js";
 import type { SessionRepository } from "./session.repository.js";
 
@@ -17,7 +17,7 @@ export class SessionAccessGuard {
     private readonly logger: Logger,
   ) {}
 
-  async authenticate(token: unknown): Promise<AccessClaims> {
+  async authenticate(token: unknown): Promise<VerifiedAccess> {
     const claims = await this.tokens.verify(token);
     let cached: "revoked" | "alive" | "unknown" = "unknown";
     try {

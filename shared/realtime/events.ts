@@ -40,6 +40,13 @@ export interface SessionRevokedEvent {
 /** A generic push to a user (notifications, job progress...). */
 export interface ServerToClientEvents {
   "session:revoked": (event: SessionRevokedEvent) => void;
+  /**
+   * The socket's access token expires in `expiresInMs`; send `auth:refresh`
+   * with a new one before then, or the socket is disconnected at expiry.
+   */
+  "auth:expiring": (event: { expiresAt: string; expiresInMs: number }) => void;
+  /** The access token expired without a refresh; the server disconnects the socket right after. */
+  "auth:expired": (event: { expiredAt: string }) => void;
   "system:notice": (event: { message: string }) => void;
   /** A watched user came online or went offline (only to sockets that watch them and may see it). */
   "presence:update": (event: PresenceUpdate) => void;
@@ -58,6 +65,8 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   /** Round-trip check; answers with the server's clock. */
   "system:ping": (payload: unknown, ack: Ack<{ serverTime: string }>) => void;
+  /** Presents a fresh access token of the same user, extending the socket's life to its expiry. */
+  "auth:refresh": (payload: { token: string }, ack: Ack<{ expiresAt: string }>) => void;
   /** Current presence of up to 200 users, and `presence:update` pushes for those the caller may see. */
   "presence:watch": (payload: { userIds: string[] }, ack: Ack<PresenceWatchResult>) => void;
   /** Stops the pushes for these users; answers how many users this socket still watches. */
@@ -93,4 +102,6 @@ export interface SocketData {
   userId: string;
   sessionId: string;
   roles: string[];
+  /** When the access token the socket last presented expires (epoch ms). */
+  expiresAt: number;
 }

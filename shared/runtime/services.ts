@@ -1,6 +1,6 @@
 import { AccessControlService } from "../access/access-control.service.js";
 import { BlockCacheRepository } from "../access/block-cache.repository.js";
-import { AccessTokens, type AccessClaims } from "../auth/access-token.js";
+import { AccessTokens, type VerifiedAccess } from "../auth/access-token.js";
 import { createAuthServices, type IdentityServices } from "../auth/auth-services.js";
 import { createChatServices, type ChatServices } from "../chat/chat.module.js";
 import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
@@ -22,7 +22,7 @@ import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
 export interface AccessGuard {
-  authenticate(token: unknown): Promise<AccessClaims>;
+  authenticate(token: unknown): Promise<VerifiedAccess>;
 }
 
 /**
