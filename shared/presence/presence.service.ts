@@ -25,7 +25,7 @@ export class PresenceService {
     private readonly access: Pick<AccessControl, "canSeeLastSeen">,
     private readonly logger: Logger,
     private readonly maxDevicesPerUser: number,
-    private readonly rooms: Pick<RealtimePublisher, "emptyRoom">,
+    private readonly rooms: Pick<RealtimePublisher, "emptyRoom" | "toRoom">,
   ) {}
 
   /** Registers a device at the handshake; throws TOO_MANY_CONNECTIONS when the user holds the cap already. */
@@ -89,7 +89,10 @@ export class PresenceService {
    * updates at once; a client that watches again is checked again.
    */
   forgetWatchers(userId: string): void {
-    this.rooms.emptyRoom(presenceRoom(userId));
+    const room = presenceRoom(userId);
+    // Watchers still allowed to see the user learn to watch again (and are re-checked then).
+    this.rooms.toRoom(room, "presence:reset", { userId });
+    this.rooms.emptyRoom(room);
   }
 
   /** Daily: users PostgreSQL still marks online although Redis holds no device of theirs are marked offline. */

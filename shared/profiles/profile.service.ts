@@ -7,6 +7,7 @@ import type { ProfileChanges, ProfileRepository } from "./profile.repository.js"
 import { ensureProfileSchema, type EnsureProfileInput, type SearchProfilesInput, type UpdateProfileInput } from "./profile.schema.js";
 import {
   ADMIN_ROLE,
+  AUDIENCES,
   DEFAULT_PRIVACY,
   MAX_DISPLAY_NAME_LENGTH,
   USERNAME_PATTERN,
@@ -143,6 +144,9 @@ export class ProfileService {
     const updated = await this.profiles.update(actor.userId, changes);
     if (updated === "username_taken") throw new AppError("ALREADY_EXISTS", "That username is taken", { field: "username" });
     if (!updated) throw new AppError("PROFILE_NOT_FOUND", "Profile not found");
+    if (AUDIENCES.indexOf(updated.privacy.lastSeenVisibility) > AUDIENCES.indexOf(before.privacy.lastSeenVisibility)) {
+      this.access.audienceNarrowed(actor.userId);
+    }
     if (before.privacy.isPrivate && !updated.privacy.isPrivate && this.graph) {
       const accepted = await this.graph.acceptAllPending(actor.userId);
       if (accepted > 0) {

@@ -50,6 +50,8 @@ export interface ServerToClientEvents {
   "system:notice": (event: { message: string }) => void;
   /** A watched user came online or went offline (only to sockets that watch them and may see it). */
   "presence:update": (event: PresenceUpdate) => void;
+  /** The user's audience changed (privacy narrowed, a block): watch them again to keep getting updates. */
+  "presence:reset": (event: { userId: string }) => void;
   /** Another participant started or stopped typing in a conversation. */
   "chat:typing": (event: TypingEvent) => void;
   /** A new message in one of the user's conversations (also to the sender's other devices). */

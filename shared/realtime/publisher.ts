@@ -47,6 +47,11 @@ export class RealtimePublisher {
     this.io.in(room).disconnectSockets(true);
   }
 
+  /** Emits to every socket in a room (e.g. the watchers of a user's presence). */
+  toRoom<E extends EventName>(room: string, event: E, ...args: EventArgs<E>): void {
+    this.io.to(room).emit(event, ...args);
+  }
+
   /** Makes every socket in `room`, on every gateway, leave it (e.g. watchers of a user who tightened their privacy). */
   emptyRoom(room: string): void {
     this.io.in(room).socketsLeave(room);

@@ -81,6 +81,7 @@ export function createServices(platform: Platform): Services {
     platform.realtime,
   );
   maintenanceTasks.push(presence.reconcileTask());
+  access.onAudienceNarrowed((userId) => presence.forgetWatchers(userId));
   const rateLimiter = new RateLimiter(platform.redis);
   const { accessGuard, maintenanceTasks: identityTasks, ...identity } = createAuthServices(platform, { tokens, rateLimiter, profiles });
   maintenanceTasks.push(...identityTasks);

@@ -77,7 +77,11 @@ export class FollowService {
   /** Removes the edge `followerId` → `followeeId` if any, moving counters if it was accepted. */
   async removeEdge(followerId: string, followeeId: string): Promise<FollowRecord | null> {
     const removed = await this.follows.remove(followerId, followeeId);
-    if (removed?.status === "accepted") await this.countEdge(followerId, followeeId, -1);
+    if (removed?.status === "accepted") {
+      await this.countEdge(followerId, followeeId, -1);
+      // The follower's "contacts" (people they follow) just lost someone.
+      this.access.audienceNarrowed(followerId);
+    }
     return removed;
   }
 

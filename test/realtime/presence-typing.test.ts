@@ -121,6 +121,33 @@ describe("presence and typing across two gateway replicas", function () {
     for (const list of updates) assert.deepEqual(list.map((u) => u.userId), [erin.userId]);
   });
 
+  it("a block or a narrower last-seen setting resets the user's watchers, who are checked again on re-watch", async () => {
+    const [frank, grace] = await Promise.all([createTestUser(services), createTestUser(services)]);
+    const bobSocket = await pool.connect(gateways[0]!.url, bob.accessToken);
+    const graceSocket = await pool.connect(gateways[1]!.url, grace.accessToken);
+    for (const socket of [bobSocket, graceSocket]) {
+      const watch = await socket.emitWithAck("presence:watch", { userIds: [frank.userId] });
+      assert.ok(watch.ok && watch.data.hidden.length === 0);
+    }
+    const resets = [collect<{ userId: string }>(bobSocket, "presence:reset"), collect<{ userId: string }>(graceSocket, "presence:reset")];
+
+    await services.blocks.block(actor(frank), bob.userId);
+    await received(resets[0]!, 1, "bob told to re-watch");
+    await received(resets[1]!, 1, "grace told to re-watch");
+    assert.deepEqual(resets[0], [{ userId: frank.userId }]);
+    const bobAgain = await bobSocket.emitWithAck("presence:watch", { userIds: [frank.userId] });
+    assert.ok(bobAgain.ok);
+    assert.deepEqual(bobAgain.data.hidden, [frank.userId], "the blocked watcher is refused on re-watch");
+    const graceAgain = await graceSocket.emitWithAck("presence:watch", { userIds: [frank.userId] });
+    assert.ok(graceAgain.ok && graceAgain.data.hidden.length === 0, "others keep watching");
+
+    await services.profiles.updateOwn(actor(frank), { privacy: { lastSeenVisibility: "nobody" } });
+    await received(resets[1]!, 2, "grace told again after the privacy change");
+    const graceHidden = await graceSocket.emitWithAck("presence:watch", { userIds: [frank.userId] });
+    assert.ok(graceHidden.ok);
+    assert.deepEqual(graceHidden.data.hidden, [frank.userId]);
+  });
+
   it("caps connections per user across replicas with a typed TOO_MANY_CONNECTIONS refusal", async () => {
     const sockets = [
       await pool.connect(gateways[0]!.url, dave.accessToken),
