@@ -7,6 +7,7 @@ import { createOpsHandler } from "../shared/http/ops-handler.js";
 import type { Logger } from "../shared/logging/logger.js";
 import { metrics } from "../shared/metrics/metrics.js";
 import { LocalWindow } from "../shared/rate-limit/local-window.js";
+import type { RateRule } from "../shared/rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../shared/rate-limit/rate-rules.js";
 import { createRealtimeAdapter } from "../shared/realtime/adapter.js";
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../shared/realtime/events.js";
@@ -71,11 +72,21 @@ export async function startGateway(platform: Platform, services: Services, port:
     rawSocket.request = null;
   });
 
-  // A socket lives on one replica, so its event budget is kept in memory.
-  const windows = new WeakMap<GatewaySocket, LocalWindow>();
-  const guard: EventGuard = async (socket) => {
-    let window = windows.get(socket);
-    if (!window) windows.set(socket, (window = new LocalWindow(RATE_RULES.socketEvents)));
+  // A socket lives on one replica, so its budgets are kept in memory: one for
+  // all its events, and tighter ones for the events listed in EVENT_RULES.
+  const EVENT_RULES: Readonly<Record<string, RateRule>> = {
+    "chat:send": { limit: config.SOCKET_MESSAGE_SEND_LIMIT, windowSeconds: 10 },
+    "auth:refresh": { limit: 10, windowSeconds: 60 },
+  };
+  const windows = new WeakMap<GatewaySocket, Map<string, LocalWindow>>();
+  const guard: EventGuard = async (socket, event) => {
+    let budgets = windows.get(socket);
+    if (!budgets) windows.set(socket, (budgets = new Map([["*", new LocalWindow(RATE_RULES.socketEvents)]])));
+    budgets.get("*")!.consume();
+    const rule = EVENT_RULES[event];
+    if (!rule) return;
+    let window = budgets.get(event);
+    if (!window) budgets.set(event, (window = new LocalWindow(rule)));
     window.consume();
   };
   const ctx: GatewayContext = { platform, services, io, eventOptions: { logger, guard } };

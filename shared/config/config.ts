@@ -68,6 +68,8 @@ const envSchema = z.object({
   CORS_ORIGINS: csv.default(["http://localhost:3000", "http://127.0.0.1:3000"]),
   SOCKET_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(65536).default(65536),
   SOCKET_MAX_CONNECTIONS_PER_USER: positiveInt.default(10),
+  /** Messages one socket may send per 10 seconds (chat:send), besides the budget for all events. */
+  SOCKET_MESSAGE_SEND_LIMIT: positiveInt.default(100),
   /** How long a device counts as online without a gateway heartbeat (a replica that died without a clean disconnect). */
   PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
 
