@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SendMessageInput } from "../../shared/chat/chat.schema.js";
 import type { Services } from "../../shared/runtime/services.js";
+import { httpCall } from "../helpers/http.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 
 /** `n` real users (registered, with profiles and live sessions). */
@@ -26,14 +27,5 @@ export async function call<T = Record<string, unknown>>(
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = {};
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  let payload: string | undefined;
-  if (body !== undefined) {
-    headers["content-type"] = "application/json";
-    payload = typeof body === "string" ? body : JSON.stringify(body);
-  }
-  const res = await fetch(`${base}${path}`, { method, headers, body: payload });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return httpCall<T>(base, method, path, { token, body });
 }

@@ -3,13 +3,10 @@ import * as OTPAuth from "otpauth";
 import { startApi, type ApiServer } from "../../api/server.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
+import { httpCall, type ApiResponse } from "../helpers/http.js";
 import { createTestPlatform } from "../helpers/platform.js";
 
-export interface ApiResponse {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of many shapes, asserted field by field
-}
+export type { ApiResponse } from "../helpers/http.js";
 
 export interface CallOptions {
   token?: string;
@@ -41,16 +38,8 @@ export class IdentityHarness {
 
   /** Sends a request; a string body is sent raw (for malformed JSON). */
   async call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
-    const headers: Record<string, string> = { "x-forwarded-for": options.ip ?? randomIp(), "user-agent": "identity-tests" };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let payload: string | undefined;
-    if (options.body !== undefined) {
-      headers["content-type"] = "application/json";
-      payload = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-    }
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    const headers = { "x-forwarded-for": options.ip ?? randomIp(), "user-agent": "identity-tests" };
+    return httpCall(this.baseUrl, method, path, { token: options.token, body: options.body, headers });
   }
 
   /** Registers through the API; returns the response body (user and tokens). */

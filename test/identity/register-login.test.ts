@@ -29,7 +29,9 @@ describe("identity: registration and sign-in", () => {
       assert.match(refreshToken, /^[A-Za-z0-9_-]{43}$/);
       assert.equal("passwordHash" in user, false);
       const claims = await h.services.accessGuard.authenticate(accessToken);
-      assert.deepEqual(claims, { userId: user.id, sessionId, roles: ["user"] });
+      const { expiresAt, ...identity } = claims;
+      assert.deepEqual(identity, { userId: user.id, sessionId, roles: ["user"] });
+      assert.ok(Math.abs(expiresAt - (Date.now() + expiresIn * 1000)) < 5_000, "the claims carry the token's expiry");
       const profile = await h.services.profiles.ensureProfile({ userId: user.id, displayName: "not this one" });
       assert.equal(profile.displayName, "Ada Lovelace");
       const mail = h.services.outbox.last(email, "email_verification");
