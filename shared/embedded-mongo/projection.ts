@@ -13,6 +13,8 @@ export type Projector = (doc: Doc, textScore?: number) => Doc;
  */
 export function compileProjection(projection: Doc | undefined): Projector {
   if (!projection || Object.keys(projection).length === 0) return (doc) => doc;
+  const simple = simpleProjection(projection);
+  if (simple) return simple;
   const metaFields: string[] = [];
   const rest: Doc = {};
   for (const [k, v] of Object.entries(projection)) {
@@ -36,6 +38,39 @@ export function compileProjection(projection: Doc | undefined): Projector {
       throw asServerError(err);
     }
     for (const f of metaFields) out[f] = new Double(score ?? 0);
+    return out;
+  };
+}
+
+/**
+ * The common case — top-level fields only, all included or all excluded (`_id` either way) —
+ * without mingo: stored values are shared, not copied, and fields keep the document's
+ * order with `_id` first, as MongoDB returns them. Anything else returns undefined.
+ */
+function simpleProjection(projection: Doc): Projector | undefined {
+  const fields = new Set<string>();
+  let mode: boolean | undefined;
+  let keepId = true;
+  for (const [k, raw] of Object.entries(projection)) {
+    const v = toView(raw);
+    if (typeof v !== 'number' && typeof v !== 'boolean') return undefined;
+    if (k === '' || k.startsWith('$') || k.includes('.')) return undefined;
+    const include = v !== 0 && v !== false;
+    if (k === '_id') {
+      keepId = include;
+      continue;
+    }
+    if (mode !== undefined && mode !== include) return undefined;
+    mode = include;
+    fields.add(k);
+  }
+  // Only `_id` listed: `{_id: 0}` excludes it, `{_id: 1}` keeps nothing else.
+  const including = mode ?? keepId;
+  return (doc) => {
+    const out: Doc = {};
+    for (const k of Object.keys(doc)) {
+      if (k === '_id' ? keepId : fields.has(k) === including) out[k] = doc[k];
+    }
     return out;
   };
 }

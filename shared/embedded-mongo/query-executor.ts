@@ -3,7 +3,7 @@ import { compareBson, isPlainObject, toNumber, type Doc } from './bson-order.js'
 import type { CollectionStore } from './collection-store.js';
 import { sortValue } from './document-paths.js';
 import { badValue } from './mongo-error.js';
-import { compileFilter, hasNestedText, splitText, viewOf, type StoredRecord } from './query-matcher.js';
+import { compileRecordFilter, hasNestedText, splitText, type StoredRecord } from './query-matcher.js';
 import { planQuery } from './query-planner.js';
 import { parseTextSearch } from './text-index.js';
 
@@ -37,7 +37,7 @@ export function runQuery(coll: CollectionStore, spec: QuerySpec, notablescan: bo
   const filter = spec.filter ?? {};
   if (hasNestedText(filter)) throw badValue('$text is not allowed in this context');
   const { text, rest } = splitText(filter);
-  const matcher = compileFilter(rest);
+  const matches = compileRecordFilter(rest);
   const sort = spec.sort && Object.keys(spec.sort).length > 0 ? spec.sort : undefined;
   if (sort) checkSort(sort, !!text);
   const plan = planQuery(coll, { filter: rest, text, sort, hint: spec.hint }, notablescan);
@@ -51,7 +51,7 @@ export function runQuery(coll: CollectionStore, spec: QuerySpec, notablescan: bo
     if (seen.has(id)) continue;
     seen.add(id);
     const record = coll.records.get(id);
-    if (!record || !matcher(viewOf(record))) continue;
+    if (!record || !matches(record)) continue;
     if (textQuery && !coll.textIndex?.matchesPhrases(record.doc, textQuery)) continue;
     records.push(record);
     if (records.length >= stopAt) break;

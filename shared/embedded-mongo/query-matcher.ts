@@ -44,6 +44,31 @@ export function compileFilter(filter: Doc | undefined): Matcher {
   }
 }
 
+/** A compiled filter over stored records. */
+export type RecordMatcher = (record: StoredRecord) => boolean;
+
+/**
+ * Compiles a query filter for testing stored records. A filter of plain equalities on
+ * top-level fields with string or boolean values (`{_id, memberIds: userId}`) is tested
+ * on the stored document directly — equal, or an array holding the value, as MongoDB
+ * matches it — so the record needs no mingo view; any other filter goes through mingo.
+ */
+export function compileRecordFilter(filter: Doc | undefined): RecordMatcher {
+  if (!filter || Object.keys(filter).length === 0) return () => true;
+  const equalities = Object.entries(filter);
+  const simple = equalities.every(([k, v]) => (typeof v === 'string' || typeof v === 'boolean') && k !== '' && !k.startsWith('$') && !k.includes('.'));
+  if (simple) return (record) => equalities.every(([k, v]) => equalsOrHolds(record.doc[k], v));
+  const matcher = compileFilter(filter);
+  return (record) => matcher(viewOf(record));
+}
+
+function equalsOrHolds(stored: unknown, value: unknown): boolean {
+  if (stored === value) return true;
+  if (!Array.isArray(stored)) return false;
+  for (const element of stored) if (element === value) return true;
+  return false;
+}
+
 const TOP_LEVEL_OPS = new Set(['$and', '$or', '$nor', '$expr', '$jsonSchema', '$comment', '$where', '$text', '$alwaysTrue', '$alwaysFalse']);
 
 function checkTopLevel(filter: Doc): void {

@@ -73,8 +73,6 @@ function conflictCheck(paths: string[]): void {
 }
 
 function applyOperators(doc: Doc, update: Doc, ctx: UpdateContext): Doc {
-  const next = cloneValue(doc);
-  const resolver = new PathResolver(next, ctx.query, ctx.arrayFilters);
   const allPaths: string[] = [];
   for (const [op, fields] of Object.entries(update)) {
     if (!FIELD_UPDATERS[op]) {
@@ -87,6 +85,8 @@ function applyOperators(doc: Doc, update: Doc, ctx: UpdateContext): Doc {
     }
   }
   conflictCheck(allPaths);
+  const next = copyForWrite(doc, new Set(allPaths.map((path) => path.split('.', 1)[0] as string)));
+  const resolver = new PathResolver(next, ctx.query, ctx.arrayFilters);
   for (const [op, fields] of Object.entries(update)) {
     const updater = FIELD_UPDATERS[op];
     if (!updater) continue;
@@ -97,6 +97,18 @@ function applyOperators(doc: Doc, update: Doc, ctx: UpdateContext): Doc {
   }
   const unused = resolver.unusedFilters();
   if (unused.length) throw new MongoServerError('FailedToParse', `The array filter for identifier '${unused[0]}' was not used in the update ${formatValue(update)}`);
+  return next;
+}
+
+/**
+ * A new version of a stored document for an update to write into: the top-level fields the
+ * update touches are deep copies, the rest are shared with the stored version (which nothing
+ * modifies), so an update costs what it changes, not the size of the document — a claim of
+ * the next seq does not copy a 10,000-member list.
+ */
+function copyForWrite(doc: Doc, touched: Set<string>): Doc {
+  const next: Doc = {};
+  for (const k of Object.keys(doc)) next[k] = touched.has(k) ? cloneValue(doc[k]) : doc[k];
   return next;
 }
 
