@@ -119,6 +119,10 @@ function compareDocs(a: Doc, b: Doc): number {
 
 /** Compares two BSON values in MongoDB's order (simple binary collation for strings). */
 export function compareBson(a: unknown, b: unknown): number {
+  // Index keys are mostly strings, int32s and dates: compare those without ranking their types.
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (a instanceof Int32 && b instanceof Int32) return cmp(a.value, b.value);
+  if (a instanceof Date && b instanceof Date) return cmp(a.getTime(), b.getTime());
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;

@@ -83,12 +83,14 @@ export class BtreeIndex {
   /** The id of another record already holding one of `keys`, if this is a unique index. */
   conflict(keys: unknown[][], recordId: number): { recordId: number; key: unknown[] } | undefined {
     if (!this.spec.unique && this.spec.name !== '_id_') return undefined;
+    const n = this.fields.length;
     for (const key of keys) {
-      const lo = [...key, -Infinity];
-      for (const [k] of this.tree.entries(lo)) {
-        if (!this.sameFields(k, key)) break;
-        const other = k[this.fields.length] as number;
+      // Keys with these fields sort by record id: at most this record's and one other's.
+      let pair = this.tree.nextHigherPair([...key, -Infinity]);
+      while (pair && this.sameFields(pair[0], key)) {
+        const other = pair[0][n] as number;
         if (other !== recordId) return { recordId: other, key };
+        pair = this.tree.nextHigherPair(pair[0]);
       }
     }
     return undefined;

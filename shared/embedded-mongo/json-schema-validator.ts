@@ -11,12 +11,13 @@ export function bsonTypeName(v: unknown): string {
   if (v instanceof Date) return 'date';
   if (v instanceof RegExp) return 'regex';
   if (isPlainObject(v)) return 'object';
-  const names: Record<string, string> = {
-    Int32: 'int', Double: 'double', Long: 'long', Decimal128: 'decimal', ObjectId: 'objectId', Binary: 'binData',
-    Timestamp: 'timestamp', BSONRegExp: 'regex', MinKey: 'minKey', MaxKey: 'maxKey', Code: 'javascript', BSONSymbol: 'symbol',
-  };
-  return names[bsonTag(v) ?? ''] ?? 'object';
+  return BSON_TYPE_NAMES[bsonTag(v) ?? ''] ?? 'object';
 }
+
+const BSON_TYPE_NAMES: Record<string, string> = {
+  Int32: 'int', Double: 'double', Long: 'long', Decimal128: 'decimal', ObjectId: 'objectId', Binary: 'binData',
+  Timestamp: 'timestamp', BSONRegExp: 'regex', MinKey: 'minKey', MaxKey: 'maxKey', Code: 'javascript', BSONSymbol: 'symbol',
+};
 
 const JSON_TYPES: Record<string, (t: string) => boolean> = {
   object: (t) => t === 'object',
@@ -33,11 +34,29 @@ export type SchemaViolation = Record<string, unknown>;
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
 
 function typeMatches(name: string, wanted: unknown, json: boolean): boolean {
+  if (!json && typeof wanted === 'string') return wanted === name || (wanted === 'number' && (JSON_TYPES.number?.(name) ?? false));
   return asList(wanted).some((w) => {
     if (json) return JSON_TYPES[String(w)]?.(name) ?? false;
     if (w === 'number') return JSON_TYPES.number?.(name) ?? false;
     return w === name;
   });
+}
+
+/** Whether a string's length in code points (as `minLength`/`maxLength` count) is within bounds, without splitting it. */
+function lengthWithin(value: string, min: number | undefined, max: number | undefined): { min: boolean; max: boolean } {
+  // A string of n UTF-16 units holds between n/2 and n code points.
+  const units = value.length;
+  if ((min === undefined || Math.ceil(units / 2) >= min) && (max === undefined || units <= max)) return { min: true, max: true };
+  let points = 0;
+  for (let i = 0; i < units; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < units) {
+      const d = value.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    points++;
+  }
+  return { min: min === undefined || points >= min, max: max === undefined || points <= max };
 }
 
 /**
@@ -47,9 +66,7 @@ function typeMatches(name: string, wanted: unknown, json: boolean): boolean {
 export function checkJsonSchema(schema: Doc, value: unknown): SchemaViolation[] {
   const out: SchemaViolation[] = [];
   const name = bsonTypeName(value);
-  const fail = (operatorName: string, extra: Record<string, unknown> = {}): void => {
-    out.push({ operatorName, specifiedAs: { [operatorName]: schema[operatorName] }, ...extra });
-  };
+  const fail = violations(schema, out);
   if (schema.bsonType !== undefined && !typeMatches(name, schema.bsonType, false)) {
     fail('bsonType', { reason: 'type did not match', consideredValue: value, consideredType: name });
     return out;
@@ -62,9 +79,13 @@ export function checkJsonSchema(schema: Doc, value: unknown): SchemaViolation[] 
     fail('enum', { reason: 'value was not found in enum', consideredValue: value });
   }
   if (typeof value === 'string') {
-    const len = [...value].length;
-    if (isNumeric(schema.minLength) && len < toNumber(schema.minLength)) fail('minLength', { reason: 'specified string length was not satisfied', consideredValue: value });
-    if (isNumeric(schema.maxLength) && len > toNumber(schema.maxLength)) fail('maxLength', { reason: 'specified string length was not satisfied', consideredValue: value });
+    const min = isNumeric(schema.minLength) ? toNumber(schema.minLength) : undefined;
+    const max = isNumeric(schema.maxLength) ? toNumber(schema.maxLength) : undefined;
+    if (min !== undefined || max !== undefined) {
+      const within = lengthWithin(value, min, max);
+      if (!within.min) fail('minLength', { reason: 'specified string length was not satisfied', consideredValue: value });
+      if (!within.max) fail('maxLength', { reason: 'specified string length was not satisfied', consideredValue: value });
+    }
     if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) {
       fail('pattern', { reason: 'regular expression did not match', consideredValue: value });
     }
@@ -97,6 +118,13 @@ export function checkJsonSchema(schema: Doc, value: unknown): SchemaViolation[] 
 
 type Fail = (operatorName: string, extra?: Record<string, unknown>) => void;
 
+/** Records broken rules of `schema` into `out`. */
+function violations(schema: Doc, out: SchemaViolation[]): Fail {
+  return (operatorName, extra = {}) => {
+    out.push({ operatorName, specifiedAs: { [operatorName]: schema[operatorName] }, ...extra });
+  };
+}
+
 function checkArray(schema: Doc, value: unknown[], fail: Fail): void {
   if (isNumeric(schema.minItems) && value.length < toNumber(schema.minItems)) fail('minItems', { reason: 'array did not match specified length', consideredValue: value });
   if (isNumeric(schema.maxItems) && value.length > toNumber(schema.maxItems)) fail('maxItems', { reason: 'array did not match specified length', consideredValue: value });
@@ -104,8 +132,10 @@ function checkArray(schema: Doc, value: unknown[], fail: Fail): void {
     fail('uniqueItems', { reason: 'found a duplicate item', consideredValue: value });
   }
   if (isPlainObject(schema.items)) {
-    const items = schema.items;
-    const details = value.flatMap((v, i) => checkJsonSchema(items, v).map((d) => ({ ...d, itemIndex: i })));
+    const details: SchemaViolation[] = [];
+    for (let i = 0; i < value.length; i++) {
+      for (const d of checkJsonSchema(schema.items, value[i])) details.push({ ...d, itemIndex: i });
+    }
     if (details.length) fail('items', { reason: 'At least one item did not match the sub-schema', details });
   } else if (Array.isArray(schema.items)) {
     const tuple = schema.items;
@@ -128,6 +158,10 @@ function checkObject(schema: Doc, value: Doc, fail: Fail): void {
     if (details.length) notSatisfied.push({ propertyName: prop, details });
   }
   if (notSatisfied.length) fail('properties', { propertiesNotSatisfied: notSatisfied });
+  if (schema.additionalProperties === undefined) {
+    checkPropertyCount(schema, value, fail);
+    return;
+  }
   const patterns = isPlainObject(schema.patternProperties) ? Object.entries(schema.patternProperties) : [];
   const extra = Object.keys(value).filter((k) => !(k in props) && !patterns.some(([p]) => new RegExp(p, 'u').test(k)));
   if (schema.additionalProperties === false && extra.length) {
@@ -137,6 +171,11 @@ function checkObject(schema: Doc, value: Doc, fail: Fail): void {
     const bad = extra.filter((k) => checkJsonSchema(sub, value[k]).length > 0);
     if (bad.length) fail('additionalProperties', { reason: 'at least one additional property did not match the subschema', additionalProperties: bad });
   }
+  checkPropertyCount(schema, value, fail);
+}
+
+function checkPropertyCount(schema: Doc, value: Doc, fail: Fail): void {
+  if (!isNumeric(schema.minProperties) && !isNumeric(schema.maxProperties)) return;
   const count = Object.keys(value).length;
   if (isNumeric(schema.minProperties) && count < toNumber(schema.minProperties)) fail('minProperties', { reason: 'specified number of properties was not satisfied' });
   if (isNumeric(schema.maxProperties) && count > toNumber(schema.maxProperties)) fail('maxProperties', { reason: 'specified number of properties was not satisfied' });
