@@ -6,6 +6,9 @@ import type { InterServerEvents, ServerToClientEvents, SessionRevokedEvent, Sock
 import { sessionRoom, userRoom } from "./rooms.js";
 
 type EventName = keyof ServerToClientEvents;
+
+/** Up to this many users, a push is published per user room (see `toUsers`). */
+export const PER_ROOM_PUBLISH_MAX = 8;
 type EventArgs<E extends EventName> = Parameters<ServerToClientEvents[E]>;
 
 /**
@@ -30,9 +33,21 @@ export class RealtimePublisher {
     return new RealtimePublisher(io, pub, sub);
   }
 
-  /** Emits to every device of each user, on whichever gateway holds them. */
+  /**
+   * Emits to every device of each user, on whichever gateway holds them. A few
+   * users get one publish per user room: the sharded adapter sends a single-room
+   * emit on that room's own channel, which only the replicas holding the user
+   * subscribe to, whereas a multi-room emit goes on the channel every process
+   * with an adapter reads (each gateway twice, with its publisher, plus the API
+   * and workers) — for a direct chat that was five decodes instead of two. Larger
+   * audiences stay one publish, on that shared channel.
+   */
   toUsers<E extends EventName>(userIds: readonly string[], event: E, ...args: EventArgs<E>): void {
     if (userIds.length === 0) return;
+    if (userIds.length <= PER_ROOM_PUBLISH_MAX) {
+      for (const userId of userIds) this.io.to(userRoom(userId)).emit(event, ...args);
+      return;
+    }
     this.io.to(userIds.map(userRoom)).emit(event, ...args);
   }
 
