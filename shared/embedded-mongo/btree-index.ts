@@ -1,8 +1,9 @@
 import BTreeModule from 'sorted-btree';
-import { compareBson, HIGHEST, LOWEST, type Doc } from './bson-order.js';
+import { compareBson, HIGHEST, LOWEST } from './bson-order.js';
 import { pathValues } from './document-paths.js';
 import { MongoServerError } from './mongo-error.js';
 import type { IndexSpec } from './index-spec.js';
+import type { RecordMatcher, StoredRecord } from './query-matcher.js';
 
 // sorted-btree is CommonJS with an ES-style default export: depending on the loader the
 // class arrives as the default import itself or on its `.default`.
@@ -32,7 +33,7 @@ export class BtreeIndex {
   /** Whether any document produced more than one key (MongoDB's `isMultiKey`). */
   multikey = false;
 
-  constructor(readonly spec: IndexSpec, private readonly partialMatch?: (view: Doc) => boolean) {
+  constructor(readonly spec: IndexSpec, private readonly partialMatch?: RecordMatcher) {
     this.fields = Object.keys(spec.key);
     this.directions = this.fields.map((f) => (Number(spec.key[f]) < 0 ? -1 : 1));
     const n = this.fields.length;
@@ -60,8 +61,9 @@ export class BtreeIndex {
    * The keys a document produces, or an empty list when the index skips it
    * (sparse with every field missing, or outside the partial filter).
    */
-  keysFor(doc: Doc, view: () => Doc): { keys: unknown[][]; multikey: boolean } {
-    if (this.partialMatch && !this.partialMatch(view())) return { keys: [], multikey: false };
+  keysFor(record: StoredRecord): { keys: unknown[][]; multikey: boolean } {
+    if (this.partialMatch && !this.partialMatch(record)) return { keys: [], multikey: false };
+    const doc = record.doc;
     const perField = this.fields.map((f) => pathValues(doc, f));
     if (this.spec.sparse && perField.every((p) => p.values.every((v) => v === undefined))) {
       return { keys: [], multikey: false };

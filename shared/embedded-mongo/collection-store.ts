@@ -5,7 +5,7 @@ import { BtreeIndex } from './btree-index.js';
 import { isTextSpec, type IndexSpec } from './index-spec.js';
 import { checkJsonSchema } from './json-schema-validator.js';
 import { badValue, MongoServerError } from './mongo-error.js';
-import { compileFilter, viewOf, type Matcher, type StoredRecord } from './query-matcher.js';
+import { compileFilter, viewOf, type Matcher, type RecordMatcher, type StoredRecord } from './query-matcher.js';
 import { TextIndex } from './text-index.js';
 
 /** MongoDB's maximum BSON document size. */
@@ -28,7 +28,7 @@ export class CollectionStore {
   readonly indexes = new Map<string, BtreeIndex>();
   textIndex?: TextIndex;
   validation: ValidationOptions = {};
-  private validatorMatch?: { schema?: Doc; rest: Matcher };
+  private validatorMatch?: { schema?: Doc; rest?: Matcher };
   private nextRecordId = 1;
 
   constructor(readonly db: string, readonly name: string, readonly createOptions: Doc = {}) {
@@ -49,7 +49,7 @@ export class CollectionStore {
     if (validator && Object.keys(validator).length > 0) {
       const { $jsonSchema, ...rest } = validator;
       if ($jsonSchema !== undefined && !isPlainObject($jsonSchema)) throw badValue('$jsonSchema must be an object');
-      this.validatorMatch = { schema: $jsonSchema as Doc | undefined, rest: compileFilter(rest) };
+      this.validatorMatch = { schema: $jsonSchema as Doc | undefined, rest: Object.keys(rest).length > 0 ? compileFilter(rest) : undefined };
     } else {
       this.validatorMatch = undefined;
     }
@@ -97,10 +97,9 @@ export class CollectionStore {
 
   /** Computes every index's keys, checks unique constraints, then (only then) writes them. */
   private applyIndexes(record: StoredRecord, old: StoredRecord | undefined): void {
-    const view = (): Doc => viewOf(record);
     const changes: [BtreeIndex, unknown[][], boolean][] = [];
     for (const index of this.indexes.values()) {
-      const { keys, multikey } = index.keysFor(record.doc, view);
+      const { keys, multikey } = index.keysFor(record);
       if (old && index.sameKeys(record.id, keys)) continue;
       const clash = index.conflict(keys, record.id);
       if (clash) throw this.duplicateKeyError(index, clash.key);
@@ -126,7 +125,8 @@ export class CollectionStore {
     if (!v || this.validation.validationLevel === 'off') return;
     const passes = (d: Doc, view: () => Doc): { ok: boolean; rules: Doc[] } => {
       const rules = v.schema ? checkJsonSchema(v.schema, d) : [];
-      return { ok: rules.length === 0 && v.rest(view()), rules };
+      // Only a validator with query operators besides $jsonSchema needs the document's mingo view.
+      return { ok: rules.length === 0 && (!v.rest || v.rest(view())), rules };
     };
     // "moderate" leaves documents that were already invalid free to stay invalid.
     if (old && this.validation.validationLevel === 'moderate' && !passes(old.doc, () => viewOf(old)).ok) return;
@@ -141,7 +141,7 @@ export class CollectionStore {
   }
 
   /** Adds an index and builds it from the current documents; fails (and adds nothing) on duplicates. */
-  addIndex(spec: IndexSpec, partialMatch: Matcher | undefined): void {
+  addIndex(spec: IndexSpec, partialMatch: RecordMatcher | undefined): void {
     if (isTextSpec(spec.key)) {
       const text = new TextIndex(spec);
       for (const r of this.records.values()) text.set(r.id, r.doc);
@@ -150,7 +150,7 @@ export class CollectionStore {
     }
     const index = new BtreeIndex(spec, partialMatch);
     for (const r of this.records.values()) {
-      const { keys, multikey } = index.keysFor(r.doc, () => viewOf(r));
+      const { keys, multikey } = index.keysFor(r);
       const clash = index.conflict(keys, r.id);
       if (clash) throw this.duplicateKeyError(index, clash.key);
       index.setKeys(r.id, keys, multikey);

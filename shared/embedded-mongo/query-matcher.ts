@@ -48,18 +48,31 @@ export function compileFilter(filter: Doc | undefined): Matcher {
 export type RecordMatcher = (record: StoredRecord) => boolean;
 
 /**
- * Compiles a query filter for testing stored records. A filter of plain equalities on
- * top-level fields with string or boolean values (`{_id, memberIds: userId}`) is tested
+ * Compiles a query filter for testing stored records. A filter whose clauses are all
+ * on top-level fields and either equal a string or boolean (`{_id, memberIds: userId}`)
+ * or test `$exists` (`{category: {$exists: true}}`, the usual partial index) is tested
  * on the stored document directly — equal, or an array holding the value, as MongoDB
  * matches it — so the record needs no mingo view; any other filter goes through mingo.
  */
 export function compileRecordFilter(filter: Doc | undefined): RecordMatcher {
   if (!filter || Object.keys(filter).length === 0) return () => true;
-  const equalities = Object.entries(filter);
-  const simple = equalities.every(([k, v]) => (typeof v === 'string' || typeof v === 'boolean') && k !== '' && !k.startsWith('$') && !k.includes('.'));
-  if (simple) return (record) => equalities.every(([k, v]) => equalsOrHolds(record.doc[k], v));
+  const clauses = Object.entries(filter).map(([field, cond]) => simpleClause(field, cond));
+  if (clauses.every((c) => c !== undefined)) {
+    const tests = clauses as ((doc: Doc) => boolean)[];
+    return (record) => tests.every((test) => test(record.doc));
+  }
   const matcher = compileFilter(filter);
   return (record) => matcher(viewOf(record));
+}
+
+function simpleClause(field: string, cond: unknown): ((doc: Doc) => boolean) | undefined {
+  if (field === '' || field.startsWith('$') || field.includes('.')) return undefined;
+  if (typeof cond === 'string' || typeof cond === 'boolean') return (doc) => equalsOrHolds(doc[field], cond);
+  if (isPlainObject(cond) && Object.keys(cond).length === 1 && typeof cond.$exists === 'boolean') {
+    const wanted = cond.$exists;
+    return (doc) => Object.hasOwn(doc, field) === wanted;
+  }
+  return undefined;
 }
 
 function equalsOrHolds(stored: unknown, value: unknown): boolean {

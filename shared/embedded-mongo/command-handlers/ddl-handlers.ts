@@ -3,7 +3,7 @@ import { toView } from '../bson-view.js';
 import type { CollectionStore, ValidationOptions } from '../collection-store.js';
 import { isTextSpec, normalizeIndexSpec, sameIndexOptions, sameKeyPattern } from '../index-spec.js';
 import { badValue, MongoServerError } from '../mongo-error.js';
-import { compileFilter } from '../query-matcher.js';
+import { compileFilter, compileRecordFilter } from '../query-matcher.js';
 import type { CommandHandler, ServerContext } from '../server-context.js';
 import { collectionArg, docArg, docsArg, numberArg } from './command-args.js';
 
@@ -111,7 +111,7 @@ const createIndexes: CommandHandler = (ctx, { db, cmd }) => {
     if (byKey || (isTextSpec(spec.key) && coll.textIndex)) {
       throw new MongoServerError('IndexOptionsConflict', `Index already exists with a different name: ${byKey?.name ?? coll.textIndex?.name}`);
     }
-    const partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : undefined;
+    const partial = spec.partialFilterExpression ? compileRecordFilter(spec.partialFilterExpression) : undefined;
     coll.addIndex(spec, partial);
   }
   const after = coll.indexSpecs().length;
