@@ -25,7 +25,8 @@ interface Draft {
  *
  * Per plain send: one MongoDB command claims the next seq (checking membership
  * in the same command), one inserts the message, one Redis round trip bumps
- * the recipients' unread counters; the push is one adapter publish.
+ * the recipients' unread counters; the push is one adapter publish per
+ * member's user room up to 8 members, else one on the adapter's shared channel.
  */
 export class MessageService {
   private readonly recent = new RecentSendsCache();
