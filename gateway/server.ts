@@ -17,6 +17,7 @@ import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
 import { registerHandlers } from "./handlers/index.js";
 import { GatewayPresence } from "./handlers/presence-lifecycle.js";
+import { SocketExpiry } from "./socket-expiry.js";
 import type { EventGuard, GatewaySocket } from "./handlers/socket-event.js";
 
 export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -107,10 +108,13 @@ export async function startGateway(platform: Platform, services: Services, port:
   const presence = new GatewayPresence(io, services.presence, logger, (config.PRESENCE_TTL_SECONDS * 1000) / 3);
   io.use(presence.admit);
 
+  const expiry = new SocketExpiry(io, logger);
+
   io.on("connection", (socket: GatewaySocket) => {
     const { userId, sessionId } = socket.data;
     void socket.join([userRoom(userId), sessionRoom(sessionId)]);
     presence.track(socket);
+    expiry.check(socket);
     metrics.socketsConnected.inc();
     const log = logger.child({ socketId: socket.id, userId });
     log.debug("socket connected");
@@ -125,12 +129,14 @@ export async function startGateway(platform: Platform, services: Services, port:
   const actualPort = (httpServer.address() as AddressInfo).port;
   logger.info({ port: actualPort }, "gateway listening");
   presence.start();
+  expiry.start();
 
   return {
     io,
     port: actualPort,
     async close() {
       // Disconnecting every socket first lets clients reconnect to another replica at once.
+      expiry.stop();
       await presence.shutdown(() => io.local.disconnectSockets(true));
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([closeRedis(pub), closeRedis(sub)]);
