@@ -50,8 +50,8 @@ function reachable(url, fallbackPort) {
 }
 
 if (!nodeModulesFresh()) {
-  say("installing node dependencies (npm ci)...");
-  run("npm", ["ci", "--no-audit", "--no-fund"]);
+  say("installing node dependencies (npm install, from the lock file)...");
+  run("npm", ["install", "--no-audit", "--no-fund"]);
 }
 ensureFfmpeg();
 
