@@ -7,39 +7,21 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig, type Config } from "../../shared/config/config.js";
 import { migrateAll } from "../../shared/db/migrate.js";
 import { dropDatabase } from "../../shared/db/postgres.js";
 import { createLogger } from "../../shared/logging/logger.js";
+import { freePort, waitFor } from "../../test/helpers/ports.js";
+import { TestRedisServer } from "../../test/helpers/redis-server.js";
+
+export { freePort };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls until `check` holds (the tests' helper, under the name the benchmark uses). */
+export const until = (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> => waitFor(check, timeoutMs, what);
 
 /** A spawned process that is killed when the stack closes. */
 export interface Proc {
@@ -53,19 +35,23 @@ export class BenchStack {
   private readonly procs: ChildProcess[] = [];
   private stopMongo: (() => Promise<void>) | undefined;
   readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
-  redisPort = 0;
-  redisPid = 0;
+  private redis: TestRedisServer | undefined;
+
+  /** The benchmark's own Redis: its port (for INFO and MONITOR) and process id (for CPU). */
+  get redisPort(): number {
+    return this.redis?.port ?? 0;
+  }
+
+  get redisPid(): number {
+    return this.redis?.pid ?? 0;
+  }
   mongoUrl = "";
   env: Record<string, string> = {};
   config!: Config;
 
   /** Starts Redis, MongoDB and a migrated PostgreSQL database. */
   async start(gatewayEnv: Record<string, string>): Promise<void> {
-    this.redisPort = await freePort();
-    const redis = spawn("redis-server", ["--port", String(this.redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"], { stdio: "ignore" });
-    this.procs.push(redis);
-    this.redisPid = redis.pid ?? 0;
-    await until(() => connects(this.redisPort), 10_000, "redis-server");
+    this.redis = await TestRedisServer.start();
     if (process.env.MONGO_URL) {
       this.mongoUrl = process.env.MONGO_URL;
     } else {
@@ -128,20 +114,10 @@ export class BenchStack {
         await exited;
       }
     }
+    await this.redis?.stop();
     await this.stopMongo?.();
     if (this.env.DATABASE_URL) await dropDatabase(this.env.DATABASE_URL).catch((error: Error) => console.error(`dropping the bench database: ${error.message}`));
   }
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** Resident set size of a process, in bytes (Linux). */

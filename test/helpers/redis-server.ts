@@ -17,6 +17,11 @@ export class TestRedisServer {
     return server;
   }
 
+  /** The server's process id (for CPU accounting), 0 when stopped. */
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
