@@ -1,9 +1,9 @@
 /** `npm run migrate`: PostgreSQL migrations plus MongoDB validators and indexes. */
-import { loadConfig } from "../shared/config/config.js";
 import { createLogger } from "../shared/logging/logger.js";
 import { migrateAll } from "../shared/db/migrate.js";
+import { loadConfigOrExit } from "../shared/runtime/boot.js";
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const logger = createLogger(config).child({ role: "migrate" });
 if (!config.MONGO_URL) {
   logger.fatal("MONGO_URL is required for `npm run migrate` (`npm start` migrates its embedded server by itself)");

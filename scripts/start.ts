@@ -3,21 +3,20 @@
  * and the workers over the same stores. Without MONGO_URL, documents live in
  * the embedded MongoDB-compatible server, in memory.
  */
-import { loadConfig } from "../shared/config/config.js";
 import { createLogger } from "../shared/logging/logger.js";
 import { migrateAll } from "../shared/db/migrate.js";
-import { boot } from "../shared/runtime/boot.js";
+import { boot, loadConfigOrExit } from "../shared/runtime/boot.js";
 import { startApi } from "../api/server.js";
 import { startGateway } from "../gateway/server.js";
 import { startWorkers } from "../workers/worker-host.js";
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const logger = createLogger(config).child({ role: "all" });
 let mongoUrl: string | undefined = config.MONGO_URL;
 let stopEmbedded: (() => Promise<void>) | undefined;
 if (!mongoUrl) {
   const { startEmbeddedMongo } = await import("../shared/embedded-mongo/index.js");
-  const embedded = await startEmbeddedMongo({ port: Number(process.env.MONGO_EMBEDDED_PORT ?? 0), log: (msg: string) => logger.info(msg) });
+  const embedded = await startEmbeddedMongo({ port: config.MONGO_EMBEDDED_PORT, log: (msg: string) => logger.info(msg) });
   mongoUrl = embedded.uri;
   stopEmbedded = embedded.stop;
   logger.warn({ uri: mongoUrl }, "MONGO_URL is not set: using the embedded MongoDB-compatible server; documents live in memory and are lost on exit");

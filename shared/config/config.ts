@@ -39,6 +39,8 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/).default("cw:"),
   /** Unset: the embedded MongoDB-compatible server is started in-process (development only). */
   MONGO_URL: z.string().optional(),
+  /** Port of the embedded server `npm start` runs when MONGO_URL is unset (0: any free port). */
+  MONGO_EMBEDDED_PORT: port.default(0),
   MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).default("chatwave"),
   SLOW_QUERY_MS: positiveInt.default(100),
 

@@ -17,10 +17,10 @@ export interface Booted {
  * and signal handling. `mongoUrl` overrides MONGO_URL (the all-in-one process
  * passes its embedded server's address).
  */
-export async function boot(role: string, options: { mongoUrl?: string } = {}): Promise<Booted> {
-  let config: Config;
+/** Every entry point's configuration: invalid variables are listed on stderr and the process exits 78. */
+export function loadConfigOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -28,6 +28,10 @@ export async function boot(role: string, options: { mongoUrl?: string } = {}): P
     }
     throw error;
   }
+}
+
+export async function boot(role: string, options: { mongoUrl?: string } = {}): Promise<Booted> {
+  const config = loadConfigOrExit();
   const logger = createLogger(config).child({ role });
   const mongoUrl = options.mongoUrl ?? config.MONGO_URL;
   if (!mongoUrl) {
