@@ -150,9 +150,10 @@ export class AuthService {
 
   private async completeSignIn(user: UserRecord, identifier: string, meta: RequestMeta, method: string): Promise<SignedIn> {
     await this.users.resetLoginFailures(user.id);
-    const tokens = await this.sessions.start(user.id, meta);
-    await this.audit.recordLoginAttempt({ userId: user.id, identifier, ip: meta.ip ?? null, success: true, reason: null });
-    await this.audit.insert({ event: "login.succeeded", userId: user.id, sessionId: tokens.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { method } });
+    const tokens = await this.sessions.start(user.id, meta, async (client, sessionId) => {
+      await this.audit.recordLoginAttempt({ userId: user.id, identifier, ip: meta.ip ?? null, success: true, reason: null }, client);
+      await this.audit.insert({ event: "login.succeeded", userId: user.id, sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { method } }, client);
+    });
     const roles = await this.users.roles(user.id);
     return { twoFactorRequired: false, user: toAccountView(user, roles), ...tokens };
   }
