@@ -97,8 +97,10 @@ export class AuthService {
     const identifier = input.email ?? normalisePhone(input.phone ?? "", input.countryCode).e164;
     const user = input.email !== undefined ? await this.users.findByEmail(input.email) : await this.users.findByPhone(identifier);
     const refusal = async (reason: string, userId: string | null) => {
-      await this.audit.recordLoginAttempt({ userId, identifier, ip: meta.ip ?? null, success: false, reason });
-      await this.audit.insert({ event: "login.failed", userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { reason } });
+      await withTransaction(this.pool, async (client) => {
+        await this.audit.recordLoginAttempt({ userId, identifier, ip: meta.ip ?? null, success: false, reason }, client);
+        await this.audit.insert({ event: "login.failed", userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { reason } }, client);
+      });
       return invalidCredentials();
     };
     if (!user) {
@@ -138,8 +140,10 @@ export class AuthService {
     const identifier = user?.email ?? user?.phoneNumber ?? challenge.userId;
     if (!user || user.status !== "active" || isLocked(user) || !(await this.twoFactor.verifySecondFactor(user, input))) {
       if (user) await this.reauth.recordFailure(user.id);
-      await this.audit.recordLoginAttempt({ userId: user?.id ?? null, identifier, ip: meta.ip ?? null, success: false, reason: "second_factor" });
-      await this.audit.insert({ event: "login.2fa_failed", userId: challenge.userId, ip: meta.ip, userAgent: meta.userAgent });
+      await withTransaction(this.pool, async (client) => {
+        await this.audit.recordLoginAttempt({ userId: user?.id ?? null, identifier, ip: meta.ip ?? null, success: false, reason: "second_factor" }, client);
+        await this.audit.insert({ event: "login.2fa_failed", userId: challenge.userId, ip: meta.ip, userAgent: meta.userAgent }, client);
+      });
       throw invalidCredentials();
     }
     if (!(await this.revocations.claimOnce(`2fa-challenge:${challenge.challengeId}`, CHALLENGE_TTL_SECONDS))) {

@@ -1,10 +1,24 @@
 import assert from "node:assert/strict";
 import { startApi, type ApiServer } from "../../api/server.js";
+import { ConfigError, loadConfig } from "../../shared/config/config.js";
 import { httpCall } from "../helpers/http.js";
 import { IdentityHarness, uniqueEmail } from "../identity/identity-fixtures.js";
 
 /** Header values a client or a broken proxy may send that are not addresses. */
 const NOT_ADDRESSES = ["unknown", "_", "999.1.1.1", "1.2.3.4:80", "[::1]", "1.2.3.4, nonsense"];
+
+describe("hardening: TRUST_PROXY and WORKER_QUEUES in the config loader", () => {
+  it("accepts none, a hop count or addresses/CIDR ranges/range names, and lists a bad value", () => {
+    assert.equal(loadConfig({}).TRUST_PROXY, false);
+    assert.equal(loadConfig({ TRUST_PROXY: "none" }).TRUST_PROXY, false);
+    assert.equal(loadConfig({ TRUST_PROXY: "2" }).TRUST_PROXY, 2);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: "10.0.0.0/8, fd00::/8, 192.0.2.7, loopback" }).TRUST_PROXY, ["10.0.0.0/8", "fd00::/8", "192.0.2.7", "loopback"]);
+    for (const bad of ["everything", "10.0.0.0/33", "1.2.3.4:80", "*"]) {
+      assert.throws(() => loadConfig({ TRUST_PROXY: bad, WORKER_QUEUES: "transcode,bogus" }), (error: unknown) =>
+        error instanceof ConfigError && error.problems.some((p) => p.startsWith("TRUST_PROXY")) && error.problems.some((p) => p.startsWith("WORKER_QUEUES") && p.includes("bogus")), bad);
+    }
+  });
+});
 
 describe("hardening: client address and audited writes", function () {
   let h: IdentityHarness;
