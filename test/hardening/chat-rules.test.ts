@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startApi, type ApiServer } from "../../api/server.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
-import { createTestPlatform } from "../helpers/platform.js";
+import { createQuietPlatform as createTestPlatform } from "./quiet-platform.js";
 import type { TestUser } from "../helpers/users.js";
 import { call, clientId, makeUsers } from "../chat/chat-fixtures.js";
 

@@ -23,7 +23,14 @@ describe("hardening: TRUST_PROXY and WORKER_QUEUES in the config loader", () => 
 describe("hardening: client address and audited writes", function () {
   let h: IdentityHarness;
   before(async () => {
-    h = await IdentityHarness.start();
+    // Errors only: the sign-in bursts below are meant to be refused, and each refusal would log a warning.
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = "error";
+    try {
+      h = await IdentityHarness.start();
+    } finally {
+      process.env.LOG_LEVEL = level;
+    }
   });
   after(async () => h.close());
 

@@ -4,7 +4,7 @@ import { startGateway, type Gateway } from "../../gateway/server.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { httpCall } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
+import { createQuietPlatform as createTestPlatform } from "./quiet-platform.js";
 import { connectSocket } from "../helpers/sockets.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 import { clientId } from "../chat/chat-fixtures.js";

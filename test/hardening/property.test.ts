@@ -7,7 +7,7 @@ import { RATE_RULES } from "../../shared/rate-limit/rate-rules.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { httpCall } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
+import { createQuietPlatform as createTestPlatform } from "./quiet-platform.js";
 import { connectSocket, type ClientSocket } from "../helpers/sockets.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 import { clientId } from "../chat/chat-fixtures.js";

@@ -3,7 +3,7 @@ import WebSocket from "ws";
 import { startGateway, type Gateway } from "../../gateway/server.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
-import { createTestPlatform } from "../helpers/platform.js";
+import { createQuietPlatform as createTestPlatform } from "./quiet-platform.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 
 /** A Socket.IO client spoken by hand over a plain WebSocket (Engine.IO v4 framing). */
