@@ -121,8 +121,11 @@ export class AuthService {
       throw error;
     }
     if (needsRehash) {
-      await this.users.updatePasswordHash(user.id, await this.hasher.hash(input.password), false);
-      await this.audit.insert({ event: "password.rehashed", userId: user.id });
+      const rehashed = await this.hasher.hash(input.password);
+      await withTransaction(this.pool, async (client) => {
+        await this.users.updatePasswordHash(user.id, rehashed, false, client);
+        await this.audit.insert({ event: "password.rehashed", userId: user.id }, client);
+      });
     }
     if (user.totpEnabledAt) {
       // Failures are not reset yet: the password alone must not buy fresh guesses at the code.
