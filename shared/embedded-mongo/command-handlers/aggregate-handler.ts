@@ -1,10 +1,10 @@
-import { Aggregator } from 'mingo';
 import { isPlainObject, type Doc } from '../bson-order.js';
 import { cloneValue, toView } from '../bson-view.js';
 import type { CollectionStore } from '../collection-store.js';
 import { badValue, MongoServerError } from '../mongo-error.js';
+import { runPipeline, type PipelineEnv } from '../pipeline-runner.js';
 import { runQuery } from '../query-executor.js';
-import { asServerError, MINGO_OPTIONS, viewOf, type StoredRecord } from '../query-matcher.js';
+import { viewOf, type StoredRecord } from '../query-matcher.js';
 import type { CommandHandler, ServerContext } from '../server-context.js';
 import { collectionArg, docArg, numberArg } from './command-args.js';
 
@@ -24,7 +24,7 @@ function rewriteMeta(v: unknown, inSort = false): unknown {
  * The leading `$match` (and a `$sort`/`$limit` after it) runs through the query planner, so an
  * aggregation is served by an index exactly as a find would be; the rest runs in mingo.
  */
-function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext): { input: StoredRecord[]; rest: Doc[]; scores?: Map<number, number> } {
+function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext, hint: unknown): { input: StoredRecord[]; rest: Doc[]; scores?: Map<number, number> } {
   let i = 0;
   let filter: Doc = {};
   let sort: Doc | undefined;
@@ -44,7 +44,7 @@ function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext
       i++;
     }
   }
-  const result = runQuery(coll, { filter, sort, limit }, ctx.notablescan);
+  const result = runQuery(coll, { filter, sort, limit, hint }, ctx.notablescan);
   return { input: result.records, rest: pipeline.slice(i), scores: result.scores };
 }
 
@@ -93,7 +93,7 @@ const aggregate: CommandHandler = (ctx, { db, cmd }) => {
   const coll = ctx.catalog.get(db, name);
   checkStages(pipeline as Doc[]);
   checkLookups(ctx, db, pipeline as Doc[]);
-  const { input, rest, scores } = coll ? leadingQuery(coll, pipeline as Doc[], ctx) : { input: [], rest: pipeline as Doc[], scores: undefined };
+  const { input, rest, scores } = coll ? leadingQuery(coll, pipeline as Doc[], ctx, cmd.hint) : { input: [], rest: pipeline as Doc[], scores: undefined };
   // mingo may modify its input objects, so it gets copies; the map leads unchanged documents back to their exact stored form.
   const original = new Map<Doc, Doc>();
   const docs = input.map((r) => {
@@ -102,15 +102,17 @@ const aggregate: CommandHandler = (ctx, { db, cmd }) => {
     else original.set(copy, r.doc);
     return copy;
   });
-  let out: Doc[];
-  try {
-    const resolver = (from: string): Doc[] => (ctx.catalog.get(db, from)?.records ? [...(ctx.catalog.get(db, from) as CollectionStore).records.values()].map((r) => cloneValue(viewOf(r))) : []);
-    const viewStages = toView(rest) as Doc[];
-    const stages = scores ? (rewriteMeta(viewStages) as Doc[]) : viewStages;
-    out = stages.length ? new Aggregator(stages, { ...MINGO_OPTIONS, collectionResolver: resolver }).run(docs) : docs;
-  } catch (err) {
-    throw asServerError(err);
-  }
+  const env: PipelineEnv = {
+    collectionDocs: (from) => [...(ctx.catalog.get(db, from)?.records.values() ?? [])].map((r) => cloneValue(viewOf(r))),
+    matchForeign: (from, field, values) => {
+      const foreign = ctx.catalog.get(db, from);
+      if (!foreign) return [];
+      return runQuery(foreign, { filter: { [field]: { $in: values } } }, ctx.notablescan).records.map((r) => cloneValue(viewOf(r)));
+    },
+  };
+  const viewStages = toView(rest) as Doc[];
+  const stages = scores ? (rewriteMeta(viewStages) as Doc[]) : viewStages;
+  const out = stages.length ? runPipeline(docs, stages, env) : docs;
   const results = out.map((d) => {
     const stored = original.get(d);
     if (stored) return stored;
