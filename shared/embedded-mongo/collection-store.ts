@@ -6,6 +6,7 @@ import { isTextSpec, type IndexSpec } from './index-spec.js';
 import { checkJsonSchema } from './json-schema-validator.js';
 import { badValue, MongoServerError } from './mongo-error.js';
 import { compileFilter, viewOf, type Matcher, type RecordMatcher, type StoredRecord } from './query-matcher.js';
+import { sameShardKeyValues, shardKeyProblem, shardKeyValues, type ShardKey } from './shard-keys.js';
 import { TextIndex } from './text-index.js';
 
 /** MongoDB's maximum BSON document size. */
@@ -28,6 +29,9 @@ export class CollectionStore {
   readonly indexes = new Map<string, BtreeIndex>();
   textIndex?: TextIndex;
   validation: ValidationOptions = {};
+  /** Set by `shardCollection`; `shardKeyStrict` makes writes keep it (see shard-keys.ts). */
+  shardKey?: ShardKey;
+  shardKeyStrict = false;
   private validatorMatch?: { schema?: Doc; rest?: Matcher };
   private nextRecordId = 1;
 
@@ -72,6 +76,7 @@ export class CollectionStore {
     }
     checkId(doc._id);
     checkSize(doc, 'insert');
+    this.checkShardKey(doc, undefined);
     if (!bypassValidation) this.validate(doc, undefined);
     const record: StoredRecord = { id: this.nextRecordId++, doc };
     this.applyIndexes(record, undefined);
@@ -82,6 +87,7 @@ export class CollectionStore {
   /** Replaces a record's document with a new version; unchanged index keys stay as they are. */
   replace(old: StoredRecord, doc: Doc, bypassValidation = false): StoredRecord {
     checkSize(doc, 'update');
+    this.checkShardKey(doc, old.doc);
     if (!bypassValidation) this.validate(doc, old);
     const record: StoredRecord = { id: old.id, doc };
     this.applyIndexes(record, old);
@@ -93,6 +99,17 @@ export class CollectionStore {
     for (const index of this.indexes.values()) index.setKeys(record.id, [], false);
     this.textIndex?.remove(record.id);
     this.records.delete(record.id);
+  }
+
+  /** In strict shard-key mode a document must hold its shard key, and an update may not change it. */
+  private checkShardKey(doc: Doc, old: Doc | undefined): void {
+    const key = this.shardKey;
+    if (!key || !this.shardKeyStrict) return;
+    if (old && !sameShardKeyValues(key, old, doc)) {
+      throw new MongoServerError('ImmutableField', `After applying the update, the shard key ${formatValue(key.key)} of the document {_id: ${formatValue(doc._id)}} would change from ${shardKeyValues(key, old)} to ${shardKeyValues(key, doc)}: the embedded server's strict shard-key mode refuses changing a shard key value`);
+    }
+    const problem = shardKeyProblem(key, doc);
+    if (problem) throw new MongoServerError('ShardKeyNotFound', `${problem} (collection ${this.ns} is sharded by ${formatValue(key.key)}; strict shard-key mode)`);
   }
 
   /** Computes every index's keys, checks unique constraints, then (only then) writes them. */

@@ -59,8 +59,15 @@ export function normalizeIndexSpec(raw: Doc): IndexSpec {
     spec.textIndexVersion = 3;
   } else {
     for (const [f, d] of Object.entries(key)) {
+      if (d === 'hashed') {
+        // A hashed field is kept in the B-tree by value: it serves equality and $in only, as a hashed index does.
+        if (Object.values(spec.key).includes('hashed')) throw new MongoServerError('CannotCreateIndex', 'A maximum of one index field is allowed to be hashed');
+        if (raw.unique === true) throw new MongoServerError('CannotCreateIndex', 'Currently hashed indexes cannot guarantee uniqueness. Use a regular index.');
+        spec.key[f] = d;
+        continue;
+      }
       if (!isNumeric(d) || toNumber(d) === 0) {
-        throw new MongoServerError('CannotCreateIndex', `Values in the index key pattern must be non-zero numbers or "text"; got ${f}: ${String(d)}`);
+        throw new MongoServerError('CannotCreateIndex', `Values in the index key pattern must be non-zero numbers, "text" or "hashed"; got ${f}: ${String(d)}`);
       }
       spec.key[f] = d;
     }

@@ -1,6 +1,9 @@
 /** MongoDB server error codes the embedded server raises, with their code names. */
 export const ErrorCodes = {
   BadValue: 2,
+  Unauthorized: 13,
+  AlreadyInitialized: 23,
+  ShardKeyNotFound: 61,
   FailedToParse: 9,
   TypeMismatch: 14,
   IllegalOperation: 20,

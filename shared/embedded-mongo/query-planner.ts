@@ -79,12 +79,13 @@ function textPlan(coll: CollectionStore, text: Doc): QueryPlan {
 /** Bounds an index gets from a filter, or undefined when its leading field is unconstrained. */
 function boundsFor(index: BtreeIndex, conds: Map<string, unknown[]>, filter: Doc): Interval[][] | undefined {
   const bounds: Interval[][] = [];
-  for (const field of index.fields) {
+  for (const [i, field] of index.fields.entries()) {
     const list = conds.get(field);
     if (!list) break;
     const parts = list.map((c) => conditionIntervals(c, index.multikey)).filter((x): x is Interval[] => x !== undefined);
     if (parts.length === 0) break;
     const intervals = index.multikey ? (parts.find(isPoints) ?? (parts[0] as Interval[])) : parts.reduce((a, b) => intersectAll(a, b));
+    if (index.hashed[i] && !isPoints(intervals)) break;
     bounds.push(intervals);
     if (!isPoints(intervals)) break;
   }
@@ -178,7 +179,7 @@ function indexPlan(coll: CollectionStore, filter: Doc, sort: Doc | undefined, hi
  * it must be scanned backwards. Equality-bound leading fields may be skipped.
  */
 function sortOrder(index: BtreeIndex, bounds: Interval[][], sort: Doc | undefined): boolean | undefined {
-  if (!sort || index.multikey) return undefined;
+  if (!sort || index.multikey || index.hashed.includes(true)) return undefined;
   const keys = Object.keys(sort);
   if (keys.length === 0 || keys.some((k) => isPlainObject(sort[k]))) return undefined;
   const singlePoints = bounds.filter((b) => b.length === 1 && isPoints(b)).length;
@@ -224,7 +225,7 @@ function sortScan(coll: CollectionStore, sort: Doc | undefined, filter: Doc, hin
   if (hinted) return { stage: 'IXSCAN', sorted: false, indexName: hinted.name, recordIds: () => hinted.scanAll() };
   if (!sort || Object.keys(sort).length === 0) return undefined;
   for (const index of coll.indexes.values()) {
-    if (index.spec.sparse) continue;
+    if (index.spec.sparse || index.hashed.includes(true)) continue;
     if (index.spec.partialFilterExpression && !impliesPartial(filter, index.spec.partialFilterExpression)) continue;
     const keys = Object.keys(sort);
     const prefix = keys.every((k, i) => index.fields[i] === k);

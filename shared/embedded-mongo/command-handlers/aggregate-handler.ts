@@ -6,6 +6,7 @@ import { runPipeline, type PipelineEnv } from '../pipeline-runner.js';
 import { runQuery } from '../query-executor.js';
 import { viewOf, type StoredRecord } from '../query-matcher.js';
 import type { CommandHandler, ServerContext } from '../server-context.js';
+import { checkShardTarget } from './shard-target.js';
 import { collectionArg, docArg, numberArg } from './command-args.js';
 
 const SCORE_FIELD = '__embeddedTextScore';
@@ -93,6 +94,8 @@ const aggregate: CommandHandler = (ctx, { db, cmd }) => {
   const coll = ctx.catalog.get(db, name);
   checkStages(pipeline as Doc[]);
   checkLookups(ctx, db, pipeline as Doc[]);
+  const first = (pipeline as Doc[])[0];
+  checkShardTarget(ctx, coll, 'aggregate', first && isPlainObject(first.$match) ? first.$match : {}, cmd.comment);
   const { input, rest, scores } = coll ? leadingQuery(coll, pipeline as Doc[], ctx, cmd.hint) : { input: [], rest: pipeline as Doc[], scores: undefined };
   // mingo may modify its input objects, so it gets copies; the map leads unchanged documents back to their exact stored form.
   const original = new Map<Doc, Doc>();
