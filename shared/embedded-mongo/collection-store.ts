@@ -2,7 +2,9 @@ import { BSON, ObjectId } from 'bson';
 import { isPlainObject, type Doc } from './bson-order.js';
 import { formatValue, toView } from './bson-view.js';
 import { BtreeIndex } from './btree-index.js';
-import { isTextSpec, type IndexSpec } from './index-spec.js';
+import { GeoIndex } from './geo-index.js';
+import type { LngLat } from './geo-geometry.js';
+import { isGeoSpec, isTextSpec, type IndexSpec } from './index-spec.js';
 import { checkJsonSchema } from './json-schema-validator.js';
 import { badValue, MongoServerError } from './mongo-error.js';
 import { compileFilter, viewOf, type Matcher, type RecordMatcher, type StoredRecord } from './query-matcher.js';
@@ -27,6 +29,7 @@ export interface ValidationOptions {
 export class CollectionStore {
   readonly records = new Map<number, StoredRecord>();
   readonly indexes = new Map<string, BtreeIndex>();
+  readonly geoIndexes = new Map<string, GeoIndex>();
   textIndex?: TextIndex;
   validation: ValidationOptions = {};
   /** Set by `shardCollection`; `shardKeyStrict` makes writes keep it (see shard-keys.ts). */
@@ -97,6 +100,7 @@ export class CollectionStore {
 
   remove(record: StoredRecord): void {
     for (const index of this.indexes.values()) index.setKeys(record.id, [], false);
+    for (const geo of this.geoIndexes.values()) geo.set(record.id, []);
     this.textIndex?.remove(record.id);
     this.records.delete(record.id);
   }
@@ -122,7 +126,13 @@ export class CollectionStore {
       if (clash) throw this.duplicateKeyError(index, clash.key);
       changes.push([index, keys, multikey]);
     }
+    const geoChanges: [GeoIndex, LngLat[]][] = [];
+    for (const geo of this.geoIndexes.values()) {
+      const points = geo.pointsOf(record.doc);
+      if (!old || !geo.samePoints(record.id, points)) geoChanges.push([geo, points]);
+    }
     for (const [index, keys, multikey] of changes) index.setKeys(record.id, keys, multikey);
+    for (const [geo, points] of geoChanges) geo.set(record.id, points);
     this.textIndex?.set(record.id, record.doc);
   }
 
@@ -159,6 +169,13 @@ export class CollectionStore {
 
   /** Adds an index and builds it from the current documents; fails (and adds nothing) on duplicates. */
   addIndex(spec: IndexSpec, partialMatch: RecordMatcher | undefined): void {
+    if (isGeoSpec(spec.key)) {
+      const geo = new GeoIndex(spec);
+      const points = [...this.records.values()].map((r) => [r.id, geo.pointsOf(r.doc)] as const);
+      for (const [id, p] of points) geo.set(id, p);
+      this.geoIndexes.set(spec.name, geo);
+      return;
+    }
     if (isTextSpec(spec.key)) {
       const text = new TextIndex(spec);
       for (const r of this.records.values()) text.set(r.id, r.doc);
@@ -177,7 +194,7 @@ export class CollectionStore {
 
   /** Every index spec, `_id_` first, text index last (as listIndexes shows them). */
   indexSpecs(): IndexSpec[] {
-    const specs = [...this.indexes.values()].map((i) => i.spec);
+    const specs = [...this.indexes.values(), ...this.geoIndexes.values()].map((i) => i.spec);
     return this.textIndex ? [...specs, this.textIndex.spec] : specs;
   }
 
@@ -186,7 +203,7 @@ export class CollectionStore {
       this.textIndex = undefined;
       return true;
     }
-    return this.indexes.delete(name);
+    return this.indexes.delete(name) || this.geoIndexes.delete(name);
   }
 }
 

@@ -2,7 +2,10 @@ import { isPlainObject, type Doc } from '../bson-order.js';
 import { cloneValue, toView } from '../bson-view.js';
 import type { CollectionStore } from '../collection-store.js';
 import { badValue, MongoServerError } from '../mongo-error.js';
+import { getPath } from '../document-paths.js';
+import { hasNear, parseGeoNear, type GeoNearStage } from '../geo-query.js';
 import { runPipeline, type PipelineEnv } from '../pipeline-runner.js';
+import { setAt } from '../update-paths.js';
 import { runQuery } from '../query-executor.js';
 import { viewOf, type StoredRecord } from '../query-matcher.js';
 import type { CommandHandler, ServerContext } from '../server-context.js';
@@ -25,11 +28,18 @@ function rewriteMeta(v: unknown, inSort = false): unknown {
  * The leading `$match` (and a `$sort`/`$limit` after it) runs through the query planner, so an
  * aggregation is served by an index exactly as a find would be; the rest runs in mingo.
  */
-function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext, hint: unknown): { input: StoredRecord[]; rest: Doc[]; scores?: Map<number, number> } {
+function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext, hint: unknown): Leading {
   let i = 0;
   let filter: Doc = {};
   let sort: Doc | undefined;
   let limit: number | undefined;
+  if (pipeline[0] && '$geoNear' in pipeline[0]) {
+    const geo = parseGeoNear(pipeline[0].$geoNear, [...coll.geoIndexes.values()].map((g) => g.field), coll.ns);
+    const after = pipeline[1];
+    limit = after && '$limit' in after ? numberArg(after, '$limit') : undefined;
+    const result = runQuery(coll, { filter: geo.filter, limit, hint }, ctx.notablescan);
+    return { input: result.records, rest: pipeline.slice(limit === undefined ? 1 : 2), geo, distances: result.distances };
+  }
   if (pipeline[0] && '$match' in pipeline[0]) {
     if (!isPlainObject(pipeline[0].$match)) throw badValue('the match filter must be an expression in an object');
     filter = pipeline[0].$match;
@@ -49,8 +59,30 @@ function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext
   return { input: result.records, rest: pipeline.slice(i), scores: result.scores };
 }
 
+interface Leading {
+  input: StoredRecord[];
+  rest: Doc[];
+  scores?: Map<number, number>;
+  geo?: GeoNearStage;
+  distances?: Map<number, number>;
+}
+
+/** `$geoNear` only as the first stage, `$near` never inside `$match`, as MongoDB has it. */
+function checkGeoStages(stages: Doc[]): void {
+  stages.forEach((stage, i) => {
+    if ('$geoNear' in stage && i > 0) throw new MongoServerError('Location40602', '$geoNear is only valid as the first stage in a pipeline');
+    if ('$match' in stage && hasNear(stage.$match)) throw badValue('$geoNear, $near, and $nearSphere are not allowed in this context');
+  });
+}
+
+/** Sets `$geoNear`'s distanceField (and includeLocs) on a document copy. */
+function decorate(copy: Doc, record: StoredRecord, geo: GeoNearStage, distances: Map<number, number>): void {
+  setAt(copy, geo.distanceField.split('.'), (distances.get(record.id) ?? 0) * geo.factor);
+  if (geo.includeLocs) setAt(copy, geo.includeLocs.split('.'), cloneValue(getPath(viewOf(record), geo.key)));
+}
+
 const KNOWN_STAGES = new Set([
-  '$addFields', '$bucket', '$bucketAuto', '$count', '$densify', '$facet', '$fill', '$graphLookup', '$group', '$limit',
+  '$addFields', '$bucket', '$bucketAuto', '$count', '$densify', '$facet', '$fill', '$geoNear', '$graphLookup', '$group', '$limit',
   '$lookup', '$match', '$merge', '$out', '$project', '$redact', '$replaceRoot', '$replaceWith', '$sample', '$set',
   '$setWindowFields', '$skip', '$sort', '$sortByCount', '$unionWith', '$unset', '$unwind',
 ]);
@@ -94,14 +126,18 @@ const aggregate: CommandHandler = (ctx, { db, cmd }) => {
   const coll = ctx.catalog.get(db, name);
   checkStages(pipeline as Doc[]);
   checkLookups(ctx, db, pipeline as Doc[]);
+  checkGeoStages(pipeline as Doc[]);
   const first = (pipeline as Doc[])[0];
-  checkShardTarget(ctx, coll, 'aggregate', first && isPlainObject(first.$match) ? first.$match : {}, cmd.comment);
-  const { input, rest, scores } = coll ? leadingQuery(coll, pipeline as Doc[], ctx, cmd.hint) : { input: [], rest: pipeline as Doc[], scores: undefined };
+  const firstFilter = first && isPlainObject(first.$match) ? first.$match : first && isPlainObject(first.$geoNear) && isPlainObject(first.$geoNear.query) ? first.$geoNear.query : {};
+  checkShardTarget(ctx, coll, 'aggregate', firstFilter, cmd.comment);
+  const lead: Leading = coll ? leadingQuery(coll, pipeline as Doc[], ctx, cmd.hint) : { input: [], rest: (pipeline as Doc[]).filter((s) => !('$geoNear' in s)) };
+  const { input, rest, scores, geo, distances } = lead;
   // mingo may modify its input objects, so it gets copies; the map leads unchanged documents back to their exact stored form.
   const original = new Map<Doc, Doc>();
   const docs = input.map((r) => {
     const copy = cloneValue(viewOf(r));
     if (scores) copy[SCORE_FIELD] = scores.get(r.id) ?? 0;
+    else if (geo && distances) decorate(copy, r, geo, distances);
     else original.set(copy, r.doc);
     return copy;
   });
