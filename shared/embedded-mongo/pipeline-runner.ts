@@ -4,7 +4,7 @@ import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';
 import { compareBson, isPlainObject, type Doc } from './bson-order.js';
 import { cloneValue } from './bson-view.js';
-import { getPath } from './document-paths.js';
+import { getPath, pathValues } from './document-paths.js';
 import { MongoServerError } from './mongo-error.js';
 import { projectionOrderer } from './projection-order.js';
 import { asServerError, MINGO_OPTIONS } from './query-matcher.js';
@@ -173,8 +173,9 @@ function lookup(docs: Doc[], spec: unknown, env: PipelineEnv): Doc[] {
   return docs.map((doc) => {
     let joined: Doc[];
     if (equality) {
+      // A path through an array of subdocuments reaches each element's value, as in MongoDB.
       const local = getPath(doc, localField as string);
-      const values = Array.isArray(local) ? local : [local ?? null];
+      const values = Array.isArray(local) ? local : local !== undefined ? [local] : pathValues(doc, localField as string).values.map((v) => v ?? null);
       joined = env.matchForeign(from, foreignField as string, values);
     } else {
       joined = (everything as Doc[]).map((d) => cloneValue(d));

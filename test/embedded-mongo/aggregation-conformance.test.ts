@@ -182,6 +182,10 @@ describe('embedded mongo: aggregation stages as the MongoDB manual shows them', 
     await members.insertMany([{ _id: 1, name: 'artie' }, { _id: 2, name: 'pandabear' }, { _id: 3, name: 'giraffe1' }, { _id: 4, name: 'bob' }]);
     const rows = await h.coll('classes').aggregate([{ $match: { _id: 1 } }, { $lookup: { from: 'members', localField: 'enrollmentlist', foreignField: 'name', as: 'enrollee_info' } }], ALL).toArray();
     assert.deepEqual(rows[0]?.enrollee_info.map((m: AnyDoc) => m.name).sort(), ['artie', 'pandabear']);
+    // A localField through an array of subdocuments reaches every element's value.
+    await h.coll('teams').insertOne({ _id: 1, roster: [{ member: 'bob' }, { member: 'giraffe1' }] });
+    const teams = await h.coll('teams').aggregate([{ $match: { _id: 1 } }, { $lookup: { from: 'members', localField: 'roster.member', foreignField: 'name', as: 'who' } }]).toArray();
+    assert.deepEqual(teams[0]?.who.map((m: AnyDoc) => m._id).sort(), [3, 4]);
   });
 
   it(`$lookup with let and a pipeline, and the concise form that also has localField/foreignField (${MANUAL}/lookup/#join-conditions-and-subqueries-on-a-joined-collection)`, async () => {
