@@ -134,10 +134,9 @@ function bucketAuto(docs: Doc[], spec: unknown, env: PipelineEnv): Doc[] {
   return runMingo(docs, [{ $bucketAuto: spec }], env).map(({ _id, ...rest }) => ({ _id, ...rest }));
 }
 
-/** `$facet`: each sub-pipeline runs over its own copy of the input. */
-function facet(docs: Doc[], spec: unknown, env: PipelineEnv): Doc[] {
+/** Validates a `$facet` specification (also before any work, from the aggregate command). */
+export function checkFacet(spec: unknown): void {
   if (!isPlainObject(spec) || Object.keys(spec).length === 0) throw new MongoServerError('Location40169', 'the $facet specification must be a non-empty object');
-  const out: Doc = {};
   for (const [name, sub] of Object.entries(spec)) {
     if (!Array.isArray(sub) || !sub.every(isPlainObject)) throw new MongoServerError('Location40170', `arguments to $facet must be arrays, ${name} is type ${typeof sub}`);
     for (const stage of sub as Doc[]) {
@@ -146,8 +145,14 @@ function facet(docs: Doc[], spec: unknown, env: PipelineEnv): Doc[] {
         throw new MongoServerError('Location40600', `${stageName} is not allowed to be used within a $facet stage`);
       }
     }
-    out[name] = runPipeline(docs.map((d) => cloneValue(d)), sub as Doc[], env);
   }
+}
+
+/** `$facet`: each sub-pipeline runs over its own copy of the input. */
+function facet(docs: Doc[], spec: unknown, env: PipelineEnv): Doc[] {
+  checkFacet(spec);
+  const out: Doc = {};
+  for (const [name, sub] of Object.entries(spec as Doc)) out[name] = runPipeline(docs.map((d) => cloneValue(d)), sub as Doc[], env);
   return [out];
 }
 

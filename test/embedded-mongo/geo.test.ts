@@ -114,6 +114,21 @@ describe('embedded mongo: 2dsphere indexes and geo queries', () => {
     assert.deepEqual(byWork.map((r) => [r._id, r.d]), [[1, 0], [2, 3 * METERS_PER_DEGREE]]);
   });
 
+  it('refuses malformed geo queries and unsupported geo features with clear codes, changing nothing', async () => {
+    const c = h.coll('places');
+    const codeOf = async (fn: () => Promise<unknown>) => (await rejection(fn)).code;
+    assert.equal(await codeOf(() => c.find({ location: { $near: { $geometry: point(0, 0), $maxDistance: -1 } } }).toArray()), 2);
+    assert.equal(await codeOf(() => c.find({ location: { $near: { $geometry: { type: 'Point', coordinates: [0] } } } }).toArray()), 2);
+    assert.equal(await codeOf(() => c.find({ location: { $geoWithin: { $centerSphere: [[0, 0], 'far'] } } }).toArray()), 2);
+    assert.equal(await codeOf(() => c.find({ location: { $geoIntersects: { $geometry: point(0, 0) } } }).toArray()), 238);
+    assert.equal(await codeOf(() => c.find({ $and: [{ location: { $near: { $geometry: point(0, 0) } } }, { location: { $nearSphere: { $geometry: point(0, 0) } } }] }).toArray()), 2);
+    assert.equal(await codeOf(() => c.aggregate([{ $geoNear: { near: point(0, 0), distanceField: 'd', bogus: 1 } }]).toArray()), 2);
+    assert.equal(await codeOf(() => c.aggregate([{ $geoNear: { near: point(0, 0), distanceField: 'd', key: 'nope' } }]).toArray()), 291);
+    assert.equal(await codeOf(() => c.aggregate([{ $facet: { a: [{ $geoNear: { near: point(0, 0), distanceField: 'd' } }] } }]).toArray()), 40600);
+    assert.equal(await codeOf(() => h.coll('flat').createIndex({ loc: '2d' })), 67);
+    assert.equal(await c.countDocuments({ category: { $in: ['Parks', 'Stadiums'] } }), 3);
+  });
+
   it('$near over thousands of points returns exactly the brute-force answer, nearest first, across the antimeridian', async () => {
     const c = h.coll('many');
     await c.createIndex({ p: '2dsphere' });

@@ -42,6 +42,10 @@ async function status(h: MongoHarness, reset = false): Promise<Document> {
       await assert.rejects(shard(h, 'posts', { authorId: 1 }), isCode(23));
       await assert.rejects(shard(h, 'other', { a: -1 }), isCode(2));
       await assert.rejects(h.db.command({ shardCollection: `${h.db.databaseName}.x`, key: { a: 1 } }), isCode(13));
+      await assert.rejects(h.client.db('admin').command({ shardCollection: 'nodot', key: { a: 1 } }), isCode(73));
+      await assert.rejects(shard(h, 'other', { a: 'hashed', b: 'hashed' }), isCode(2));
+      await assert.rejects(h.client.db('admin').command({ shardCollection: `${h.db.databaseName}.other`, key: { a: 'hashed' }, unique: true }), isCode(72));
+      await assert.rejects(h.client.db('admin').command({ shardCollection: `${h.db.databaseName}.other` }), isCode(2));
       await h.coll('unindexed').insertOne({ a: 1 });
       await assert.rejects(shard(h, 'unindexed', { a: 1 }), isCode(72));
     });
@@ -144,9 +148,14 @@ async function status(h: MongoHarness, reset = false): Promise<Document> {
       await h.coll('posts').insertOne({ _id: 1, createdAt: 1 });
       assert.equal((await h.coll('posts').find({ createdAt: 1 }).toArray()).length, 1);
       await h.coll('posts').updateOne({ createdAt: 1 }, { $set: { userId: 'u1' } });
+      // A hashed index serves equality and $in, never a range (that would need a scan: 291).
+      await shard(h, 'tokens', { ownerId: 'hashed' });
+      await h.coll('tokens').insertMany([{ _id: 1, ownerId: 'a' }, { _id: 2, ownerId: 'b' }]);
+      assert.equal((await h.coll('tokens').find({ ownerId: { $in: ['a', 'b'] } }).toArray()).length, 2);
+      await assert.rejects(h.coll('tokens').find({ ownerId: { $gt: 'a' } }).toArray(), isCode(291));
       const s = await status(h);
       assert.equal(s.mode, 'off');
-      assert.equal(s.untargeted, 2);
+      assert.equal(s.untargeted, 3);
       assert.equal(s.refused, 0);
     });
   });

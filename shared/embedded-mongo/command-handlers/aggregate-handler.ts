@@ -4,7 +4,7 @@ import type { CollectionStore } from '../collection-store.js';
 import { badValue, MongoServerError } from '../mongo-error.js';
 import { getPath } from '../document-paths.js';
 import { hasNear, parseGeoNear, type GeoNearStage } from '../geo-query.js';
-import { runPipeline, type PipelineEnv } from '../pipeline-runner.js';
+import { checkFacet, runPipeline, type PipelineEnv } from '../pipeline-runner.js';
 import { setAt } from '../update-paths.js';
 import { runQuery } from '../query-executor.js';
 import { viewOf, type StoredRecord } from '../query-matcher.js';
@@ -67,11 +67,12 @@ interface Leading {
   distances?: Map<number, number>;
 }
 
-/** `$geoNear` only as the first stage, `$near` never inside `$match`, as MongoDB has it. */
+/** `$geoNear` only as the first stage, `$near` never inside `$match`, `$facet` well formed: checked before any work, as MongoDB parses first. */
 function checkGeoStages(stages: Doc[]): void {
   stages.forEach((stage, i) => {
     if ('$geoNear' in stage && i > 0) throw new MongoServerError('Location40602', '$geoNear is only valid as the first stage in a pipeline');
     if ('$match' in stage && hasNear(stage.$match)) throw badValue('$geoNear, $near, and $nearSphere are not allowed in this context');
+    if ('$facet' in stage) checkFacet(stage.$facet);
   });
 }
 
