@@ -171,8 +171,7 @@ export class CollectionStore {
   addIndex(spec: IndexSpec, partialMatch: RecordMatcher | undefined): void {
     if (isGeoSpec(spec.key)) {
       const geo = new GeoIndex(spec);
-      const points = [...this.records.values()].map((r) => [r.id, geo.pointsOf(r.doc)] as const);
-      for (const [id, p] of points) geo.set(id, p);
+      geo.load([...this.records.values()].map((r) => [r.id, geo.pointsOf(r.doc)] as const));
       this.geoIndexes.set(spec.name, geo);
       return;
     }

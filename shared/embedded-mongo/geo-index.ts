@@ -52,6 +52,18 @@ export class GeoIndex {
     this.byRecord.set(recordId, entries);
   }
 
+  /** Builds an empty index from many records at once (rbush's bulk load, much faster than inserts). */
+  load(records: Iterable<readonly [number, LngLat[]]>): void {
+    const all: Entry[] = [];
+    for (const [id, points] of records) {
+      if (points.length === 0) continue;
+      const entries = points.map((point) => ({ minX: point[0], minY: point[1], maxX: point[0], maxY: point[1], id, point }));
+      this.byRecord.set(id, entries);
+      all.push(...entries);
+    }
+    this.tree.load(all);
+  }
+
   /** True when the record's points would not change. */
   samePoints(recordId: number, points: LngLat[]): boolean {
     const old = this.byRecord.get(recordId) ?? [];

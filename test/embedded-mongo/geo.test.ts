@@ -112,6 +112,12 @@ describe('embedded mongo: 2dsphere indexes and geo queries', () => {
     assert.equal(ambiguous.code, 27);
     const byWork = await c.aggregate([{ $geoNear: { near: point(0, 0), distanceField: 'd', key: 'work' } }]).toArray();
     assert.deepEqual(byWork.map((r) => [r._id, r.d]), [[1, 0], [2, 3 * METERS_PER_DEGREE]]);
+    // The index built over existing documents follows their updates and deletes.
+    await c.updateOne({ _id: 2 }, { $set: { work: point(-0.5, 0) } });
+    await c.insertOne({ _id: 3, home: point(9, 9), work: point(0.2, 0) });
+    await c.deleteOne({ _id: 1 });
+    const moved = await c.find({ work: { $near: { $geometry: point(0, 0) } } }).toArray();
+    assert.deepEqual(moved.map((r) => r._id), [3, 2]);
   });
 
   it('refuses malformed geo queries and unsupported geo features with clear codes, changing nothing', async () => {
