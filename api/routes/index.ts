@@ -4,6 +4,7 @@ import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { meRoutes } from "./me.routes.js";
+import { notificationsRoutes } from "./notifications.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 
 /**
@@ -17,5 +18,6 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/admin", adminRoutes(deps));
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
+  router.use("/notifications", notificationsRoutes(deps));
   return router;
 }

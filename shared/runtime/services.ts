@@ -6,6 +6,7 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import { createEventsModule } from "../events/events.module.js";
 import type { OutboxSweeper } from "../events/outbox-sweeper.js";
 import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
+import { createNotificationsModule } from "../notifications/notifications.module.js";
 import type { MaintenanceService } from "../maintenance/maintenance.service.js";
 import { createPresenceModule } from "../presence/presence.module.js";
 import type { PresenceService } from "../presence/presence.service.js";
@@ -48,7 +49,11 @@ export interface Services extends IdentityServices {
   typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
+  /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
+  notifications: NotificationsServices;
 }
+
+type NotificationsServices = ReturnType<typeof createNotificationsModule>["services"];
 
 /** What the worker host runs: one handler per job, the final-failure hooks, and the schedules. */
 export interface JobRuntime {
@@ -100,8 +105,21 @@ export function composeModules(platform: Platform): Composition {
     ttlSeconds: config.PRESENCE_TTL_SECONDS,
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
   });
+  const notifications = createNotificationsModule({
+    config,
+    db,
+    pool: pg,
+    events,
+    jobs,
+    realtime,
+    access,
+    profiles,
+    presence: presence.presence,
+    conversations: chat.services.conversations,
+    logger,
+  });
   const maintenance = createMaintenanceModule({
-    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks],
+    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks],
     logger,
   });
   eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections);
@@ -122,11 +140,13 @@ export function composeModules(platform: Platform): Composition {
     presence: presence.presence,
     typing: presence.typing,
     chat: chat.services,
+    notifications: notifications.services,
   };
   const handlers = {
     ...eventsModule.jobHandlers,
     ...maintenance.jobHandlers,
     ...identity.jobHandlers,
+    ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
     services,
