@@ -13,7 +13,7 @@ export const announceBatchJob = defineJob({
     announcementId: z.uuid(),
     title: z.string().min(1).max(120),
     body: z.string().min(1).max(2000),
-    role: z.string().regex(/^[a-z_]{1,32}$/).nullable(),
+    role: z.string().regex(/^[a-z0-9_]{1,50}$/).nullable(),
     afterUserId: z.uuid().nullable(),
     at: z.iso.datetime(),
   }),

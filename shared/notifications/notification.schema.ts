@@ -59,5 +59,5 @@ export const removeSubscriptionSchema = z.strictObject({ endpoint: z.url().max(2
 export const announcementSchema = z.strictObject({
   title: z.string().trim().min(1).max(120).regex(NO_CONTROL, "contains control characters"),
   body: z.string().trim().min(1).max(2000).regex(NO_CONTROL_MULTILINE, "contains control characters"),
-  role: z.string().regex(/^[a-z_]{1,32}$/).optional(),
+  role: z.string().regex(/^[a-z0-9_]{1,50}$/, "a role name").optional(),
 });

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { createECDH, createDecipheriv, createHmac, randomBytes, randomUUID } from "node:crypto";
-import http from "node:http";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
+import os from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { importJWK, jwtVerify } from "jose";
 import webpush from "web-push";
@@ -63,7 +67,12 @@ describe("notification delivery: web push, sockets on two replicas, announcement
     const receiver = { ecdh: createECDH("prime256v1"), auth: randomBytes(16) };
     receiver.ecdh.generateKeys();
     const received: Array<{ authorization: string; encoding: string; ttl: string; body: Buffer }> = [];
-    const server = http.createServer((req, res) => {
+    // Push services speak HTTPS only: a self-signed certificate for 127.0.0.1, trusted by the sender's agent.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "push-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+    const cert = readFileSync(path.join(dir, "cert.pem"));
+    const agent = new https.Agent({ ca: cert });
+    const server = https.createServer({ key: readFileSync(path.join(dir, "key.pem")), cert }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (chunk: Buffer) => chunks.push(chunk));
       req.on("end", () => {
@@ -72,12 +81,12 @@ describe("notification delivery: web push, sockets on two replicas, announcement
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/push/${randomUUID()}`;
+    const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/push/${randomUUID()}`;
     try {
       const user = await registerProfileUser(services);
       const repository = new PushSubscriptionRepository(platform.mongo.db);
       await repository.upsert({ userId: user.userId, sessionId: randomUUID(), endpoint, keys: { p256dh: b64url(receiver.ecdh.getPublicKey()), auth: b64url(receiver.auth) }, createdAt: new Date() });
-      const delivery = new PushDelivery(repository, { onlineAmong: async () => new Set() }, new WebPushSender({ subject: "mailto:ops@example.test", ...vapid }), platform.logger, 600);
+      const delivery = new PushDelivery(repository, { onlineAmong: async () => new Set() }, new WebPushSender({ subject: "mailto:ops@example.test", ...vapid }, agent), platform.logger, 600);
       const sent = await delivery.toOfflineDevices(user.userId, { notificationId: "n1", type: "follow", title: "New follower", body: "Ann started following you", link: { route: "profile", params: { userId: "x" } } }, { unreadCount: 4 });
       assert.equal(sent, 1);
       assert.equal(received.length, 1);
@@ -96,7 +105,7 @@ describe("notification delivery: web push, sockets on two replicas, announcement
       assert.deepEqual(decrypted, { notificationId: "n1", type: "follow", title: "New follower", body: "Ann started following you", link: { route: "profile", params: { userId: "x" } }, unreadCount: 4 });
 
       // A connected user is not buzzed; a subscription the push service says is gone is removed.
-      const online = new PushDelivery(repository, { onlineAmong: async (ids) => new Set(ids) }, new WebPushSender({ subject: "mailto:ops@example.test", ...vapid }), platform.logger);
+      const online = new PushDelivery(repository, { onlineAmong: async (ids) => new Set(ids) }, new WebPushSender({ subject: "mailto:ops@example.test", ...vapid }, agent), platform.logger);
       assert.equal(await online.toOfflineDevices(user.userId, { notificationId: "n2", type: "follow", title: "t", body: "b", link: { route: "profile", params: {} } }, { unreadCount: 0 }), 0);
       server.removeAllListeners("request");
       server.on("request", (_req, res) => res.writeHead(410).end());
@@ -105,6 +114,8 @@ describe("notification delivery: web push, sockets on two replicas, announcement
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -171,19 +182,23 @@ describe("notification delivery: web push, sockets on two replicas, announcement
   it("an announcement to 2,100 users fans out in batches of 1,000, and a retried batch writes nothing twice", async () => {
     const role = `role_${randomBytes(3).toString("hex")}`;
     await platform.pg.query("INSERT INTO roles (name) VALUES ($1)", [role]);
-    await platform.pg.query(
+    const { rows } = await platform.pg.query<{ user_id: string }>(
       `WITH created AS (
          INSERT INTO users (email, full_name, password_hash)
          SELECT 'bulk-' || $1 || '-' || g || '@example.test', 'Bulk ' || g, 'x' FROM generate_series(1, 2100) g RETURNING id)
-       INSERT INTO user_roles (user_id, role_id) SELECT created.id, (SELECT id FROM roles WHERE name = $1) FROM created`,
+       INSERT INTO user_roles (user_id, role_id) SELECT created.id, (SELECT id FROM roles WHERE name = $1) FROM created RETURNING user_id`,
       [role],
     );
+    const recipients = rows.map((row) => row.user_id);
     const admin = await createTestUser(services, { roles: ["admin"] });
     const workers: WorkerHost = await startWorkers(platform, composition.jobs, 0);
     try {
       const { announcementId } = await services.notifications.announcements.announce({ userId: admin.userId }, { title: "Maintenance", body: "Tonight at 2am", role });
-      const count = () => platform.mongo.db.collection("notifications").countDocuments({ type: "system", groupKey: `system:announcement:${announcementId}` });
-      await waitFor(async () => (await count()) === 2100, 60_000, "every recipient notified");
+      const count = () => platform.mongo.db.collection("notifications").countDocuments({ recipientId: { $in: recipients }, groupKey: `system:announcement:${announcementId}` });
+      await waitFor(async () => (await count()) === 2100, 60_000, "every recipient notified").catch(async (error: Error) => {
+        const failed = await platform.jobs.queue("notifications").getJobs(["failed"]);
+        throw new Error(`${error.message}; stored ${await count()}; failed: ${failed.map((j) => j.failedReason).join("; ")}`);
+      });
       const batches = (await platform.jobs.queue("notifications").getJobs(["completed"])).filter((job) => job.data.announcementId === announcementId);
       assert.equal(batches.length, 3, "three batches of at most 1,000");
       const again = await services.notifications.announcements.runBatch(batches[0]!.data);

@@ -1,3 +1,4 @@
+import type https from "node:https";
 import webpush from "web-push";
 import type { PushPayload, PushSender, PushTarget } from "./push-sender.js";
 
@@ -11,7 +12,11 @@ export interface VapidKeys {
 export class WebPushSender implements PushSender {
   readonly name = "web-push";
 
-  constructor(private readonly vapid: VapidKeys) {}
+  /** `agent`: the HTTPS agent for push services (a private CA in tests). */
+  constructor(
+    private readonly vapid: VapidKeys,
+    private readonly agent?: https.Agent,
+  ) {}
 
   async send(target: PushTarget, payload: PushPayload, options: { ttlSeconds: number; topic?: string }): Promise<"sent" | "gone"> {
     try {
@@ -21,6 +26,7 @@ export class WebPushSender implements PushSender {
         contentEncoding: "aes128gcm",
         urgency: "normal",
         ...(options.topic ? { topic: options.topic } : {}),
+        ...(this.agent ? { agent: this.agent } : {}),
         timeout: 10_000,
       });
       return "sent";
