@@ -5,6 +5,7 @@ import { authRoutes } from "./auth.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { meRoutes } from "./me.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
+import { videosRoutes } from "./videos.routes.js";
 
 /**
  * Every resource router of the API, mounted under /api. Each lives in its own
@@ -17,5 +18,6 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/admin", adminRoutes(deps));
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
+  router.use("/videos", videosRoutes(deps));
   return router;
 }

@@ -19,6 +19,10 @@ export interface JobPayloads {
   "maintenance.monthly": Record<string, never>;
   /** Writes a registered user's profile that the registration request failed to write. */
   "profiles.provision": { userId: string };
+  /** The whole HLS ladder of one video in one ffmpeg pass (job id `transcode-{videoId}`). */
+  "videos.transcode": { videoId: string };
+  /** Every few minutes: trending scores of changed shorts, and the sweep of videos stuck processing. */
+  "videos.refresh": Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -31,6 +35,8 @@ export const JOB_SCHEMAS: { [K in JobName]: z.ZodType<JobPayloads[K]> } = {
   "maintenance.weekly": noPayload,
   "maintenance.monthly": noPayload,
   "profiles.provision": z.strictObject({ userId: z.uuid() }),
+  "videos.transcode": z.strictObject({ videoId: z.uuid() }),
+  "videos.refresh": noPayload,
 };
 
 export interface JobDefinition {
@@ -50,6 +56,10 @@ export const JOBS: { [K in JobName]: JobDefinition } = {
   "maintenance.monthly": { queue: "maintenance", options: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, ...KEEP_FINISHED } },
   // Retries for about half an hour; past that the daily sweep and GET /api/me still complete it.
   "profiles.provision": { queue: "maintenance", options: { attempts: 10, backoff: { type: "exponential", delay: 2_000 }, ...KEEP_FINISHED } },
+  // Bad sources fail at once (unrecoverable); only infrastructure errors are retried. The last
+  // attempt's failure, or the stale sweep, marks the video failed: none stays processing.
+  "videos.transcode": { queue: "transcode", options: { attempts: 3, backoff: { type: "exponential", delay: 10_000 }, ...KEEP_FINISHED } },
+  "videos.refresh": { queue: "trending", options: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
 };
 
 /** How many jobs of each queue one worker process runs at once. */
@@ -66,6 +76,7 @@ export const SCHEDULES: ReadonlyArray<{ id: string; job: JobName; pattern: strin
   { id: "maintenance-daily", job: "maintenance.daily", pattern: "0 3 * * *" },
   { id: "maintenance-weekly", job: "maintenance.weekly", pattern: "0 4 * * 1" },
   { id: "maintenance-monthly", job: "maintenance.monthly", pattern: "0 5 1 * *" },
+  { id: "videos-refresh", job: "videos.refresh", pattern: "*/5 * * * *" },
 ];
 
 /** BullMQ's key prefix for a deployment's Redis prefix. */

@@ -18,6 +18,7 @@ import { followCountersTask } from "../social/follow-counters.task.js";
 import { purgeDeletedProfilesTask } from "../social/profile-purge.task.js";
 import { FollowRepository } from "../social/follow.repository.js";
 import { FollowService } from "../social/follow.service.js";
+import { createVideoModule, type VideoServices } from "../videos/video.module.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -48,6 +49,8 @@ export interface Services extends IdentityServices {
   typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
+  /** Videos and shorts: catalogue, transcoding, views and engagement, trending. */
+  videos: VideoServices;
 }
 
 export function createServices(platform: Platform): Services {
@@ -87,6 +90,16 @@ export function createServices(platform: Platform): Services {
   maintenanceTasks.push(...identityTasks);
   const chat = createChatServices(platform, access, profiles);
   const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
+  const videoModule = createVideoModule({
+    config: platform.config,
+    db: platform.mongo.db,
+    redis: platform.redis,
+    jobs: platform.jobs,
+    realtime: platform.realtime,
+    access,
+    logger: platform.logger,
+  });
+  maintenanceTasks.push(...videoModule.maintenanceTasks);
   return {
     ...identity,
     tokens,
@@ -100,5 +113,6 @@ export function createServices(platform: Platform): Services {
     presence,
     typing,
     chat,
+    videos: videoModule.services,
   };
 }

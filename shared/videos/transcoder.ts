@@ -242,6 +242,13 @@ export interface RunOptions {
 const active = new Set<ChildProcess>();
 const SETPRIV = "/usr/bin/setpriv";
 const useSetpriv = process.platform === "linux" && existsSync(SETPRIV);
+let ffmpegPath = "ffmpeg";
+
+/** Where the binaries are (FFMPEG_PATH, FFPROBE_PATH). */
+export function configureTranscoder(paths: { ffmpegPath: string; ffprobePath: string }): void {
+  ffmpegPath = paths.ffmpegPath;
+  ffmpeg.setFfprobePath(paths.ffprobePath);
+}
 
 /** Kills the process group of every ffmpeg this process started (shutdown, exit). */
 export function killActiveTranscodes(): number {
@@ -275,8 +282,8 @@ export async function runFfmpeg(args: string[], outputDir: string, options: RunO
   installExitHook();
   await mkdir(outputDir, { recursive: true });
   if (options.signal?.aborted) throw new TranscodeError("The transcode was cancelled", true);
-  const command = useSetpriv ? SETPRIV : "ffmpeg";
-  const argv = useSetpriv ? ["--pdeathsig", "SIGKILL", "--", "ffmpeg", ...args] : args;
+  const command = useSetpriv ? SETPRIV : ffmpegPath;
+  const argv = useSetpriv ? ["--pdeathsig", "SIGKILL", "--", ffmpegPath, ...args] : args;
   const child = spawn(command, argv, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   active.add(child);
   let stderr = "";
@@ -304,11 +311,13 @@ export async function runFfmpeg(args: string[], outputDir: string, options: RunO
   };
   options.signal?.addEventListener("abort", abort, { once: true });
   try {
-    const code = await new Promise<number | null>((resolve, reject) => {
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once("error", reject);
-      child.once("close", (exitCode, signal) => resolve(signal ? null : exitCode));
+      child.once("close", (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
     });
     if (options.signal?.aborted) throw new TranscodeError("The transcode was cancelled", true);
+    // Killed from outside (worker shutdown, out of memory): the input is not at fault, so it may be retried.
+    if (signal) throw new TranscodeError(`ffmpeg was stopped (${signal})`, true);
     if (code !== 0) throw new TranscodeError(`ffmpeg failed: ${lastLine(stderr || `exit code ${code}`)}`);
   } finally {
     options.signal?.removeEventListener("abort", abort);
