@@ -18,6 +18,6 @@ export class StorageUploadSources implements VideoSources {
     if (!/^[A-Za-z0-9_-]{8,64}$/.test(uploadId)) throw new AppError("NOT_FOUND", "No such upload");
     const key = StorageUploadSources.keyOf(userId, uploadId);
     const head = await this.storage.head(key);
-    return { uploadId, key, status: head && head.size > 0 ? "ready" : "pending" };
+    return { uploadId, key, status: head ? "ready" : "pending" };
   }
 }

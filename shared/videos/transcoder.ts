@@ -49,6 +49,8 @@ export interface ProbeLimits {
   maxDimension: number;
   maxDurationSeconds: number;
   minDurationSeconds: number;
+  /** Slack on both duration limits (containers round: a 60.02 s recording is a 60 s short). */
+  durationToleranceSeconds?: number;
 }
 
 /** Video codecs accepted as sources (what ffmpeg decodes well and phones/cameras produce). */
@@ -69,11 +71,17 @@ function ffprobeData(file: string, options: string[]): Promise<ffmpeg.FfprobeDat
   });
 }
 
-/** The last meaningful line of an ffprobe/ffmpeg error, for a readable reason. */
+/**
+ * The last meaningful line of an ffprobe/ffmpeg error, for a reason the
+ * uploader can read: no component tags, no local paths.
+ */
 function lastLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const lines = text.split("\n").map((line) => line.replace(/^\[[^\]]+\]\s*/, "").trim()).filter((line) => line && !line.startsWith("ffprobe exited"));
-  return (lines.at(-1) ?? text).slice(0, 200);
+  const lines = text
+    .split("\n")
+    .map((line) => line.replace(/^\[[^\]]+\]\s*/, "").replace(/^\S*\/\S*:\s+/, "").replace(/(?:\/[\w.-]+)+/g, (match) => match.split("/").pop() ?? "").trim())
+    .filter((line) => line && !line.startsWith("ffprobe exited") && !line.startsWith("ffmpeg exited"));
+  return (lines.at(-1) ?? "unknown error").slice(0, 200);
 }
 
 /** Reads a source's streams and refuses what the pipeline cannot make a video of. */
@@ -111,8 +119,9 @@ export async function probeSource(file: string, limits: ProbeLimits): Promise<So
   const sideways = rotation === 90 || rotation === 270;
   const duration = [video.duration, data.format.duration].map(num).find((value) => Number.isFinite(value) && value > 0);
   if (duration === undefined) throw new TranscodeError("The video has no duration (a still image or an unreadable stream)");
-  if (duration < limits.minDurationSeconds) throw new TranscodeError(`The video lasts ${duration.toFixed(1)} s; the shortest accepted is ${limits.minDurationSeconds} s`);
-  if (duration > limits.maxDurationSeconds) throw new TranscodeError(`The video lasts ${duration.toFixed(0)} s; the longest accepted is ${limits.maxDurationSeconds} s`);
+  const slack = limits.durationToleranceSeconds ?? 0;
+  if (duration < limits.minDurationSeconds - slack) throw new TranscodeError(`The video lasts ${duration.toFixed(1)} s; the shortest accepted is ${limits.minDurationSeconds} s`);
+  if (duration > limits.maxDurationSeconds + slack) throw new TranscodeError(`The video lasts ${duration.toFixed(1)} s; the longest accepted is ${limits.maxDurationSeconds} s`);
   const averageFps = ratio(video.avg_frame_rate);
   const declaredFps = ratio(video.r_frame_rate);
   const audio = data.streams.find((stream) => stream.codec_type === "audio");

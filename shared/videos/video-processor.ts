@@ -100,7 +100,7 @@ export class VideoProcessor {
       return await this.publish(claimed, attemptId, result);
     } catch (error) {
       await this.storage.deletePrefix(versionPrefix(videoId, attemptId)).catch(() => undefined);
-      if (timeout.signal.aborted) return this.failNow(claimed, attemptId, `Processing took longer than ${Math.round(this.options.timeoutMs / 60_000)} min and was stopped`);
+      if (timeout.signal.aborted) return this.failNow(claimed, attemptId, `Processing took longer than ${formatDuration(this.options.timeoutMs)} and was stopped`);
       const permanent = error instanceof TranscodeError && !error.retryable;
       if (permanent) return this.failNow(claimed, attemptId, error.message);
       if (context.finalAttempt) await this.fail(videoId, attemptId, `Processing failed: ${(error as Error).message}`);
@@ -145,7 +145,7 @@ export class VideoProcessor {
 
   private limitsFor(video: VideoDoc): ProbeLimits {
     return video.type === "short"
-      ? { maxDimension: this.options.maxDimension, minDurationSeconds: SHORT_MIN_SECONDS - SHORT_TOLERANCE, maxDurationSeconds: SHORT_MAX_SECONDS + SHORT_TOLERANCE }
+      ? { maxDimension: this.options.maxDimension, minDurationSeconds: SHORT_MIN_SECONDS, maxDurationSeconds: SHORT_MAX_SECONDS, durationToleranceSeconds: SHORT_TOLERANCE }
       : { maxDimension: this.options.maxDimension, minDurationSeconds: 1, maxDurationSeconds: this.options.maxLongSeconds };
   }
 
@@ -209,6 +209,10 @@ export class VideoProcessor {
     this.logger.info({ videoId: video._id, version: attemptId, rungs: report.renditions.map((r) => r.name) }, "video ready");
     return { status: "ready", version: attemptId };
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }
 
 function pick(storyboard: EncodeResult["plan"]["storyboard"]) {

@@ -4,7 +4,8 @@ import type { Redis } from "ioredis";
  * One viewer's watching of one video within the current hour, in a Redis hash
  * `vw:{v:<videoId>}:<viewer>` (one key, so one slot): seconds watched, the last
  * heartbeat's time, whether the view and the completion were already counted.
- * The hash lives one hour from the first heartbeat: a viewer counts once per hour.
+ * The window is one hour from its first heartbeat (kept in the hash, so the
+ * clock is the caller's): a viewer counts once per hour.
  *
  * A heartbeat may claim at most the wall time since the previous one (+2 s), and
  * the first heartbeat of a window only starts the clock, so a client cannot
@@ -19,10 +20,12 @@ local position = tonumber(ARGV[4])
 local completeAt = tonumber(ARGV[5])
 local ttl = tonumber(ARGV[6])
 local last = tonumber(redis.call('HGET', key, 'last') or '0')
-if last == 0 then
+local start = tonumber(redis.call('HGET', key, 'start') or '0')
+if last == 0 or now - start >= ttl then
   delta = 0
-  redis.call('HSET', key, 'w', 0, 'last', now)
-  redis.call('PEXPIRE', key, ttl)
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'w', 0, 'last', now, 'start', now)
+  redis.call('PEXPIRE', key, ttl + 60000)
 else
   local wall = (now - last) / 1000 + 2
   if delta > wall then delta = wall end
