@@ -4,10 +4,10 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Logger } from "../logging/logger.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import { TranscodeError, type ProbeLimits } from "./transcoder.js";
 import { encodeVideo, type EncodeResult } from "./video-encoder.js";
-import type { VideoEventSink } from "./video-events.port.js";
+import { videoOutboxRef, type VideoEventSink } from "./video-events.port.js";
 import type { TranscodeJobs } from "./video-ports.js";
 import { contentTypeOf, versionPrefix, type VideoObjectStorage } from "./video-storage.js";
 import type { VideoRepository } from "./video.repository.js";
@@ -28,9 +28,7 @@ export interface VideoProcessorOptions {
 }
 
 export interface TranscodeContext {
-  /** True on the job's last attempt: a failure now is final. */
-  finalAttempt: boolean;
-  /** Fired when the worker gives the job up (shutdown). */
+  /** Fired when the worker gives the job up (hard shutdown, the job's own ceiling). */
   signal?: AbortSignal;
 }
 
@@ -61,7 +59,7 @@ export class VideoProcessor {
     private readonly storage: VideoObjectStorage,
     private readonly jobs: TranscodeJobs,
     private readonly events: VideoEventSink,
-    private readonly realtime: Pick<RealtimePublisher, "toUser">,
+    private readonly realtime: Pick<Realtime, "toUser">,
     private readonly logger: Logger,
     private readonly options: VideoProcessorOptions,
   ) {}
@@ -103,7 +101,7 @@ export class VideoProcessor {
       if (timeout.signal.aborted) return this.failNow(claimed, attemptId, `Processing took longer than ${formatDuration(this.options.timeoutMs)} and was stopped`);
       const permanent = error instanceof TranscodeError && !error.retryable;
       if (permanent) return this.failNow(claimed, attemptId, error.message);
-      if (context.finalAttempt) await this.fail(videoId, attemptId, `Processing failed: ${(error as Error).message}`);
+      // Retried; the last attempt's failure reaches the job's final-failure hook, which fails the video.
       throw error;
     } finally {
       clearTimeout(timer);
@@ -119,7 +117,7 @@ export class VideoProcessor {
     const entry = this.events.record("video.processed", { videoId, userId: video.userId, status: "failed", failureReason: reason });
     const failed = await this.videos.fail(videoId, reason, attemptId, [entry], new Date());
     if (!failed) return false;
-    await this.events.published({ collection: "videos", id: videoId }, [entry]);
+    await this.events.published(videoOutboxRef(video), [entry]);
     this.realtime.toUser(failed.userId, "video:status", { videoId, status: "failed", failureReason: failed.failureReason });
     return true;
   }
@@ -203,7 +201,7 @@ export class VideoProcessor {
       await this.storage.deletePrefix(prefix).catch(() => undefined);
       return { skipped: "superseded" };
     }
-    await this.events.published({ collection: "videos", id: video._id }, outbox);
+    await this.events.published(videoOutboxRef(video), outbox);
     this.realtime.toUser(video.userId, "video:progress", { videoId: video._id, percent: 100, stage: "publishing" });
     this.realtime.toUser(video.userId, "video:status", { videoId: video._id, status: "ready" });
     this.logger.info({ videoId: video._id, version: attemptId, rungs: report.renditions.map((r) => r.name) }, "video ready");
@@ -235,7 +233,7 @@ class ProgressReporter {
     private readonly video: VideoDoc,
     private readonly attemptId: string,
     private readonly videos: VideoRepository,
-    private readonly realtime: Pick<RealtimePublisher, "toUser">,
+    private readonly realtime: Pick<Realtime, "toUser">,
     intervalMs: number,
   ) {
     this.timer = setInterval(() => this.tick(), intervalMs);

@@ -1,4 +1,5 @@
 import type { CollectionSpec } from "../db/mongo-collections.js";
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import { MAX_DESCRIPTION_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE_LENGTH, VIDEO_PRIVACY, VIDEO_STATUSES, VIDEO_TYPES } from "./video.types.js";
 
 const id = { bsonType: "string", minLength: 1, maxLength: 64 };
@@ -56,7 +57,7 @@ export const videosCollection: CollectionSpec = {
         createdAt: date,
         updatedAt: date,
         // Durable domain events written with the change they announce (see shared/events).
-        outbox: { bsonType: "array", items: { bsonType: "object", required: ["id", "name", "payload", "at"] } },
+        outbox: outboxProperty,
       },
     },
   },
@@ -75,7 +76,7 @@ export const videosCollection: CollectionSpec = {
     { key: { needsTrendingUpdate: 1, type: 1 }, name: "needsTrendingUpdate", partialFilterExpression: { needsTrendingUpdate: true } },
     // The sweep that fails videos left processing by a job that can no longer finish.
     { key: { status: 1, updatedAt: 1 }, name: "status_updatedAt" },
-    { key: { "outbox.at": 1 }, name: "outbox_at", sparse: true },
+    outboxIndex,
   ],
 };
 

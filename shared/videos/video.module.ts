@@ -1,11 +1,14 @@
 import { tmpdir } from "node:os";
+import { UnrecoverableError } from "bullmq";
 import path from "node:path";
 import type { AccessControl } from "../access/access-control.js";
 import type { Config } from "../config/config.js";
 import type { Logger } from "../logging/logger.js";
-import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
+import type { DomainEventBus } from "../events/event-bus.js";
+import type { OutboxCollection } from "../events/outbox-sweeper.js";
 import type { JobQueue } from "../queues/job-queue.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { FinalFailureHooks, JobHandlers, ScheduledJob } from "../queues/jobs.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { Db } from "mongodb";
 import type { Redis } from "ioredis";
 import { DirectoryVideoStorage } from "./directory-storage.js";
@@ -15,9 +18,8 @@ import { configureTranscoder } from "./transcoder.js";
 import { TrendingService } from "./trending.service.js";
 import { VideoEngagementRepository } from "./video-engagement.repository.js";
 import { VideoEngagementService } from "./video-engagement.service.js";
-import { LocalVideoEvents, type VideoEventSink } from "./video-events.port.js";
 import { transcodeJobId, type TranscodeJobs, type VideoSources } from "./video-ports.js";
-import { VideoProcessor } from "./video-processor.js";
+import { PermanentTranscodeFailure, VideoProcessor } from "./video-processor.js";
 import type { VideoObjectStorage } from "./video-storage.js";
 import { VideoRepository } from "./video.repository.js";
 import { VideoService } from "./video.service.js";
@@ -28,15 +30,14 @@ export interface VideoModuleDeps {
   db: Db;
   redis: Redis;
   jobs: JobQueue;
-  realtime: Pick<RealtimePublisher, "toUser">;
+  realtime: Pick<Realtime, "toUser">;
+  events: DomainEventBus;
   access: AccessControl;
   logger: Logger;
   /** The object storage port; default: a directory under MEDIA_DIR. */
   storage?: VideoObjectStorage;
   /** Where uploads come from; default: the storage stand-in (`uploads/{userId}/{uploadId}`). */
   sources?: VideoSources;
-  /** The domain-event bus; default: in-process dispatch that clears the outbox. */
-  events?: VideoEventSink;
   /** Clock of the view counter (tests). */
   clock?: () => number;
 }
@@ -47,27 +48,24 @@ export interface VideoServices {
   engagement: VideoEngagementService;
   trending: TrendingService;
   storage: VideoObjectStorage;
-  /** In-process listeners of the stand-in event bus (absent when a bus was given). */
-  localEvents?: LocalVideoEvents;
 }
 
-export interface VideoModule {
-  services: VideoServices;
-  maintenanceTasks: MaintenanceTask[];
-}
+/** Videos carry `video.processed` / `video.published` (shard key: owner). */
+const VIDEO_OUTBOX: OutboxCollection[] = [{ name: "videos", shardKey: ["userId"] }];
+
+const REFRESH_EVERY_MS = 5 * 60_000;
 
 /** Builds the videos domain: catalogue, transcoding, engagement and trending. */
-export function createVideoModule(deps: VideoModuleDeps): VideoModule {
+export function createVideoModule(deps: VideoModuleDeps) {
   const { config } = deps;
   const logger = deps.logger.child({ domain: "videos" });
   configureTranscoder({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
   const repository = new VideoRepository(deps.db);
   const storage = deps.storage ?? new DirectoryVideoStorage(path.resolve(config.MEDIA_DIR));
-  const localEvents = deps.events ? undefined : new LocalVideoEvents((ref, ids) => repository.clearOutbox(ref.id, ids), logger);
-  const events = deps.events ?? localEvents!;
+  const { events } = deps;
   const transcodeJobs: TranscodeJobs = {
     async enqueue(videoId) {
-      await deps.jobs.add("videos.transcode", { videoId }, { jobId: transcodeJobId(videoId) });
+      await deps.jobs.add("videos.transcode", { videoId });
     },
     async state(videoId) {
       const state = await deps.jobs.queue("transcode").getJobState(transcodeJobId(videoId));
@@ -99,8 +97,25 @@ export function createVideoModule(deps: VideoModuleDeps): VideoModule {
   const engagementRepository = new VideoEngagementRepository(deps.db);
   const engagement = new VideoEngagementService(repository, engagementRepository, new ViewCounterRepository(deps.redis), videos, deps.clock);
   const trending = new TrendingService(repository);
-  return {
-    services: { videos, processor, engagement, trending, storage, ...(localEvents ? { localEvents } : {}) },
-    maintenanceTasks: [trending.weeklyTask()],
+  const services: VideoServices = { videos, processor, engagement, trending, storage };
+  const jobHandlers: Pick<JobHandlers, "videos.transcode" | "videos.refresh"> = {
+    "videos.transcode": async ({ videoId }, context) => {
+      try {
+        return await processor.transcode(videoId, { signal: context.signal });
+      } catch (error) {
+        // The video already failed with its reason; another attempt would fail the same way.
+        if (error instanceof PermanentTranscodeFailure) throw new UnrecoverableError(error.message);
+        throw error;
+      }
+    },
+    "videos.refresh": async () => ({ ...(await trending.recomputeChanged()), staleFailed: await processor.sweepStale() }),
   };
+  const finalFailureHooks: Pick<FinalFailureHooks, "videos.transcode"> = {
+    // Attempts exhausted or timed out: the video fails with the reason, unless it is ready (a late job never un-readies it).
+    "videos.transcode": async ({ videoId }, error) => {
+      await processor.fail(videoId, null, error instanceof UnrecoverableError ? error.message : `Processing failed: ${error.message}`);
+    },
+  };
+  const scheduledJobs: ScheduledJob[] = [{ id: "videos-refresh", job: "videos.refresh", data: {}, repeat: { every: REFRESH_EVERY_MS } }];
+  return { services, jobHandlers, finalFailureHooks, scheduledJobs, maintenanceTasks: [trending.weeklyTask()], outboxCollections: VIDEO_OUTBOX };
 }

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { AccessControl } from "../access/access-control.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { PlaybackGrants } from "./playback-grant.js";
-import type { OutboxEntry, VideoEventSink } from "./video-events.port.js";
+import { videoOutboxRef, type OutboxEntry, type VideoEventSink } from "./video-events.port.js";
 import type { TranscodeJobs, VideoSources } from "./video-ports.js";
 import type { VideoObjectStorage } from "./video-storage.js";
 import { contentTypeOf, versionPrefix } from "./video-storage.js";
@@ -39,7 +39,7 @@ export class VideoService {
     private readonly storage: VideoObjectStorage,
     private readonly jobs: TranscodeJobs,
     private readonly events: VideoEventSink,
-    private readonly realtime: Pick<RealtimePublisher, "toUser">,
+    private readonly realtime: Pick<Realtime, "toUser">,
     private readonly logger: Logger,
     private readonly options: VideoServiceOptions,
   ) {}
@@ -99,7 +99,7 @@ export class VideoService {
     const entry = this.events.record("video.processed", { videoId: video._id, userId: video.userId, status: "failed", failureReason: reason });
     const failed = await this.videos.fail(video._id, `The upload failed: ${reason}`, null, [entry], new Date());
     if (!failed) return;
-    await this.events.published({ collection: "videos", id: video._id }, [entry]);
+    await this.events.published(videoOutboxRef(video), [entry]);
     this.realtime.toUser(video.userId, "video:status", { videoId: video._id, status: "failed", failureReason: failed.failureReason });
   }
 
@@ -151,7 +151,7 @@ export class VideoService {
     }
     const updated = await this.videos.updateMetadata(videoId, userId, fields, outbox, new Date(), location === null);
     if (!updated) throw videoNotFound();
-    await this.events.published({ collection: "videos", id: videoId }, outbox);
+    await this.events.published(videoOutboxRef({ _id: videoId, userId }), outbox);
     return toVideoView(updated, await this.playback(updated), true);
   }
 

@@ -104,7 +104,7 @@ describe("videos: privacy, analytics and trending", function () {
 
   it("views count after 10 s watched (half of a short), once per viewer per hour; watch time and completion accrue", async () => {
     let now = Date.now();
-    const module = createVideoModule({ config: loadConfig(), db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, logger: h.platform.logger, clock: () => now });
+    const module = createVideoModule({ config: loadConfig(), db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger, clock: () => now });
     const { engagement } = module.services;
     const session = randomBytes(9).toString("base64url");
     const beat = (user: TestUser | undefined, watchedSeconds: number, positionSeconds: number, advanceMs: number) => {
@@ -186,7 +186,7 @@ describe("videos: privacy, analytics and trending", function () {
 
   it("no video stays processing: a retry never touches a ready video, a stale one is failed, a job past its timeout fails with a reason", async () => {
     const before = await h.services.videos.videos.get(owner.userId, short.id);
-    assert.deepEqual(await h.services.videos.processor.transcode(short.id, { finalAttempt: false }), { skipped: "already ready" });
+    assert.deepEqual(await h.services.videos.processor.transcode(short.id, {}), { skipped: "already ready" });
     assert.equal((await h.services.videos.videos.get(owner.userId, short.id)).playback?.masterUrl.split("/")[6], before.playback?.masterUrl.split("/")[6]);
 
     const repository = new VideoRepository(h.platform.mongo.db);
@@ -210,8 +210,8 @@ describe("videos: privacy, analytics and trending", function () {
     delete pending.processing;
     await repository.insert(pending);
     const config = { ...loadConfig(), VIDEO_TRANSCODE_TIMEOUT_MS: 1_500 };
-    const impatient = createVideoModule({ config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, logger: h.platform.logger });
-    await assert.rejects(impatient.services.processor.transcode(pending._id, { finalAttempt: false }), /took longer than 2 s/);
+    const impatient = createVideoModule({ config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger });
+    await assert.rejects(impatient.services.processor.transcode(pending._id, {}), /took longer than 2 s/);
     const timedOut = await h.services.videos.videos.get(owner.userId, pending._id);
     assert.equal(timedOut.status, "failed");
     assert.match(timedOut.failureReason!, /took longer than 2 s and was stopped/);

@@ -9,7 +9,11 @@ import type { Services } from "../../shared/runtime/services.js";
 import type { VideoView } from "../../shared/videos/video.types.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { httpCall, type ApiResponse } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
+import { loadConfig } from "../../shared/config/config.js";
+import { createLogger } from "../../shared/logging/logger.js";
+import { createPlatform } from "../../shared/runtime/platform.js";
+import { composeModules } from "../../shared/runtime/services.js";
+import { testEnv } from "../helpers/test-env.js";
 import { waitFor } from "../helpers/ports.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 
@@ -36,10 +40,12 @@ export class VideoHarness {
   static async start(options: { workers?: boolean } = {}): Promise<VideoHarness> {
     const mediaDir = await mkdtemp(path.join(tmpdir(), "cw-videos-"));
     Object.assign(process.env, videoEnv(mediaDir), { WORKER_QUEUES: "transcode,trending" });
-    const { platform, services } = await createTestPlatform();
+    const config = loadConfig();
+    const platform = await createPlatform(config, createLogger(config).child({ role: "test" }), testEnv.mongoUrl);
+    const { services, jobs } = composeModules(platform);
     const api = await startApi(platform, services, 0);
     const gateway = await startGateway(platform, services, 0);
-    const workers = options.workers === false ? null : await startWorkers(platform, services, 0);
+    const workers = options.workers === false ? null : await startWorkers(platform, jobs, 0);
     return new VideoHarness(platform, services, mediaDir, api, gateway, workers);
   }
 
