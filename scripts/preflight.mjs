@@ -38,6 +38,14 @@ function ensureFfmpeg() {
   process.exit(1);
 }
 
+// ffmpeg is started through util-linux's setpriv (--pdeathsig) so it dies with its worker even
+// when the worker is SIGKILLed; without it a killed worker can leave ffmpeg running.
+function checkSetpriv() {
+  if (process.platform !== "linux" || existsSync("/usr/bin/setpriv")) return;
+  say("/usr/bin/setpriv (Debian package util-linux) is missing: ffmpeg will not be killed with a crashed worker.");
+  say("Install it with:  sudo apt-get install -y util-linux");
+}
+
 function reachable(url, fallbackPort) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -54,6 +62,7 @@ if (!nodeModulesFresh()) {
   run("npm", ["install", "--no-audit", "--no-fund"]);
 }
 ensureFfmpeg();
+checkSetpriv();
 
 const databaseUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/chatwave";
 const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";

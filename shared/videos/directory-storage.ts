@@ -46,6 +46,10 @@ export class DirectoryVideoStorage implements VideoObjectStorage {
     return info?.isFile() ? { size: info.size } : null;
   }
 
+  localPath(key: string): string | null {
+    return resolveKey(this.root, key);
+  }
+
   async deletePrefix(prefix: string): Promise<number> {
     if (!prefix.endsWith("/")) throw new Error("A prefix ends with /");
     await rm(resolveKey(this.root, prefix), { recursive: true, force: true });

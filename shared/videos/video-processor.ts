@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Logger } from "../logging/logger.js";
@@ -148,6 +148,13 @@ export class VideoProcessor {
   }
 
   private async download(key: string, file: string): Promise<void> {
+    const local = this.storage.localPath?.(key);
+    if (local) {
+      await copyFile(local, file).catch((error: NodeJS.ErrnoException) => {
+        throw new TranscodeError(error.code === "ENOENT" ? "The uploaded file is gone" : `The uploaded file cannot be read (${error.code ?? error.message})`, error.code !== "ENOENT");
+      });
+      return;
+    }
     const object = await this.storage.get(key).catch((error: Error) => {
       throw new TranscodeError(error.name === "StorageNotFoundError" ? "The uploaded file is gone" : `The uploaded file cannot be read (${error.message})`, error.name !== "StorageNotFoundError");
     });

@@ -11,6 +11,13 @@ export interface VideoObjectStorage {
   head(key: string): Promise<{ size: number } | null>;
   /** Deletes every object under `prefix` (ending with `/`). */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Optional: the local file holding an object, for adapters that have one. The
+   * worker then copies the source in the kernel instead of streaming it through
+   * JavaScript buffers (a long source would otherwise raise the worker's RSS by
+   * tens of MB until the next collection).
+   */
+  localPath?(key: string): string | null;
 }
 
 /** Where a video's objects live: `videos/{videoId}/{version}/...`, one immutable version per successful transcode attempt. */

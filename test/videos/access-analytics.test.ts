@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { loadConfig } from "../../shared/config/config.js";
 import { PlaybackGrants } from "../../shared/videos/playback-grant.js";
 import { trendingComponents } from "../../shared/videos/trending.js";
 import { createVideoModule } from "../../shared/videos/video.module.js";
@@ -71,7 +70,7 @@ describe("videos: privacy, analytics and trending", function () {
     const grant = new URL(h.local(signed.masterUrl)).pathname.split("/")[5]!;
     const [version, expiresAt] = grant.split(".");
     const tampered = segment.href.replace(grant, `${version}.${Number(expiresAt) + 1000}.${grant.split(".")[2]}`);
-    const expired = new PlaybackGrants(loadConfig().JWT_SECRET).signed(long.id, version!, Math.floor(Date.now() / 1000) - 5);
+    const expired = new PlaybackGrants(h.platform.config.JWT_SECRET).signed(long.id, version!, Math.floor(Date.now() / 1000) - 5);
     for (const url of [tampered, segment.href.replace(grant, version!), segment.href.replace(grant, expired), segment.href.replace(long.id, short.id)]) {
       assert.ok([403, 404].includes((await fetch(url)).status), url);
     }
@@ -104,7 +103,7 @@ describe("videos: privacy, analytics and trending", function () {
 
   it("views count after 10 s watched (half of a short), once per viewer per hour; watch time and completion accrue", async () => {
     let now = Date.now();
-    const module = createVideoModule({ config: loadConfig(), db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger, clock: () => now });
+    const module = createVideoModule({ config: h.platform.config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger, clock: () => now });
     const { engagement } = module.services;
     const session = randomBytes(9).toString("base64url");
     const beat = (user: TestUser | undefined, watchedSeconds: number, positionSeconds: number, advanceMs: number) => {
@@ -209,7 +208,7 @@ describe("videos: privacy, analytics and trending", function () {
     const pending: VideoDoc = { ...stuck, _id: randomUUID(), title: "Too slow", status: "uploaded", source: { uploadId: slow, key: `uploads/${owner.userId}/${slow}` }, createdAt: new Date(), updatedAt: new Date() };
     delete pending.processing;
     await repository.insert(pending);
-    const config = { ...loadConfig(), VIDEO_TRANSCODE_TIMEOUT_MS: 1_500 };
+    const config = { ...h.platform.config, VIDEO_TRANSCODE_TIMEOUT_MS: 1_500 };
     const impatient = createVideoModule({ config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger });
     await assert.rejects(impatient.services.processor.transcode(pending._id, {}), /took longer than 2 s/);
     const timedOut = await h.services.videos.videos.get(owner.userId, pending._id);

@@ -39,8 +39,8 @@ export class VideoHarness {
 
   static async start(options: { workers?: boolean } = {}): Promise<VideoHarness> {
     const mediaDir = await mkdtemp(path.join(tmpdir(), "cw-videos-"));
-    Object.assign(process.env, videoEnv(mediaDir), { WORKER_QUEUES: "transcode,trending" });
-    const config = loadConfig();
+    // This harness's settings go to its own config only: other areas' tests share process.env.
+    const config = loadConfig({ ...process.env, ...videoEnv(mediaDir), WORKER_QUEUES: "transcode,trending" });
     const platform = await createPlatform(config, createLogger(config).child({ role: "test" }), testEnv.mongoUrl);
     const { services, jobs } = composeModules(platform);
     const api = await startApi(platform, services, 0);
