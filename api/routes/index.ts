@@ -4,6 +4,7 @@ import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { meRoutes } from "./me.routes.js";
+import { notificationsRoutes } from "./notifications.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 import { videosRoutes } from "./videos.routes.js";
 
@@ -19,5 +20,6 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
   router.use("/videos", videosRoutes(deps));
+  router.use("/notifications", notificationsRoutes(deps));
   return router;
 }
