@@ -1,11 +1,13 @@
 import type { Collection, Db } from "mongodb";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
+import type { OutboxEntry } from "./video-events.port.js";
 
 interface LikeDoc {
   _id: string;
   videoId: string;
   userId: string;
   createdAt: Date;
+  outbox?: OutboxEntry[];
 }
 
 export interface CommentDoc {
@@ -15,6 +17,7 @@ export interface CommentDoc {
   text: string;
   isDeleted: boolean;
   createdAt: Date;
+  outbox?: OutboxEntry[];
 }
 
 /**
@@ -34,8 +37,8 @@ export class VideoEngagementRepository {
   }
 
   /** True when this call created the like (false: it existed). */
-  async like(videoId: string, userId: string, now: Date): Promise<boolean> {
-    return insertOnce(this.likes, { _id: `${videoId}:${userId}`, videoId, userId, createdAt: now });
+  async like(videoId: string, userId: string, now: Date, outbox: OutboxEntry[] = []): Promise<boolean> {
+    return insertOnce(this.likes, { _id: `${videoId}:${userId}`, videoId, userId, createdAt: now, ...(outbox.length > 0 ? { outbox } : {}) });
   }
 
   /** True when this call removed the like. */
@@ -48,8 +51,8 @@ export class VideoEngagementRepository {
   }
 
   /** A user's share of a video counts once. */
-  async share(videoId: string, userId: string, now: Date): Promise<boolean> {
-    return insertOnce(this.shares, { _id: `${videoId}:${userId}`, videoId, userId, createdAt: now });
+  async share(videoId: string, userId: string, now: Date, outbox: OutboxEntry[] = []): Promise<boolean> {
+    return insertOnce(this.shares, { _id: `${videoId}:${userId}`, videoId, userId, createdAt: now, ...(outbox.length > 0 ? { outbox } : {}) });
   }
 
   async addComment(doc: CommentDoc): Promise<{ created: boolean; comment: CommentDoc }> {

@@ -1,5 +1,6 @@
 import { AppError } from "../errors/app-error.js";
 import type { VideoEngagementRepository } from "./video-engagement.repository.js";
+import type { VideoEventSink } from "./video-events.port.js";
 import type { ViewCounterRepository } from "./view-counter.repository.js";
 import type { VideoRepository } from "./video.repository.js";
 import type { ViewHeartbeatInput } from "./video.schema.js";
@@ -42,6 +43,7 @@ export class VideoEngagementService {
     private readonly engagement: VideoEngagementRepository,
     private readonly counter: ViewCounterRepository,
     private readonly videoService: VideoService,
+    private readonly events: VideoEventSink & { hasDurable(name: "video.liked" | "video.commented" | "video.shared"): boolean },
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -72,8 +74,13 @@ export class VideoEngagementService {
 
   async like(userId: string, videoId: string): Promise<{ liked: true; likeCount: number }> {
     const video = await this.ready(userId, videoId);
-    const created = await this.engagement.like(videoId, userId, new Date());
-    if (created) await this.videos.incrementStats(videoId, { likeCount: 1 });
+    // The event rides in the like's own insert (only while someone listens), so it is announced exactly when the like is new.
+    const outbox = this.events.hasDurable("video.liked") ? [this.events.record("video.liked", { videoId, ownerId: video.userId, userId, title: video.title })] : [];
+    const created = await this.engagement.like(videoId, userId, new Date(), outbox);
+    if (created) {
+      await this.videos.incrementStats(videoId, { likeCount: 1 });
+      await this.events.published(outbox.length > 0 ? { collection: "video_likes", filter: { _id: `${videoId}:${userId}`, videoId } } : null, outbox);
+    }
     return { liked: true, likeCount: video.stats.likeCount + (created ? 1 : 0) };
   }
 
@@ -86,16 +93,27 @@ export class VideoEngagementService {
 
   async share(userId: string, videoId: string): Promise<{ shareCount: number }> {
     const video = await this.ready(userId, videoId);
-    const created = await this.engagement.share(videoId, userId, new Date());
-    if (created) await this.videos.incrementStats(videoId, { shareCount: 1 });
+    const outbox = this.events.hasDurable("video.shared") ? [this.events.record("video.shared", { videoId, ownerId: video.userId, userId, title: video.title })] : [];
+    const created = await this.engagement.share(videoId, userId, new Date(), outbox);
+    if (created) {
+      await this.videos.incrementStats(videoId, { shareCount: 1 });
+      await this.events.published(outbox.length > 0 ? { collection: "video_shares", filter: { _id: `${videoId}:${userId}`, videoId } } : null, outbox);
+    }
     return { shareCount: video.stats.shareCount + (created ? 1 : 0) };
   }
 
   async comment(userId: string, videoId: string, input: { clientId: string; text: string }): Promise<CommentView> {
-    await this.ready(userId, videoId);
-    const { created, comment } = await this.engagement.addComment({ _id: `${userId}:${input.clientId}`, videoId, userId, text: input.text, isDeleted: false, createdAt: new Date() });
+    const video = await this.ready(userId, videoId);
+    const id = `${userId}:${input.clientId}`;
+    const outbox = this.events.hasDurable("video.commented")
+      ? [this.events.record("video.commented", { videoId, ownerId: video.userId, userId, commentId: id, title: video.title, preview: input.text.slice(0, 100) })]
+      : [];
+    const { created, comment } = await this.engagement.addComment({ _id: id, videoId, userId, text: input.text, isDeleted: false, createdAt: new Date(), ...(outbox.length > 0 ? { outbox } : {}) });
     if (comment.videoId !== videoId) throw new AppError("CONFLICT", "This client id was used for another comment");
-    if (created) await this.videos.incrementStats(videoId, { commentCount: 1 });
+    if (created) {
+      await this.videos.incrementStats(videoId, { commentCount: 1 });
+      await this.events.published(outbox.length > 0 ? { collection: "video_comments", filter: { _id: id, videoId } } : null, outbox);
+    }
     return toCommentView(comment);
   }
 

@@ -87,10 +87,10 @@ export const videoLikesCollection: CollectionSpec = {
     $jsonSchema: {
       bsonType: "object",
       required: ["_id", "videoId", "userId", "createdAt"],
-      properties: { _id: { bsonType: "string", maxLength: 130 }, videoId: id, userId: id, createdAt: date },
+      properties: { _id: { bsonType: "string", maxLength: 130 }, videoId: id, userId: id, createdAt: date, outbox: outboxProperty },
     },
   },
-  indexes: [{ key: { videoId: 1, createdAt: -1 }, name: "videoId_createdAt" }],
+  indexes: [{ key: { videoId: 1, createdAt: -1 }, name: "videoId_createdAt" }, outboxIndex],
 };
 
 /** `video_comments`: comments on a video, oldest first; `_id` is the client's id scoped by author, so a retry stores one. */
@@ -100,10 +100,10 @@ export const videoCommentsCollection: CollectionSpec = {
     $jsonSchema: {
       bsonType: "object",
       required: ["_id", "videoId", "userId", "text", "isDeleted", "createdAt"],
-      properties: { _id: { bsonType: "string", maxLength: 130 }, videoId: id, userId: id, text: { bsonType: "string", minLength: 1, maxLength: 2000 }, isDeleted: { bsonType: "bool" }, createdAt: date },
+      properties: { _id: { bsonType: "string", maxLength: 130 }, videoId: id, userId: id, text: { bsonType: "string", minLength: 1, maxLength: 2000 }, isDeleted: { bsonType: "bool" }, createdAt: date, outbox: outboxProperty },
     },
   },
-  indexes: [{ key: { videoId: 1, createdAt: 1, _id: 1 }, name: "videoId_createdAt" }],
+  indexes: [{ key: { videoId: 1, createdAt: 1, _id: 1 }, name: "videoId_createdAt" }, outboxIndex],
 };
 
 /** `video_shares`: one document per (video, user), like likes: a user's share counts once. */

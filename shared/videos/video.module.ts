@@ -50,8 +50,13 @@ export interface VideoServices {
   storage: VideoObjectStorage;
 }
 
-/** Videos carry `video.processed` / `video.published` (shard key: owner). */
-const VIDEO_OUTBOX: OutboxCollection[] = [{ name: "videos", shardKey: ["userId"] }];
+/** Videos carry `video.processed` / `video.published` (shard key: owner); likes, shares and comments their own events (shard key: video). */
+const VIDEO_OUTBOX: OutboxCollection[] = [
+  { name: "videos", shardKey: ["userId"] },
+  { name: "video_likes", shardKey: ["videoId"] },
+  { name: "video_shares", shardKey: ["videoId"] },
+  { name: "video_comments", shardKey: ["videoId"] },
+];
 
 const REFRESH_EVERY_MS = 5 * 60_000;
 
@@ -95,7 +100,7 @@ export function createVideoModule(deps: VideoModuleDeps) {
     progressIntervalMs: config.VIDEO_PROGRESS_INTERVAL_MS,
   });
   const engagementRepository = new VideoEngagementRepository(deps.db);
-  const engagement = new VideoEngagementService(repository, engagementRepository, new ViewCounterRepository(deps.redis), videos, deps.clock);
+  const engagement = new VideoEngagementService(repository, engagementRepository, new ViewCounterRepository(deps.redis), videos, events, deps.clock);
   const trending = new TrendingService(repository);
   const services: VideoServices = { videos, processor, engagement, trending, storage };
   const jobHandlers: Pick<JobHandlers, "videos.transcode" | "videos.refresh"> = {

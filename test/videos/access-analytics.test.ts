@@ -134,6 +134,10 @@ describe("videos: privacy, analytics and trending", function () {
 
   it("likes, shares and comments keep exact counters under retries and races", async () => {
     const call = (method: string, route: string, user: TestUser, body?: unknown) => h.call(method, `/api/videos/${long.id}${route}`, { token: user.accessToken, body });
+    const liked: Array<{ userId: string; ownerId: string }> = [];
+    const commented: string[] = [];
+    h.services.events.durable("video.liked", "test-video-liked", async (payload) => void liked.push(payload), { inline: true });
+    h.services.events.durable("video.commented", "test-video-commented", async (payload) => void commented.push(payload.preview), { inline: true });
     await Promise.all(Array.from({ length: 5 }, () => call("POST", "/likes", other)));
     await call("POST", "/likes", owner);
     await Promise.all([call("POST", "/shares", other), call("POST", "/shares", other)]);
@@ -144,6 +148,9 @@ describe("videos: privacy, analytics and trending", function () {
     assert.equal((await call("POST", "/comments", other, { clientId, text: "bad\u0007" })).status, 400);
     let video = (await get(owner, long.id)).body.video as VideoView;
     assert.deepEqual(video.stats, { viewCount: 0, likeCount: 2, commentCount: 1, shareCount: 1 });
+    assert.deepEqual(liked.map((e) => e.userId).sort(), [other.userId, owner.userId].sort(), "video.liked once per new like");
+    assert.ok(liked.every((e) => e.ownerId === owner.userId));
+    assert.deepEqual(commented, ["Lovely zebras"], "video.commented once for a retried comment");
     await Promise.all([call("DELETE", "/likes", other), call("DELETE", "/likes", other)]);
     assert.equal((await call("DELETE", `/comments/${encodeURIComponent(c1.body.comment.id)}`, owner)).status, 204, "the video's owner may delete a comment");
     assert.equal((await call("DELETE", `/comments/${encodeURIComponent(c1.body.comment.id)}`, owner)).status, 404);
