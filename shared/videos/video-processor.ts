@@ -98,9 +98,10 @@ export class VideoProcessor {
       return await this.publish(claimed, attemptId, result);
     } catch (error) {
       await this.storage.deletePrefix(versionPrefix(videoId, attemptId)).catch(() => undefined);
-      if (timeout.signal.aborted) return this.failNow(claimed, attemptId, `Processing took longer than ${formatDuration(this.options.timeoutMs)} and was stopped`);
+      // Awaited here, not returned: `finally` awaits too, and a returned rejection would sit unhandled meanwhile.
+      if (timeout.signal.aborted) return await this.failNow(claimed, attemptId, `Processing took longer than ${formatDuration(this.options.timeoutMs)} and was stopped`);
       const permanent = error instanceof TranscodeError && !error.retryable;
-      if (permanent) return this.failNow(claimed, attemptId, error.message);
+      if (permanent) return await this.failNow(claimed, attemptId, error.message);
       // Retried; the last attempt's failure reaches the job's final-failure hook, which fails the video.
       throw error;
     } finally {
