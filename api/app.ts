@@ -8,6 +8,10 @@ import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.js";
 import { apiRoutes } from "./routes/index.js";
+import { mediaFilesRoutes } from "./routes/media-files.routes.js";
+import { LocalObjectStorage } from "../shared/storage/local-storage.js";
+import { LOCAL_MEDIA_PATH, mediaSigningSecret } from "../shared/storage/storage-factory.js";
+import { UrlSigner } from "../shared/storage/url-signature.js";
 
 export interface ApiDeps {
   platform: Platform;
@@ -61,6 +65,14 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: "256kb", strict: true }));
 
   app.use("/api", apiRoutes(deps));
+  if (deps.services.storage instanceof LocalObjectStorage) {
+    // The local storage adapter's signed URLs point here (S3 serves its own).
+    const { media } = deps.services;
+    app.use(LOCAL_MEDIA_PATH, mediaFilesRoutes(deps.services.storage, new UrlSigner(mediaSigningSecret(platform.config)), {
+      beforePut: (key) => media.beforeSignedPut(key),
+      afterPut: (key) => media.afterSignedPut(key),
+    }));
+  }
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -1,7 +1,7 @@
 import type { AccessControl } from "../access/access-control.js";
 import type { Platform } from "../runtime/platform.js";
 import { ChangeRepository } from "./change.repository.js";
-import type { ChatDeps, MessageSentListener, UserDirectory } from "./chat.deps.js";
+import type { ChatDeps, ChatMedia, MessageSentListener, UserDirectory } from "./chat.deps.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
 import { DirectPermissionCache } from "./direct-permission.cache.js";
@@ -33,7 +33,7 @@ export interface ChatServices {
 }
 
 /** Builds the chat services over the platform's stores. */
-export function createChatServices(platform: Platform, access: AccessControl, directory: UserDirectory): ChatServices {
+export function createChatServices(platform: Platform, access: AccessControl, directory: UserDirectory, media: ChatMedia): ChatServices {
   const conversations = new ConversationRepository(platform.mongo.db);
   const deps: ChatDeps = {
     conversations,
@@ -46,6 +46,7 @@ export function createChatServices(platform: Platform, access: AccessControl, di
     access,
     directory,
     realtime: platform.realtime,
+    media,
     logger: platform.logger.child({ domain: "chat" }),
     sentListeners: [],
   };

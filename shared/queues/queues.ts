@@ -2,7 +2,7 @@ import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 
 /** One queue per kind of work. */
-export const QUEUE_NAMES = ["transcode", "notifications", "trending", "maintenance", "calls"] as const;
+export const QUEUE_NAMES = ["transcode", "notifications", "trending", "maintenance", "calls", "media"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**
@@ -19,6 +19,8 @@ export interface JobPayloads {
   "maintenance.monthly": Record<string, never>;
   /** Writes a registered user's profile that the registration request failed to write. */
   "profiles.provision": { userId: string };
+  /** Checks and processes an upload whose bytes arrived (job id `media-<uploadId>`). */
+  "media.process": { uploadId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -31,6 +33,7 @@ export const JOB_SCHEMAS: { [K in JobName]: z.ZodType<JobPayloads[K]> } = {
   "maintenance.weekly": noPayload,
   "maintenance.monthly": noPayload,
   "profiles.provision": z.strictObject({ userId: z.uuid() }),
+  "media.process": z.strictObject({ uploadId: z.uuid() }),
 };
 
 export interface JobDefinition {
@@ -50,6 +53,8 @@ export const JOBS: { [K in JobName]: JobDefinition } = {
   "maintenance.monthly": { queue: "maintenance", options: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, ...KEEP_FINISHED } },
   // Retries for about half an hour; past that the daily sweep and GET /api/me still complete it.
   "profiles.provision": { queue: "maintenance", options: { attempts: 10, backoff: { type: "exponential", delay: 2_000 }, ...KEEP_FINISHED } },
+  // A rejected file fails without retry (its reason is on the upload); store/infrastructure errors retry.
+  "media.process": { queue: "media", options: { attempts: 5, backoff: { type: "exponential", delay: 5_000 }, ...KEEP_FINISHED } },
 };
 
 /** How many jobs of each queue one worker process runs at once. */
@@ -59,6 +64,7 @@ export const QUEUE_CONCURRENCY: { [Q in QueueName]: number } = {
   trending: 2,
   maintenance: 1,
   calls: 20,
+  media: 2,
 };
 
 /** Cron-like schedules, applied with upsertJobScheduler when a worker starts. */

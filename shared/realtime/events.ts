@@ -10,6 +10,7 @@ import type {
   SendMessagePayload,
   SyncPayload,
 } from "../chat/chat.schema.js";
+import type { MediaServerToClientEvents } from "../media/media.events.js";
 import type {
   ChatMessage,
   ConversationUpdateEvent,
@@ -38,7 +39,7 @@ export interface SessionRevokedEvent {
 }
 
 /** A generic push to a user (notifications, job progress...). */
-export interface ServerToClientEvents {
+export interface ServerToClientEvents extends MediaServerToClientEvents {
   "session:revoked": (event: SessionRevokedEvent) => void;
   /**
    * The socket's access token expires in `expiresInMs`; send `auth:refresh`

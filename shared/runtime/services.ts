@@ -4,6 +4,9 @@ import { AccessTokens, type VerifiedAccess } from "../auth/access-token.js";
 import { createAuthServices, type IdentityServices } from "../auth/auth-services.js";
 import { createChatServices, type ChatServices } from "../chat/chat.module.js";
 import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
+import { createMediaModule } from "../media/media.module.js";
+import type { MediaService } from "../media/media.service.js";
+import type { ObjectStorage } from "../storage/object-storage.js";
 import { LastSeenRepository } from "../presence/last-seen.repository.js";
 import { PresenceRepository } from "../presence/presence.repository.js";
 import { PresenceService } from "../presence/presence.service.js";
@@ -48,6 +51,10 @@ export interface Services extends IdentityServices {
   typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
+  /** Media uploads: signed/resumable upload targets, checks and processing, URLs for other domains. */
+  media: MediaService;
+  /** The object storage port (local filesystem or S3) media and videos store bytes in. */
+  storage: ObjectStorage;
 }
 
 export function createServices(platform: Platform): Services {
@@ -85,7 +92,9 @@ export function createServices(platform: Platform): Services {
   const rateLimiter = new RateLimiter(platform.redis);
   const { accessGuard, maintenanceTasks: identityTasks, ...identity } = createAuthServices(platform, { tokens, rateLimiter, profiles });
   maintenanceTasks.push(...identityTasks);
-  const chat = createChatServices(platform, access, profiles);
+  const mediaModule = createMediaModule({ config: platform.config, db: platform.mongo.db, jobs: platform.jobs, realtime: platform.realtime, logger: platform.logger });
+  maintenanceTasks.push(...mediaModule.maintenanceTasks);
+  const chat = createChatServices(platform, access, profiles, mediaModule.services.media);
   const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
   return {
     ...identity,
@@ -100,5 +109,6 @@ export function createServices(platform: Platform): Services {
     presence,
     typing,
     chat,
+    ...mediaModule.services,
   };
 }

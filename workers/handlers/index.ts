@@ -3,6 +3,7 @@ import type { JobName, JobPayloads } from "../../shared/queues/queues.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { maintenanceHandlers } from "./maintenance.handler.js";
+import { mediaHandlers } from "./media.handler.js";
 import { profileProvisionHandlers } from "./profile-provision.handler.js";
 
 export type JobHandler<N extends JobName> = (payload: JobPayloads[N], job: Job<JobPayloads[N]>) => Promise<unknown>;
@@ -14,5 +15,6 @@ export function createJobHandlers(services: Services, _platform: Platform): JobH
   return {
     ...maintenanceHandlers(services),
     ...profileProvisionHandlers(services),
+    ...mediaHandlers(services),
   };
 }
