@@ -3,7 +3,7 @@ import { open, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileTypeFromFile } from "file-type";
 import sharp, { type FormatEnum, type Sharp } from "sharp";
-import type { MediaKind, MediaMetadata } from "./media.types.js";
+import type { MediaMetadata } from "./media.types.js";
 
 /** The bytes are not what they must be: the upload fails with `reason`. */
 export class MediaRejected extends Error {
