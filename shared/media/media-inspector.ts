@@ -23,6 +23,7 @@ export interface ImageOutput {
 
 export interface InspectorOptions {
   ffprobePath: string;
+  ffmpegPath: string;
   maxImagePixels: number;
   /** Abandon a probe that hangs (a file crafted to stall the demuxer). */
   probeTimeoutMs?: number;
@@ -93,7 +94,8 @@ export class MediaInspector {
     let meta;
     try {
       meta = await open(false).metadata();
-    } catch {
+    } catch (error) {
+      if (/pixel limit/i.test((error as Error).message)) throw new MediaRejected(`the image is larger than ${this.options.maxImagePixels} pixels`);
       throw new MediaRejected("the image could not be read");
     }
     if (meta.format !== format) throw new MediaRejected("the image format does not match its type");
@@ -144,9 +146,27 @@ export class MediaInspector {
     return metadata;
   }
 
+  /**
+   * Decodes the last second: a file cut short keeps its index (a "faststart"
+   * MP4 has it at the front) but not the samples it points to, which probing
+   * alone does not notice.
+   */
+  async checkTail(file: string): Promise<void> {
+    try {
+      await this.run(this.options.ffmpegPath, ["-v", "error", "-xerror", "-sseof", "-1", "-i", file, "-f", "null", "-"]);
+    } catch (error) {
+      if (error instanceof MediaRejected) throw new MediaRejected("the file is truncated or corrupt");
+      throw error;
+    }
+  }
+
   private runFfprobe(file: string): Promise<string> {
+    return this.run(this.options.ffprobePath, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file]);
+  }
+
+  private run(command: string, args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.options.ffprobePath, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
       const out: Buffer[] = [];
       let errors = "";
       const timer = setTimeout(() => child.kill("SIGKILL"), this.options.probeTimeoutMs ?? 30_000);

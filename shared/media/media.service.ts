@@ -43,7 +43,7 @@ export class MediaService {
   readonly inspector: MediaInspector;
 
   constructor(private readonly deps: MediaServiceDeps) {
-    this.inspector = new MediaInspector({ ffprobePath: deps.config.FFPROBE_PATH, maxImagePixels: deps.config.MEDIA_MAX_IMAGE_PIXELS });
+    this.inspector = new MediaInspector({ ffprobePath: deps.config.FFPROBE_PATH, ffmpegPath: deps.config.FFMPEG_PATH, maxImagePixels: deps.config.MEDIA_MAX_IMAGE_PIXELS });
   }
 
   /** Starts an upload: checks the claims (type for the purpose, size limit) and returns where to send the bytes. */
@@ -223,6 +223,7 @@ export class MediaService {
       set.metadata = { width: out.main.width, height: out.main.height, checksum };
     } else if (doc.kind === "video" || doc.kind === "audio") {
       const probed = await this.inspector.probe(file, doc.kind);
+      await this.inspector.checkTail(file);
       set.metadata = { ...probed, checksum };
     } else {
       if (doc.mimeType === "text/plain") await this.inspector.checkText(file);
