@@ -104,6 +104,8 @@ const envSchema = z.object({
   /** Uploads at least this large must use the resumable (tus) endpoint. */
   MEDIA_RESUMABLE_THRESHOLD_BYTES: positiveInt.default(64 * 1024 * 1024),
   S3_ENDPOINT: z.url().optional(),
+  /** Endpoint named in presigned URLs when clients reach the bucket at another address than the servers do. */
+  S3_PRESIGN_ENDPOINT: z.url().optional(),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).default("chatwave-media"),
   S3_REGION: z.string().min(1).default("us-east-1"),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),

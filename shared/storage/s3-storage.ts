@@ -30,6 +30,8 @@ export interface S3StorageOptions {
   bucket: string;
   region: string;
   endpoint?: string;
+  /** The endpoint clients reach the bucket at, when it differs from the servers' (MinIO in docker-compose). Presigned URLs name it. */
+  presignEndpoint?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
   /** MinIO and most S3-compatible servers want path-style URLs. */
@@ -55,6 +57,7 @@ const isMissing = (error: unknown): boolean => {
  */
 export class S3ObjectStorage implements ObjectStorage {
   readonly client: S3Client;
+  private readonly presigner: S3Client;
 
   constructor(readonly options: S3StorageOptions) {
     // Checksums only where S3 requires them: the default streams bodies as aws-chunked with a
@@ -71,6 +74,7 @@ export class S3ObjectStorage implements ObjectStorage {
       config.credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
     }
     this.client = new S3Client(config);
+    this.presigner = options.presignEndpoint ? new S3Client({ ...config, endpoint: options.presignEndpoint }) : this.client;
   }
 
   async put(key: string, body: Readable | Buffer, options: PutOptions): Promise<{ size: number; etag: string }> {
@@ -219,7 +223,7 @@ export class S3ObjectStorage implements ObjectStorage {
         ...(options.contentLength === undefined ? {} : { ContentLength: options.contentLength }),
       });
       // Sign the headers too: the uploader must send exactly this type and length.
-      return getSignedUrl(this.client, command, {
+      return getSignedUrl(this.presigner, command, {
         expiresIn: options.expiresInSeconds,
         signableHeaders: new Set(["content-type", "content-length"]),
         unhoistableHeaders: new Set(["content-type", "content-length"]),
@@ -231,7 +235,7 @@ export class S3ObjectStorage implements ObjectStorage {
       ...(options.contentType ? { ResponseContentType: options.contentType } : {}),
       ...(options.disposition ? { ResponseContentDisposition: options.disposition } : {}),
     });
-    return getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
+    return getSignedUrl(this.presigner, command, { expiresIn: options.expiresInSeconds });
   }
 
   publicUrl(key: string): string {

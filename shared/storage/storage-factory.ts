@@ -26,6 +26,7 @@ export function createObjectStorage(config: Config): ObjectStorage {
       forcePathStyle: config.S3_FORCE_PATH_STYLE,
       publicBaseUrl: publicMediaBaseUrl(config),
       ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+      ...(config.S3_PRESIGN_ENDPOINT ? { presignEndpoint: config.S3_PRESIGN_ENDPOINT } : {}),
       ...(config.S3_ACCESS_KEY_ID ? { accessKeyId: config.S3_ACCESS_KEY_ID } : {}),
       ...(config.S3_SECRET_ACCESS_KEY ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY } : {}),
     });
