@@ -1,6 +1,6 @@
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { ObjectStorage } from "../storage/object-storage.js";
 import { STORAGE_PREFIXES, uploadIdOfKey } from "./media-keys.js";
 import type { MediaRepository, MediaUploadDoc } from "./media.repository.js";
@@ -12,7 +12,7 @@ export interface MediaCleanupDeps {
   repository: MediaRepository;
   storage: ObjectStorage;
   media: MediaService;
-  realtime: Pick<RealtimePublisher, "toUsers">;
+  realtime: Pick<Realtime, "toUsers">;
   retentionSeconds: number;
   logger: Logger;
 }

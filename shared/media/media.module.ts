@@ -2,7 +2,7 @@ import type { Config } from "../config/config.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { JobQueue } from "../queues/job-queue.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { Db } from "mongodb";
 import type { ObjectStorage } from "../storage/object-storage.js";
 import { createObjectStorage } from "../storage/storage-factory.js";
@@ -17,7 +17,7 @@ export interface MediaModuleDeps {
   config: Config;
   db: Db;
   jobs: Pick<JobQueue, "add">;
-  realtime: Pick<RealtimePublisher, "toUsers">;
+  realtime: Pick<Realtime, "toUsers">;
   logger: Logger;
   /** Defaults to the storage the configuration names. */
   storage?: ObjectStorage;

@@ -9,7 +9,7 @@ import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { JobQueue } from "../queues/job-queue.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import { StorageNotFoundError, type ObjectStorage } from "../storage/object-storage.js";
 import { MediaInspector, MediaRejected } from "./media-inspector.js";
 import { outputBase, singleUploadKey, tusSideKeys, tusUploadKey, uploadIdOfSourceKey } from "./media-keys.js";
@@ -22,7 +22,7 @@ export interface MediaServiceDeps {
   repository: MediaRepository;
   storage: ObjectStorage;
   jobs: Pick<JobQueue, "add">;
-  realtime: Pick<RealtimePublisher, "toUsers">;
+  realtime: Pick<Realtime, "toUsers">;
   config: Config;
   logger: Logger;
   /** Absolute URL of the tus endpoint (`/api/media/tus`). */

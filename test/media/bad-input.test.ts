@@ -5,12 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { startApi, type ApiServer } from "../../api/server.js";
 import type { Platform } from "../../shared/runtime/platform.js";
-import type { Services } from "../../shared/runtime/services.js";
+import type { JobRuntime, Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { httpCall } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
-import { allKeys, atBase, createUpload, makeFixtures, settled, uploadBytes, type Fixtures } from "./media-fixtures.js";
+import { allKeys, atBase, createUpload, makeFixtures, settled, uploadBytes, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
 
 /** A raw PUT: `send` bytes after headers that may claim otherwise; `abort` drops the connection mid-body. */
 function rawPut(url: string, headers: Record<string, string>, send: Buffer, abort = false): Promise<number | "aborted"> {
@@ -30,6 +29,7 @@ describe("media: bad input gets a clear error and stores nothing", function () {
   this.timeout(60_000);
   let platform: Platform;
   let services: Services;
+  let jobs: JobRuntime;
   let api: ApiServer;
   let workers: WorkerHost;
   let base: string;
@@ -38,8 +38,8 @@ describe("media: bad input gets a clear error and stores nothing", function () {
   let fx: Fixtures;
 
   before(async () => {
-    ({ platform, services } = await createTestPlatform());
-    [api, workers] = await Promise.all([startApi(platform, services, 0), startWorkers(platform, services, 0)]);
+    ({ platform, services, jobs } = await createMediaTestStack());
+    [api, workers] = await Promise.all([startApi(platform, services, 0), startWorkers(platform, jobs, 0)]);
     base = `http://127.0.0.1:${api.port}`;
     ann = await createTestUser(services);
     dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));

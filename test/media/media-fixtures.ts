@@ -5,7 +5,11 @@ import { promisify } from "node:util";
 import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import type { MediaStatus, MediaUploadView, UploadTarget } from "../../shared/media/media.types.js";
-import type { Services } from "../../shared/runtime/services.js";
+import { loadConfig } from "../../shared/config/config.js";
+import { createLogger } from "../../shared/logging/logger.js";
+import { createPlatform, type Platform } from "../../shared/runtime/platform.js";
+import { composeModules, type JobRuntime, type Services } from "../../shared/runtime/services.js";
+import { testEnv } from "../helpers/test-env.js";
 import { httpCall } from "../helpers/http.js";
 import { waitFor } from "../helpers/ports.js";
 
@@ -151,4 +155,12 @@ export async function allKeys(services: Services): Promise<string[]> {
   const keys: string[] = [];
   for (const prefix of ["private/", "public/", "tus/"]) for await (const object of services.storage.list(prefix)) keys.push(object.key);
   return keys.sort();
+}
+
+/** Stores, services and the job runtime of one composition (so in-process workers share the services' instances). */
+export async function createMediaTestStack(env: Record<string, string> = {}): Promise<{ platform: Platform; services: Services; jobs: JobRuntime }> {
+  const config = loadConfig({ ...process.env, ...env });
+  const platform = await createPlatform(config, createLogger(config).child({ role: "test" }), testEnv.mongoUrl);
+  const composition = composeModules(platform);
+  return { platform, services: composition.services, jobs: composition.jobs };
 }

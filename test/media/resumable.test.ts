@@ -6,11 +6,10 @@ import path from "node:path";
 import { startApi, type ApiServer } from "../../api/server.js";
 import type { UploadTarget } from "../../shared/media/media.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
-import type { Services } from "../../shared/runtime/services.js";
+import type { JobRuntime, Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
-import { createTestPlatform } from "../helpers/platform.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
-import { allKeys, createUpload, makeFixtures, settled, type Fixtures } from "./media-fixtures.js";
+import { allKeys, createUpload, makeFixtures, settled, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
 
 interface RawResponse {
   status: number;
@@ -45,6 +44,7 @@ describe("media: resumable uploads (tus 1.0 at /api/media/tus)", function () {
   this.timeout(60_000);
   let platform: Platform;
   let services: Services;
+  let jobs: JobRuntime;
   let api: ApiServer;
   let workers: WorkerHost;
   let base: string;
@@ -54,8 +54,8 @@ describe("media: resumable uploads (tus 1.0 at /api/media/tus)", function () {
   let fx: Fixtures;
 
   before(async () => {
-    ({ platform, services } = await createTestPlatform());
-    [api, workers] = await Promise.all([startApi(platform, services, 0), startWorkers(platform, services, 0)]);
+    ({ platform, services, jobs } = await createMediaTestStack());
+    [api, workers] = await Promise.all([startApi(platform, services, 0), startWorkers(platform, jobs, 0)]);
     base = `http://127.0.0.1:${api.port}`;
     [ann, bob] = await Promise.all([createTestUser(services), createTestUser(services)]);
     dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));

@@ -3,21 +3,19 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startApi, type ApiServer } from "../../api/server.js";
-import { loadConfig } from "../../shared/config/config.js";
-import { createLogger } from "../../shared/logging/logger.js";
-import { createPlatform, type Platform } from "../../shared/runtime/platform.js";
-import { createServices, type Services } from "../../shared/runtime/services.js";
+import type { Platform } from "../../shared/runtime/platform.js";
+import type { JobRuntime, Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { startS3Server, type TestS3Server } from "../helpers/s3-server.js";
-import { testEnv } from "../helpers/test-env.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
-import { allKeys, createUpload, makeFixtures, settled, type Fixtures } from "./media-fixtures.js";
+import { allKeys, createUpload, makeFixtures, settled, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
 
 describe("media over S3 (s3rver): presigned PUT, the same checks, the same cleanup", function () {
   this.timeout(60_000);
   let s3: TestS3Server;
   let platform: Platform;
   let services: Services;
+  let jobs: JobRuntime;
   let api: ApiServer;
   let workers: WorkerHost;
   let base: string;
@@ -27,8 +25,7 @@ describe("media over S3 (s3rver): presigned PUT, the same checks, the same clean
 
   before(async () => {
     s3 = await startS3Server();
-    const config = loadConfig({
-      ...process.env,
+    ({ platform, services, jobs } = await createMediaTestStack({
       MEDIA_STORAGE: "s3",
       S3_ENDPOINT: s3.endpoint,
       S3_BUCKET: s3.bucket,
@@ -36,10 +33,8 @@ describe("media over S3 (s3rver): presigned PUT, the same checks, the same clean
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       S3_FORCE_PATH_STYLE: "true",
       MEDIA_PUBLIC_URL: "https://cdn.example.test/media",
-    });
-    platform = await createPlatform(config, createLogger(config).child({ role: "test" }), testEnv.mongoUrl);
-    services = createServices(platform);
-    [api, workers] = await Promise.all([startApi(platform, services, 0), startWorkers(platform, services, 0)]);
+    }));
+    [api, workers] = await Promise.all([startApi(platform, services, 0), startWorkers(platform, jobs, 0)]);
     base = `http://127.0.0.1:${api.port}`;
     ann = await createTestUser(services);
     dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));

@@ -7,13 +7,12 @@ import { startApi, type ApiServer } from "../../api/server.js";
 import { startGateway, type Gateway } from "../../gateway/server.js";
 import type { MediaStatusEvent } from "../../shared/media/media.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
-import type { Services } from "../../shared/runtime/services.js";
+import type { JobRuntime, Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { httpCall } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
 import { connectSocket, type ClientSocket } from "../helpers/sockets.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
-import { allKeys, atBase, makeFixtures, settled, uploadBytes, type Fixtures } from "./media-fixtures.js";
+import { allKeys, atBase, makeFixtures, settled, uploadBytes, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
 
 async function bytesOf(url: string): Promise<{ status: number; body: Buffer; headers: Headers }> {
   const response = await fetch(url);
@@ -24,6 +23,7 @@ describe("media uploads: signed PUT → checks → ready", function () {
   this.timeout(60_000);
   let platform: Platform;
   let services: Services;
+  let jobs: JobRuntime;
   let api: ApiServer;
   let gateway: Gateway;
   let workers: WorkerHost;
@@ -34,8 +34,8 @@ describe("media uploads: signed PUT → checks → ready", function () {
   const sockets: ClientSocket[] = [];
 
   before(async () => {
-    ({ platform, services } = await createTestPlatform());
-    [api, gateway, workers] = await Promise.all([startApi(platform, services, 0), startGateway(platform, services, 0), startWorkers(platform, services, 0)]);
+    ({ platform, services, jobs } = await createMediaTestStack());
+    [api, gateway, workers] = await Promise.all([startApi(platform, services, 0), startGateway(platform, services, 0), startWorkers(platform, jobs, 0)]);
     base = `http://127.0.0.1:${api.port}`;
     ann = await createTestUser(services);
     dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));
