@@ -1,9 +1,10 @@
+import type { Db } from "mongodb";
 import type { Config } from "../config/config.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { JobQueue } from "../queues/job-queue.js";
 import type { Realtime } from "../runtime/socket-events.js";
-import type { Db } from "mongodb";
 import type { ObjectStorage } from "../storage/object-storage.js";
 import { createObjectStorage } from "../storage/storage-factory.js";
 import { mediaCleanupTask } from "./media-cleanup.task.js";
@@ -19,6 +20,8 @@ export interface MediaModuleDeps {
   jobs: Pick<JobQueue, "add">;
   realtime: Pick<Realtime, "toUsers">;
   logger: Logger;
+  /** A deleted account releases its uploads (`profile.deleted`). */
+  events: Pick<DomainEventBus, "durable">;
   /** Defaults to the storage the configuration names. */
   storage?: ObjectStorage;
 }
@@ -43,6 +46,9 @@ export function createMediaModule(deps: MediaModuleDeps): MediaModule {
     logger,
     tusEndpoint: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}${TUS_PATH}`,
   });
+  // Released, not deleted: the retention period still applies, then the cleanup task purges them.
+  // Idempotent: only uploads without a release date get one.
+  deps.events.durable("profile.deleted", "media.release-account", async ({ userId }) => void (await media.releaseAllOf(userId)), { inline: true });
   return {
     services: { media, storage },
     jobHandlers: { "media.process": (payload) => media.process(payload.uploadId) },

@@ -95,7 +95,7 @@ export function composeModules(platform: Platform): Composition {
   const { access, profiles } = profilesModule;
   const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
   const identity = createIdentityModule({ config, logger, pool: pg, redis, realtime, jobs, tokens, rateLimiter, profiles });
-  const media = createMediaModule({ config, db, jobs, realtime, logger });
+  const media = createMediaModule({ config, db, jobs, realtime, events, logger });
   const chat = createChatModule({ db, redis, access, directory: profiles, realtime, events, media: media.services.media, logger });
   const presence = createPresenceModule({
     redis,

@@ -82,4 +82,16 @@ describe("media cleanup: expired uploads and orphaned objects", function () {
     assert.equal((await services.media.get(ann.userId, silent.upload.id)).status, "uploaded");
     assert.deepEqual(await allKeys(services), keys);
   });
+
+  it("a deleted account releases its uploads; they are purged after the retention period", async () => {
+    const cat = await createTestUser(services);
+    const kept = await readyUpload(services, cat.userId, fx.png, "image/png", "avatar");
+    assert.equal((await allKeys(services)).filter((key) => key.includes(kept.id)).length, 3);
+    assert.ok(await services.profiles.markDeleted(cat.userId));
+    await assert.rejects(services.media.resolveForOwner(cat.userId, kept.id, "avatar"), { code: "MEDIA_NOT_FOUND" });
+    await services.maintenance.run("daily");
+    assert.equal((await allKeys(services)).filter((key) => key.includes(kept.id)).length, 3, "kept during the retention period");
+    await services.maintenance.run("daily", new Date(Date.now() + platform.config.MEDIA_RELEASE_RETENTION_SECONDS * 1000 + 60_000));
+    assert.deepEqual((await allKeys(services)).filter((key) => key.includes(kept.id)), []);
+  });
 });
