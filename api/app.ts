@@ -56,8 +56,10 @@ export function createApp(deps: ApiDeps): Express {
     if (origin && (allowed.includes("*") || allowed.includes(origin))) {
       res.setHeader("access-control-allow-origin", origin);
       res.setHeader("vary", "origin");
-      res.setHeader("access-control-allow-headers", "authorization, content-type, x-request-id");
-      res.setHeader("access-control-allow-methods", "GET, POST, PATCH, PUT, DELETE");
+      // Range/If-None-Match for media downloads, the tus headers for resumable uploads.
+      res.setHeader("access-control-allow-headers", "authorization, content-type, x-request-id, range, if-none-match, tus-resumable, upload-length, upload-metadata, upload-offset, upload-defer-length");
+      res.setHeader("access-control-allow-methods", "GET, HEAD, POST, PATCH, PUT, DELETE");
+      res.setHeader("access-control-expose-headers", "etag, content-range, location, upload-offset, upload-length, tus-resumable, x-request-id");
       res.setHeader("access-control-max-age", "600");
       if (req.method === "OPTIONS") return void res.status(204).end();
     }
