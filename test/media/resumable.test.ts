@@ -8,6 +8,7 @@ import type { UploadTarget } from "../../shared/media/media.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { JobRuntime, Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
+import { waitFor } from "../helpers/ports.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 import { allKeys, createUpload, makeFixtures, settled, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
 
@@ -17,22 +18,25 @@ interface RawResponse {
   body: string;
 }
 
-/** One tus request over a plain socket; `cutAfter` sends only that many body bytes, then drops the connection. */
-function tusRequest(url: string, method: string, headers: Record<string, string>, body?: Buffer, cutAfter?: number): Promise<RawResponse | "dropped"> {
+/** One tus request over a plain socket. */
+function tusRequest(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method, headers: { "tus-resumable": "1.0.0", ...headers } }, (response) => {
       let text = "";
       response.on("data", (chunk: Buffer) => (text += chunk.toString()));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
     });
-    request.on("error", (error) => (cutAfter !== undefined ? resolve("dropped") : reject(error)));
-    if (body && cutAfter !== undefined) {
-      request.write(body.subarray(0, cutAfter));
-      setTimeout(() => request.destroy(), 300);
-      return;
-    }
+    request.on("error", reject);
     request.end(body);
   });
+}
+
+/** Starts a PATCH that announces the whole body but sends only `part`; `drop()` then cuts the connection. */
+function partialPatch(url: string, headers: Record<string, string>, part: Buffer): { drop(): void } {
+  const request = http.request(url, { method: "PATCH", headers: { "tus-resumable": "1.0.0", ...headers } });
+  request.on("error", () => undefined);
+  request.write(part);
+  return { drop: () => request.destroy() };
 }
 
 const metadata = (fields: Record<string, string>) =>
@@ -80,21 +84,25 @@ describe("media: resumable uploads (tus 1.0 at /api/media/tus)", function () {
   it("resumes an interrupted upload from the offset HEAD reports, and the video becomes ready", async () => {
     const target = await newTarget();
     const id = target.upload.id;
-    const created = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), "upload-length": String(fx.mp4.length), "upload-metadata": metadata(target.tus!.metadata) })) as RawResponse;
+    const created = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), "upload-length": String(fx.mp4.length), "upload-metadata": metadata(target.tus!.metadata) }));
     assert.equal(created.status, 201, created.body);
     const location = new URL(created.headers.location!, base).toString();
     assert.match(location, new RegExp(`/api/media/tus/${id}$`));
     const half = Math.floor(fx.mp4.length / 2);
     const patchHeaders = { ...auth(ann), "content-type": "application/offset+octet-stream" };
-    assert.equal(await tusRequest(location, "PATCH", { ...patchHeaders, "upload-offset": "0", "content-length": String(fx.mp4.length) }, fx.mp4, half), "dropped");
-    const head = (await tusRequest(location, "HEAD", auth(ann))) as RawResponse;
+    const patch = partialPatch(location, { ...patchHeaders, "upload-offset": "0", "content-length": String(fx.mp4.length) }, fx.mp4.subarray(0, half));
+    // The connection drops once the server has some of the bytes.
+    await waitFor(async () => Number((await tusRequest(location, "HEAD", auth(ann))).headers["upload-offset"]) > 0, 15_000, "the first bytes to arrive");
+    patch.drop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const head = await tusRequest(location, "HEAD", auth(ann));
     assert.equal(head.status, 200);
     const offset = Number(head.headers["upload-offset"]);
     assert.ok(offset > 0 && offset <= half, `offset ${offset} of ${fx.mp4.length}`);
     assert.equal(head.headers["upload-length"], String(fx.mp4.length));
     assert.equal((await services.media.get(ann.userId, id)).status, "pending");
     const rest = fx.mp4.subarray(offset);
-    const finished = (await tusRequest(location, "PATCH", { ...patchHeaders, "upload-offset": String(offset), "content-length": String(rest.length) }, rest)) as RawResponse;
+    const finished = (await tusRequest(location, "PATCH", { ...patchHeaders, "upload-offset": String(offset), "content-length": String(rest.length) }, rest));
     assert.equal(finished.status, 204, finished.body);
     assert.equal(finished.headers["upload-offset"], String(fx.mp4.length));
     const upload = await settled(base, ann.accessToken, id);
@@ -119,22 +127,22 @@ describe("media: resumable uploads (tus 1.0 at /api/media/tus)", function () {
       ["far past the declared size", { ...auth(ann), "upload-length": String(5 * 1024 ** 3), ...meta }, 400],
     ];
     for (const [name, headers, status] of cases) {
-      const response = (await tusRequest(`${base}/api/media/tus`, "POST", headers)) as RawResponse;
+      const response = (await tusRequest(`${base}/api/media/tus`, "POST", headers));
       assert.equal(response.status, status, `${name}: ${response.body}`);
     }
-    const created = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), ...length, ...meta })) as RawResponse;
+    const created = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), ...length, ...meta }));
     assert.equal(created.status, 201);
-    const again = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), ...length, ...meta })) as RawResponse;
+    const again = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), ...length, ...meta }));
     assert.equal(again.status, 409, "a second creation would restart the bytes");
     const location = new URL(created.headers.location!, base).toString();
-    assert.equal(((await tusRequest(location, "HEAD", auth(bob))) as RawResponse).status, 404);
-    assert.equal(((await tusRequest(location, "PATCH", { ...auth(bob), "content-type": "application/offset+octet-stream", "upload-offset": "0" }, Buffer.from("x"))) as RawResponse).status, 404);
+    assert.equal((await tusRequest(location, "HEAD", auth(bob))).status, 404);
+    assert.equal((await tusRequest(location, "PATCH", { ...auth(bob), "content-type": "application/offset+octet-stream", "upload-offset": "0" }, Buffer.from("x"))).status, 404);
     const tooMuch = Buffer.concat([fx.mp4, Buffer.alloc(100)]);
-    const over = (await tusRequest(location, "PATCH", { ...auth(ann), "content-type": "application/offset+octet-stream", "upload-offset": "0", "content-length": String(tooMuch.length) }, tooMuch)) as RawResponse;
+    const over = (await tusRequest(location, "PATCH", { ...auth(ann), "content-type": "application/offset+octet-stream", "upload-offset": "0", "content-length": String(tooMuch.length) }, tooMuch));
     assert.ok(over.status === 413 || over.status === 400, `past Upload-Length: ${over.status}`);
     assert.equal((await services.media.get(ann.userId, target.upload.id)).status, "pending");
     const plain = await createUpload(base, ann.accessToken, { purpose: "chat", mimeType: "video/mp4", size: fx.mp4.length });
-    const notResumable = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), ...length, "upload-metadata": metadata({ uploadId: plain.body.upload.id }) })) as RawResponse;
+    const notResumable = (await tusRequest(`${base}/api/media/tus`, "POST", { ...auth(ann), ...length, "upload-metadata": metadata({ uploadId: plain.body.upload.id }) }));
     assert.equal(notResumable.status, 404);
   });
 });
