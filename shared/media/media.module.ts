@@ -29,6 +29,7 @@ export interface MediaModuleDeps {
 export interface MediaModule {
   services: { media: MediaService; storage: ObjectStorage };
   jobHandlers: { "media.process": (payload: { uploadId: string }) => Promise<unknown> };
+  finalFailureHooks: { "media.process": (payload: { uploadId: string }, error: Error) => Promise<void> };
   maintenanceTasks: MaintenanceTask[];
 }
 
@@ -52,6 +53,7 @@ export function createMediaModule(deps: MediaModuleDeps): MediaModule {
   return {
     services: { media, storage },
     jobHandlers: { "media.process": (payload) => media.process(payload.uploadId) },
+    finalFailureHooks: { "media.process": (payload, error) => media.giveUp(payload.uploadId, error) },
     maintenanceTasks: [
       mediaCleanupTask({ repository, storage, media, realtime: deps.realtime, retentionSeconds: deps.config.MEDIA_RELEASE_RETENTION_SECONDS, logger }),
     ],

@@ -31,8 +31,6 @@ export interface MediaServiceDeps {
 
 export const mediaNotFound = (): AppError => new AppError("MEDIA_NOT_FOUND", "No such upload");
 
-/** The deterministic id of an upload's processing job (BullMQ ids may not contain a single colon). */
-export const processJobId = (uploadId: string): string => `media-${uploadId}`;
 
 /**
  * Uploads: signed or resumable targets, completion, the checks on the bytes
@@ -160,7 +158,7 @@ export class MediaService {
     const doc = await this.deps.repository.transition(uploadId, ["pending"], "uploaded", { set: { uploadedAt: new Date() }, unset: ["expiresAt"] });
     if (!doc) return this.deps.repository.findById(uploadId);
     this.push(doc);
-    await this.deps.jobs.add("media.process", { uploadId }, { jobId: processJobId(uploadId) });
+    await this.deps.jobs.add("media.process", { uploadId });
     return doc;
   }
 
@@ -270,6 +268,15 @@ export class MediaService {
     if (size === 0) throw new MediaRejected("the file is empty");
     if (size < declared) throw new MediaRejected(`the file is truncated (${size} of ${declared} bytes)`);
     return { size, sha256: hash.digest("hex") };
+  }
+
+  /** The processing job gave up (every attempt failed or timed out): the upload fails instead of staying `processing`. */
+  async giveUp(uploadId: string, error: Error): Promise<void> {
+    const doc = await this.deps.repository.findById(uploadId);
+    if (!doc || (doc.status !== "processing" && doc.status !== "uploaded")) return;
+    this.deps.logger.warn({ uploadId, err: error }, "upload processing gave up");
+    if (doc.status === "uploaded") await this.deps.repository.transition(uploadId, ["uploaded"], "processing");
+    await this.fail(doc, "the file could not be processed");
   }
 
   private async fail(doc: MediaUploadDoc, reason: string): Promise<void> {

@@ -140,7 +140,7 @@ export function composeModules(platform: Platform): Composition {
   } satisfies JobHandlers;
   return {
     services,
-    jobs: { handlers, finalFailureHooks: {}, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs] },
+    jobs: { handlers, finalFailureHooks: { ...media.finalFailureHooks }, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs] },
   };
 }
 

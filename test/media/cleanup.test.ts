@@ -4,7 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Platform } from "../../shared/runtime/platform.js";
-import type { Services } from "../../shared/runtime/services.js";
+import { AppError } from "../../shared/errors/app-error.js";
+import type { JobRuntime, Services } from "../../shared/runtime/services.js";
+import { startWorkers } from "../../workers/worker-host.js";
+import { waitFor } from "../helpers/ports.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 import { allKeys, makeFixtures, readyUpload, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
 
@@ -12,6 +15,7 @@ describe("media cleanup: expired uploads and orphaned objects", function () {
   this.timeout(60_000);
   let platform: Platform;
   let services: Services;
+  let jobs: JobRuntime;
   let ann: TestUser;
   let dir: string;
   let fx: Fixtures;
@@ -19,7 +23,7 @@ describe("media cleanup: expired uploads and orphaned objects", function () {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));
     // Its own storage directory: the sweep's view of storage is this test's alone.
-    ({ platform, services } = await createMediaTestStack({ MEDIA_LOCAL_DIR: path.join(dir, "objects") }));
+    ({ platform, services, jobs } = await createMediaTestStack({ MEDIA_LOCAL_DIR: path.join(dir, "objects") }));
     ann = await createTestUser(services);
     fx = await makeFixtures(dir);
   });
@@ -93,5 +97,21 @@ describe("media cleanup: expired uploads and orphaned objects", function () {
     assert.equal((await allKeys(services)).filter((key) => key.includes(kept.id)).length, 3, "kept during the retention period");
     await services.maintenance.run("daily", new Date(Date.now() + platform.config.MEDIA_RELEASE_RETENTION_SECONDS * 1000 + 60_000));
     assert.deepEqual((await allKeys(services)).filter((key) => key.includes(kept.id)), []);
+  });
+
+  it("an upload whose processing job gives up fails instead of staying in processing", async () => {
+    // A handler failing unrecoverably stands for the last of its attempts failing.
+    const broken = { ...jobs, handlers: { ...jobs.handlers, "media.process": async () => Promise.reject(new AppError("BAD_REQUEST", "processing broke")) } };
+    const workers = await startWorkers(platform, broken, 0);
+    try {
+      const target = await services.media.createUpload(ann.userId, { purpose: "chat", mimeType: "image/png", size: fx.png.length });
+      await services.storage.put(`private/${ann.userId}/${target.upload.id}/source`, fx.png, { contentType: "image/png" });
+      await services.media.complete(ann.userId, target.upload.id);
+      await waitFor(async () => (await services.media.get(ann.userId, target.upload.id)).status === "failed", 20_000, "the upload to fail");
+      assert.equal((await services.media.get(ann.userId, target.upload.id)).failureReason, "the file could not be processed");
+      assert.deepEqual((await allKeys(services)).filter((key) => key.includes(target.upload.id)), []);
+    } finally {
+      await workers.close(1000);
+    }
   });
 });
