@@ -122,6 +122,11 @@ export class ConversationService {
   }
 
   /** A group the actor administers (owner or admin); others get 404 or 403 as members. */
+  /** Members who muted the conversation right now (notifications leave them alone). */
+  async mutedAmong(conversationId: string, userIds: readonly string[]): Promise<Set<string>> {
+    return this.deps.members.mutedAmong(conversationId, userIds, new Date());
+  }
+
   async requireGroupAdmin(actorId: string, conversationId: string): Promise<ConversationHead> {
     const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();

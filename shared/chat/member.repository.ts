@@ -50,6 +50,15 @@ export class MemberRepository {
   }
 
   /** The user's member documents for the given conversations. */
+  /** Which of `userIds` muted the conversation until after `now`. */
+  async mutedAmong(conversationId: string, userIds: readonly string[], now: Date): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const docs = await this.members
+      .find({ conversationId, userId: { $in: [...userIds] }, mutedUntil: { $gt: now } }, { projection: { _id: 0, userId: 1 } })
+      .toArray();
+    return new Set(docs.map((doc) => doc.userId));
+  }
+
   async forUser(userId: string, conversationIds: readonly string[]): Promise<MemberDoc[]> {
     if (conversationIds.length === 0) return [];
     return this.members.find({ _id: { $in: conversationIds.map((id) => memberKey(id, userId)) } }).toArray();

@@ -121,6 +121,16 @@ const envSchema = z.object({
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   FFPROBE_PATH: z.string().min(1).default("ffprobe"),
 
+  /** Web Push application server keys (`npx web-push generate-vapid-keys`); unset: pushes go to the development outbox. */
+  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, "a base64url P-256 public key").optional(),
+  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, "a base64url P-256 private key").optional(),
+  /** Contact for push services (VAPID `sub`): a mailto: or https: URL. */
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)/, "a mailto: or https: URL").default("mailto:ops@localhost"),
+  /** Similar notifications (likes of one post, new followers) fold into one group within this window. */
+  NOTIFICATION_GROUP_WINDOW_MS: positiveInt.default(24 * 3600 * 1000),
+  /** How long a notification lives (TTL index), in days. */
+  NOTIFICATION_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().min(3).default("ChatWave <no-reply@localhost>"),

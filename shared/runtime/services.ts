@@ -9,6 +9,7 @@ import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
 import { createMediaModule } from "../media/media.module.js";
 import type { MediaService } from "../media/media.service.js";
 import type { ObjectStorage } from "../storage/object-storage.js";
+import { createNotificationsModule } from "../notifications/notifications.module.js";
 import type { MaintenanceService } from "../maintenance/maintenance.service.js";
 import { createPresenceModule } from "../presence/presence.module.js";
 import type { PresenceService } from "../presence/presence.service.js";
@@ -55,7 +56,11 @@ export interface Services extends IdentityServices {
   media: MediaService;
   /** The object storage port (local filesystem or S3) media and videos keep bytes in. */
   storage: ObjectStorage;
+  /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
+  notifications: NotificationsServices;
 }
+
+type NotificationsServices = ReturnType<typeof createNotificationsModule>["services"];
 
 /** What the worker host runs: one handler per job, the final-failure hooks, and the schedules. */
 export interface JobRuntime {
@@ -108,8 +113,21 @@ export function composeModules(platform: Platform): Composition {
     ttlSeconds: config.PRESENCE_TTL_SECONDS,
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
   });
+  const notifications = createNotificationsModule({
+    config,
+    db,
+    pool: pg,
+    events,
+    jobs,
+    realtime,
+    access,
+    profiles,
+    presence: presence.presence,
+    conversations: chat.services.conversations,
+    logger,
+  });
   const maintenance = createMaintenanceModule({
-    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...media.maintenanceTasks],
+    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks, ...media.maintenanceTasks],
     logger,
   });
   eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections);
@@ -131,12 +149,14 @@ export function composeModules(platform: Platform): Composition {
     typing: presence.typing,
     chat: chat.services,
     ...media.services,
+    notifications: notifications.services,
   };
   const handlers = {
     ...eventsModule.jobHandlers,
     ...maintenance.jobHandlers,
     ...identity.jobHandlers,
     ...media.jobHandlers,
+    ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
     services,
