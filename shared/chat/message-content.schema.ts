@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CALL_STATUSES, SYSTEM_EVENTS, type MessageContent } from "./chat.types.js";
+import { multiLineText, singleLineText } from "../validation/text.js";
 
 /** Longest text body; captions are shorter. */
 export const MAX_TEXT_LENGTH = 4096;
@@ -9,7 +10,7 @@ const httpUrl = z
   .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
   .max(2048);
 const dimension = z.number().int().min(1).max(16_384);
-const caption = z.string().trim().min(1).max(MAX_CAPTION_LENGTH).optional();
+const caption = multiLineText({ min: 1, max: MAX_CAPTION_LENGTH }).optional();
 
 /**
  * An attachment is an upload the sender owns (purpose `chat`, status `ready`),
@@ -22,7 +23,7 @@ const audioAttachment = z.strictObject({ mediaId: z.uuid(), voiceNote: z.boolean
 
 /** Content a client may send, one schema per message type. */
 export const clientContentSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("text"), text: z.string().trim().min(1).max(MAX_TEXT_LENGTH) }),
+  z.strictObject({ type: z.literal("text"), text: multiLineText({ min: 1, max: MAX_TEXT_LENGTH }) }),
   z.strictObject({ type: z.literal("image"), media: attachment, text: caption }),
   z.strictObject({ type: z.literal("video"), media: attachment, text: caption }),
   z.strictObject({ type: z.literal("audio"), media: audioAttachment }),
@@ -32,14 +33,14 @@ export const clientContentSchema = z.discriminatedUnion("type", [
     location: z.strictObject({
       latitude: z.number().min(-90).max(90),
       longitude: z.number().min(-180).max(180),
-      name: z.string().trim().min(1).max(200).optional(),
-      address: z.string().trim().min(1).max(500).optional(),
+      name: singleLineText({ min: 1, max: 200 }).optional(),
+      address: singleLineText({ min: 1, max: 500 }).optional(),
     }),
   }),
   z.strictObject({
     type: z.literal("contact"),
     contact: z.strictObject({
-      name: z.string().trim().min(1).max(200),
+      name: singleLineText({ min: 1, max: 200 }),
       phoneNumbers: z.array(z.string().regex(/^\+?[0-9 ()-]{3,32}$/, "must be a phone number")).min(1).max(10),
       userId: z.uuid().optional(),
     }),

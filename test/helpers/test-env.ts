@@ -43,6 +43,8 @@ export function roleEnv(extra: Record<string, string> = {}): Record<string, stri
     SHUTDOWN_TIMEOUT_MS: "5000",
     MEDIA_LOCAL_DIR: testEnv.mediaDir,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    // The API harnesses send X-Forwarded-For from loopback so each test gets its own per-IP budget.
+    TRUST_PROXY: "loopback",
     ...extra,
   };
 }
