@@ -9,6 +9,10 @@ import type { Services } from "../shared/runtime/services.js";
 import { clientAddress } from "./middleware/client-address.js";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.js";
 import { apiRoutes } from "./routes/index.js";
+import { mediaFilesRoutes } from "./routes/media-files.routes.js";
+import { LocalObjectStorage } from "../shared/storage/local-storage.js";
+import { LOCAL_MEDIA_PATH, mediaSigningSecret } from "../shared/storage/storage-factory.js";
+import { UrlSigner } from "../shared/storage/url-signature.js";
 
 export interface ApiDeps {
   platform: Platform;
@@ -55,8 +59,10 @@ export function createApp(deps: ApiDeps): Express {
     if (origin && (allowed.includes("*") || allowed.includes(origin))) {
       res.setHeader("access-control-allow-origin", origin);
       res.setHeader("vary", "origin");
-      res.setHeader("access-control-allow-headers", "authorization, content-type, x-request-id");
-      res.setHeader("access-control-allow-methods", "GET, POST, PATCH, PUT, DELETE");
+      // Range/If-None-Match for media downloads, the tus headers for resumable uploads.
+      res.setHeader("access-control-allow-headers", "authorization, content-type, x-request-id, range, if-none-match, tus-resumable, upload-length, upload-metadata, upload-offset, upload-defer-length");
+      res.setHeader("access-control-allow-methods", "GET, HEAD, POST, PATCH, PUT, DELETE");
+      res.setHeader("access-control-expose-headers", "etag, content-range, location, upload-offset, upload-length, tus-resumable, x-request-id");
       res.setHeader("access-control-max-age", "600");
       if (req.method === "OPTIONS") return void res.status(204).end();
     }
@@ -65,6 +71,14 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: "256kb", strict: true }));
 
   app.use("/api", apiRoutes(deps));
+  if (deps.services.storage instanceof LocalObjectStorage) {
+    // The local storage adapter's signed URLs point here (S3 serves its own).
+    const { media } = deps.services;
+    app.use(LOCAL_MEDIA_PATH, mediaFilesRoutes(deps.services.storage, new UrlSigner(mediaSigningSecret(platform.config)), {
+      beforePut: (key) => media.beforeSignedPut(key),
+      afterPut: (key) => media.afterSignedPut(key),
+    }));
+  }
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { Redis } from "ioredis";
 import { loadConfig } from "../shared/config/config.js";
 import { createLogger } from "../shared/logging/logger.js";
@@ -52,6 +53,7 @@ export const mochaHooks = {
     this.timeout(60_000);
     await dropDatabase(testEnv.databaseUrl).catch((error: Error) => console.error(`dropping test database: ${error.message}`));
     await deleteRedisPrefix(testEnv.redisUrl, testEnv.redisPrefix).catch(() => undefined);
+    await rm(testEnv.mediaDir, { recursive: true, force: true });
     if (!testEnv.embeddedMongo) {
       const client = new MongoClient(testEnv.mongoUrl);
       await client.connect();

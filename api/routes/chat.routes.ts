@@ -11,6 +11,7 @@ import {
   listConversationsSchema,
   listMembersSchema,
   memberRefSchema,
+  messageRefSchema,
   reactSchema,
   readersSchema,
   searchSchema,
@@ -136,6 +137,11 @@ export function chatRoutes({ services }: ApiDeps): Router {
 
   router.get("/conversations/:id/messages/:messageId/readers", read, async (req, res) => {
     res.json({ items: await chat.receipts.readers(me(res), parseInput(readersSchema, withParams(req.query, req.params), "query")) });
+  });
+
+  router.get("/conversations/:id/messages/:messageId/media", read, async (req, res) => {
+    res.setHeader("cache-control", "private, no-store");
+    res.json({ media: await chat.queries.attachment(me(res), parseInput(messageRefSchema, withParams(req.query, req.params), "query")) });
   });
 
   router.put("/conversations/:id/read", write, async (req, res) => {

@@ -3,6 +3,7 @@ import type { ApiDeps } from "../app.js";
 import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
 import { chatRoutes } from "./chat.routes.js";
+import { mediaRoutes } from "./media.routes.js";
 import { meRoutes } from "./me.routes.js";
 import { notificationsRoutes } from "./notifications.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
@@ -20,6 +21,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
   router.use("/videos", videosRoutes(deps));
+  router.use("/media", mediaRoutes(deps));
   router.use("/notifications", notificationsRoutes(deps));
   return router;
 }

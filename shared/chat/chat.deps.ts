@@ -1,6 +1,7 @@
 import type { AccessControl } from "../access/access-control.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
+import type { MediaUploadView, MediaUrls } from "../media/media.types.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import type { ChangeRepository } from "./change.repository.js";
 import type { DomainEventBus } from "../events/event-bus.js";
@@ -16,6 +17,17 @@ export interface UserDirectory {
   existing(userIds: readonly string[]): Promise<Set<string>>;
 }
 
+/** What chat needs of the media domain: attachments are uploads the sender owns; members get their URLs. */
+export interface ChatMedia {
+  resolveForOwner(actorId: string, mediaId: string, purpose: "chat"): Promise<MediaUploadView>;
+  urlsFor(mediaIds: readonly string[]): Promise<Map<string, MediaUrls>>;
+  attach(mediaId: string, ref: string): Promise<void>;
+  detach(mediaId: string, ref: string): Promise<void>;
+}
+
+/** The reference a message holds on its attachment (the upload is released when the last one goes). */
+export const messageMediaRef = (messageId: string): string => `message:${messageId}`;
+
 /** Everything the chat services share; built once per process. */
 export interface ChatDeps {
   conversations: ConversationRepository;
@@ -28,6 +40,7 @@ export interface ChatDeps {
   access: AccessControl;
   directory: UserDirectory;
   realtime: Pick<Realtime, "toUsers">;
+  media: ChatMedia;
   logger: Logger;
   /** Domain events: `chat.message-sent` after every stored message, `chat.member-added`. */
   events: DomainEventBus;

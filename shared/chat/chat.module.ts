@@ -6,7 +6,7 @@ import type { OutboxCollection } from "../events/outbox-sweeper.js";
 import type { Logger } from "../logging/logger.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import { ChangeRepository } from "./change.repository.js";
-import type { ChatDeps, UserDirectory } from "./chat.deps.js";
+import type { ChatDeps, ChatMedia, UserDirectory } from "./chat.deps.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
 import { DirectPermissionCache } from "./direct-permission.cache.js";
@@ -42,6 +42,8 @@ export interface ChatModuleDeps {
   directory: UserDirectory;
   realtime: Pick<Realtime, "toUsers">;
   events: DomainEventBus;
+  /** Attachments: the media domain resolves uploads and signs their URLs. */
+  media: ChatMedia;
   logger: Logger;
 }
 
@@ -66,6 +68,7 @@ export function createChatModule(input: ChatModuleDeps) {
     access,
     directory: input.directory,
     realtime: input.realtime,
+    media: input.media,
     logger: input.logger.child({ domain: "chat" }),
     events: input.events,
   };

@@ -99,6 +99,7 @@ export const sendMessageSchema = z
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 
 export const messageRefSchema = z.strictObject({ conversationId: idSchema, messageId: idSchema });
+export type MessageRefInput = z.infer<typeof messageRefSchema>;
 
 export const readersSchema = z.strictObject({
   conversationId: idSchema,

@@ -15,15 +15,15 @@ export type MemberRole = "owner" | "admin" | "member";
 /** Gallery shelves: images and videos, documents, voice and audio. */
 export type GalleryKind = "media" | "file" | "audio";
 
+/** An attachment: an upload (by id) and what the server read from its bytes. URLs come from the media route. */
 export interface MediaRef {
-  url: string;
+  mediaId: string;
   mimeType: string;
   /** Bytes. */
   size: number;
   width?: number;
   height?: number;
   durationSeconds?: number;
-  thumbnailUrl?: string;
   fileName?: string;
   /** Audio recorded in the app rather than attached. */
   voiceNote?: boolean;

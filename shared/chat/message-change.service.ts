@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.js";
 import type { ChangeDoc } from "./change.repository.js";
-import { conversationNotFound, listAt, listIncluding, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
+import { conversationNotFound, listAt, listIncluding, messageMediaRef, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toChange } from "./chat.mappers.js";
 import type { DeleteMessageInput, EditMessageInput, ReactInput } from "./chat.schema.js";
 import type { MessageContent, MessageUpdate } from "./chat.types.js";
 import type { SeqClaim } from "./conversation.repository.js";
 import type { MessageDoc } from "./message.repository.js";
-import { previewOf, searchTextOf } from "./message-content.schema.js";
+import { attachmentOf, previewOf, searchTextOf } from "./message-content.schema.js";
 
 /** Types whose text (body or caption) can be edited. */
 const EDITABLE = new Set<MessageContent["type"]>(["text", "image", "video", "file", "gif"]);
@@ -58,6 +58,10 @@ export class MessageChangeService {
     if (!tombstone) return this.voided(input.conversationId, claim, actorId);
     await this.deps.conversations.refreshLastMessage(input.conversationId, input.messageId, previewOf(null), true);
     await this.forgetUnread(input.conversationId, message);
+    const mediaId = attachmentOf(message.content);
+    if (mediaId) {
+      await this.deps.media.detach(mediaId, messageMediaRef(input.messageId)).catch((error: unknown) => this.deps.logger.warn({ err: error, mediaId }, "attachment not released"));
+    }
     return this.record(claim, { kind: "deleted", messageId: input.messageId, data: { scope: "everyone" } }, actorId, now);
   }
 

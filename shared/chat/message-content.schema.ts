@@ -5,49 +5,29 @@ import { multiLineText, singleLineText } from "../validation/text.js";
 /** Longest text body; captions are shorter. */
 export const MAX_TEXT_LENGTH = 4096;
 export const MAX_CAPTION_LENGTH = 1024;
-const MB = 1024 * 1024;
 
 const httpUrl = z
   .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
   .max(2048);
-const mimeOf = (prefix: string) =>
-  z.string().max(127).regex(new RegExp(`^${prefix}/[A-Za-z0-9.+-]+$`), `must be a ${prefix}/* MIME type`);
 const dimension = z.number().int().min(1).max(16_384);
 const caption = multiLineText({ min: 1, max: MAX_CAPTION_LENGTH }).optional();
-const duration = z.number().min(0).max(24 * 3600);
 
-const mediaBase = { url: httpUrl, thumbnailUrl: httpUrl.optional() };
-
-const imageMedia = z.strictObject({ ...mediaBase, mimeType: mimeOf("image"), size: z.number().int().min(1).max(25 * MB), width: dimension, height: dimension });
-const videoMedia = z.strictObject({
-  ...mediaBase,
-  mimeType: mimeOf("video"),
-  size: z.number().int().min(1).max(2048 * MB),
-  width: dimension,
-  height: dimension,
-  durationSeconds: duration,
-});
-const audioMedia = z.strictObject({
-  url: httpUrl,
-  mimeType: mimeOf("audio"),
-  size: z.number().int().min(1).max(100 * MB),
-  durationSeconds: duration,
-  voiceNote: z.boolean().optional(),
-});
-const fileMedia = z.strictObject({
-  ...mediaBase,
-  mimeType: z.string().max(127).regex(/^[a-z]+\/[A-Za-z0-9.+-]+$/, "must be a MIME type"),
-  size: z.number().int().min(1).max(2048 * MB),
-  fileName: singleLineText({ min: 1, max: 255 }).regex(/^[^/\\\0]+$/, "must be a file name, not a path"),
-});
+/**
+ * An attachment is an upload the sender owns (purpose `chat`, status `ready`),
+ * named by id: the server fills in its type, size and dimensions from the
+ * upload, and members get short-lived signed URLs from
+ * `GET /api/chat/conversations/:id/messages/:messageId/media`.
+ */
+const attachment = z.strictObject({ mediaId: z.uuid() });
+const audioAttachment = z.strictObject({ mediaId: z.uuid(), voiceNote: z.boolean().optional() });
 
 /** Content a client may send, one schema per message type. */
 export const clientContentSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("text"), text: multiLineText({ min: 1, max: MAX_TEXT_LENGTH }) }),
-  z.strictObject({ type: z.literal("image"), media: imageMedia, text: caption }),
-  z.strictObject({ type: z.literal("video"), media: videoMedia, text: caption }),
-  z.strictObject({ type: z.literal("audio"), media: audioMedia }),
-  z.strictObject({ type: z.literal("file"), media: fileMedia, text: caption }),
+  z.strictObject({ type: z.literal("image"), media: attachment, text: caption }),
+  z.strictObject({ type: z.literal("video"), media: attachment, text: caption }),
+  z.strictObject({ type: z.literal("audio"), media: audioAttachment }),
+  z.strictObject({ type: z.literal("file"), media: attachment, text: caption }),
   z.strictObject({
     type: z.literal("location"),
     location: z.strictObject({
@@ -152,5 +132,12 @@ export function galleryKindOf(type: MessageContent["type"]): "media" | "file" | 
   if (type === "image" || type === "video") return "media";
   if (type === "file") return "file";
   if (type === "audio") return "audio";
+  return undefined;
+}
+
+/** The upload a message's content refers to, if any. */
+export function attachmentOf(content: MessageContent | null): string | undefined {
+  if (!content) return undefined;
+  if (content.type === "image" || content.type === "video" || content.type === "audio" || content.type === "file") return content.media.mediaId;
   return undefined;
 }

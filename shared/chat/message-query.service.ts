@@ -1,6 +1,9 @@
-import { conversationNotFound, type ChatDeps } from "./chat.deps.js";
+import { AppError } from "../errors/app-error.js";
+import type { MediaUrls } from "../media/media.types.js";
+import { conversationNotFound, messageNotFound, type ChatDeps } from "./chat.deps.js";
 import { toMessage } from "./chat.mappers.js";
-import type { GalleryInput, HistoryInput, SearchInput } from "./chat.schema.js";
+import type { GalleryInput, HistoryInput, MessageRefInput, SearchInput } from "./chat.schema.js";
+import { attachmentOf } from "./message-content.schema.js";
 import type { ChatMessage, HistoryPage, Page } from "./chat.types.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./list-cursor.js";
 import type { MemberDoc } from "./member.repository.js";
@@ -52,6 +55,22 @@ export class MessageQueryService {
       items: visible.map(toMessage),
       nextCursor: last && found.length === input.limit ? encodeTimeCursor(last.createdAt, last._id) : null,
     };
+  }
+
+  /**
+   * Short-lived URLs of a message's attachment, for a member who can see the
+   * message (not cleared, not deleted, not hidden for them). Private media is
+   * reachable only this way.
+   */
+  async attachment(actorId: string, input: MessageRefInput): Promise<MediaUrls> {
+    const member = await this.member(input.conversationId, actorId);
+    const message = await this.deps.messages.findInConversation(input.conversationId, input.messageId);
+    if (!message || message.hiddenFor.includes(actorId) || message.seq <= member.clearedSeq || !message.content) throw messageNotFound();
+    const mediaId = attachmentOf(message.content);
+    if (!mediaId) throw new AppError("MEDIA_NOT_FOUND", "This message has no attachment");
+    const urls = (await this.deps.media.urlsFor([mediaId])).get(mediaId);
+    if (!urls) throw new AppError("MEDIA_NOT_FOUND", "This attachment is no longer available");
+    return urls;
   }
 
   /** The actor's member state, if the membership list (the authority) includes them. */

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.js";
-import { conversationNotFound, isVisibleTo, listIncluding, listAt, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
+import { conversationNotFound, isVisibleTo, listIncluding, listAt, messageMediaRef, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toMessage } from "./chat.mappers.js";
 import type { SendMessageInput } from "./chat.schema.js";
-import type { CallRecord, ChatMessage, MessageContent, QuotedMessage, SendResult, SystemNote } from "./chat.types.js";
+import type { ClientContent } from "./message-content.schema.js";
+import type { CallRecord, ChatMessage, MediaRef, MessageContent, QuotedMessage, SendResult, SystemNote } from "./chat.types.js";
 import type { LastMessageDoc } from "./conversation.repository.js";
 import type { MemberList } from "./member-list.cache.js";
 import type { MessageDoc } from "./message.repository.js";
-import { galleryKindOf, previewOf, searchTextOf } from "./message-content.schema.js";
+import { attachmentOf, galleryKindOf, previewOf, searchTextOf } from "./message-content.schema.js";
 import { RecentSendsCache } from "./recent-sends.cache.js";
 
 /** A message about to be stored. */
@@ -38,7 +39,7 @@ export class MessageService {
     if (remembered) return remembered;
     const list = await listIncluding(this.deps, input.conversationId, actorId);
     if (list.type === "direct") await this.requireMayMessage(actorId, list);
-    const content = input.forwardFromId ? await this.forwardable(actorId, input.forwardFromId) : (input.content as MessageContent);
+    const content = input.forwardFromId ? await this.forwardable(actorId, input.forwardFromId) : await this.withAttachment(actorId, input.content as ClientContent);
     const draft: Draft = {
       clientMessageId: input.clientMessageId,
       content,
@@ -47,6 +48,10 @@ export class MessageService {
     if (input.forwardFromId) draft.forwarded = true;
     if (input.replyToId) draft.replyTo = await this.quote(actorId, input.conversationId, input.replyToId);
     const { message, duplicate } = await this.store(actorId, input.conversationId, list, draft);
+    const mediaId = attachmentOf(message.content);
+    if (mediaId && !duplicate) {
+      await this.deps.media.attach(mediaId, messageMediaRef(message.id)).catch((error: unknown) => this.deps.logger.warn({ err: error, mediaId }, "attachment reference not recorded"));
+    }
     const result: SendResult = {
       id: message.id,
       seq: message.seq,
@@ -75,6 +80,29 @@ export class MessageService {
     const list = await listIncluding(this.deps, conversationId, record.initiatorId);
     const draft: Draft = { clientMessageId: `call:${record.callId}`, content: { type: "call", call: record }, mentions: [] };
     return (await this.store(record.initiatorId, conversationId, list, draft)).message;
+  }
+
+  /**
+   * Client content with the attachment resolved: the upload must be the
+   * sender's, for chat, ready, and of the message's kind; its stored facts
+   * (type, size, dimensions, duration, name) replace anything the client could claim.
+   */
+  private async withAttachment(actorId: string, content: ClientContent): Promise<MessageContent> {
+    if (content.type !== "image" && content.type !== "video" && content.type !== "audio" && content.type !== "file") return content as MessageContent;
+    const upload = await this.deps.media.resolveForOwner(actorId, content.media.mediaId, "chat");
+    if (content.type !== "file" && upload.kind !== content.type) {
+      throw new AppError("VALIDATION_FAILED", `An ${content.type} message needs an ${content.type} upload, not a ${upload.kind}`);
+    }
+    const media: MediaRef = { mediaId: upload.id, mimeType: upload.mimeType, size: upload.size };
+    if (upload.metadata.width) media.width = upload.metadata.width;
+    if (upload.metadata.height) media.height = upload.metadata.height;
+    if (upload.metadata.durationSeconds !== undefined) media.durationSeconds = upload.metadata.durationSeconds;
+    if (upload.fileName) media.fileName = upload.fileName;
+    if (content.type === "audio") {
+      if (content.media.voiceNote) media.voiceNote = true;
+      return { type: "audio", media };
+    }
+    return content.text === undefined ? { type: content.type, media } : { type: content.type, media, text: content.text };
   }
 
   private async requireMayMessage(actorId: string, list: MemberList): Promise<void> {

@@ -136,6 +136,36 @@ const envSchema = z.object({
   /** Test hook (NODE_ENV=test only): record outbox entries but never dispatch them, as if the process died right after its writes. */
   OUTBOX_TEST_HOLD: bool.default(false),
   MEDIA_DIR: z.string().min(1).default(".data/media"),
+  /** Object storage of media: "local" (files under MEDIA_LOCAL_DIR, served by the API) or "s3". */
+  MEDIA_STORAGE: z.enum(["local", "s3"]).default("local"),
+  MEDIA_LOCAL_DIR: z.string().min(1).default(".data/objects"),
+  /** Base of stable URLs of public media (avatars, public posts); unset: `${PUBLIC_URL}/media` (the API serves them). */
+  MEDIA_PUBLIC_URL: z.url().optional(),
+  /** HMAC key of signed local-storage URLs; unset: derived from JWT_SECRET. */
+  MEDIA_SIGNING_SECRET: z.string().min(32).optional(),
+  /** Lifetime of a signed upload URL and of a pending upload (then it expires). */
+  MEDIA_UPLOAD_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  /** Lifetime of a signed download URL of private media (chat attachments). */
+  MEDIA_DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 24 * 3600).default(300),
+  /** How long media stays stored after the last message/post/account using it was deleted. */
+  MEDIA_RELEASE_RETENTION_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+  MEDIA_MAX_IMAGE_BYTES: positiveInt.default(25 * 1024 * 1024),
+  MEDIA_MAX_AUDIO_BYTES: positiveInt.default(100 * 1024 * 1024),
+  MEDIA_MAX_VIDEO_BYTES: positiveInt.default(4 * 1024 * 1024 * 1024),
+  MEDIA_MAX_FILE_BYTES: positiveInt.default(100 * 1024 * 1024),
+  /** Largest decoded image (width x height); bigger ones are refused before decoding (decompression bombs). */
+  MEDIA_MAX_IMAGE_PIXELS: positiveInt.default(50_000_000),
+  /** Uploads at least this large must use the resumable (tus) endpoint. */
+  MEDIA_RESUMABLE_THRESHOLD_BYTES: positiveInt.default(64 * 1024 * 1024),
+  S3_ENDPOINT: z.url().optional(),
+  /** Endpoint named in presigned URLs when clients reach the bucket at another address than the servers do. */
+  S3_PRESIGN_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).default("chatwave-media"),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style bucket URLs (MinIO, s3rver); AWS wants virtual-hosted style (false). */
+  S3_FORCE_PATH_STYLE: bool.default(false),
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   FFPROBE_PATH: z.string().min(1).default("ffprobe"),
   /** x264 preset of the HLS ladder encode (ultrafast … veryslow): speed against size. */

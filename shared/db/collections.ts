@@ -3,6 +3,7 @@ import { blockedUsersCollection } from "../social/block.collections.js";
 import { followsCollection } from "../social/follow.collections.js";
 import { chatCollections } from "../chat/chat.collections.js";
 import { videoCollections } from "../videos/video.collections.js";
+import { mediaUploadsCollection } from "../media/media.collections.js";
 import { notificationCollections } from "../notifications/notification.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
@@ -16,5 +17,6 @@ export const allCollections: readonly CollectionSpec[] = [
   blockedUsersCollection,
   ...chatCollections,
   ...videoCollections,
+  mediaUploadsCollection,
   ...notificationCollections,
 ];

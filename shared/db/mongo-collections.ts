@@ -9,6 +9,8 @@ export interface CollectionSpec {
   name: string;
   validator?: Document;
   indexes: IndexDescription[];
+  /** The key a sharded deployment shards this collection on (hot queries include it). Not applied by migrate. */
+  shardKey?: Document;
 }
 
 const NAMESPACE_EXISTS = 48;

@@ -6,6 +6,9 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import { createEventsModule } from "../events/events.module.js";
 import type { OutboxSweeper } from "../events/outbox-sweeper.js";
 import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
+import { createMediaModule } from "../media/media.module.js";
+import type { MediaService } from "../media/media.service.js";
+import type { ObjectStorage } from "../storage/object-storage.js";
 import { createNotificationsModule } from "../notifications/notifications.module.js";
 import type { MaintenanceService } from "../maintenance/maintenance.service.js";
 import { createPresenceModule } from "../presence/presence.module.js";
@@ -52,6 +55,10 @@ export interface Services extends IdentityServices {
   chat: ChatServices;
   /** Videos and shorts: catalogue, transcoding, views and engagement, trending. */
   videos: VideoServices;
+  /** Media uploads: signed/resumable targets, byte checks and processing, URLs for the domains that show media. */
+  media: MediaService;
+  /** The object storage port (local filesystem or S3) media and videos keep bytes in. */
+  storage: ObjectStorage;
   /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
   notifications: NotificationsServices;
 }
@@ -96,7 +103,8 @@ export function composeModules(platform: Platform): Composition {
   const { access, profiles } = profilesModule;
   const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
   const identity = createIdentityModule({ config, logger, pool: pg, redis, realtime, jobs, tokens, rateLimiter, profiles });
-  const chat = createChatModule({ db, redis, access, directory: profiles, realtime, events, logger });
+  const media = createMediaModule({ config, db, jobs, realtime, events, logger });
+  const chat = createChatModule({ db, redis, access, directory: profiles, realtime, events, media: media.services.media, logger });
   const presence = createPresenceModule({
     redis,
     pool: pg,
@@ -123,7 +131,14 @@ export function composeModules(platform: Platform): Composition {
     logger,
   });
   const maintenance = createMaintenanceModule({
-    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks, ...videos.maintenanceTasks],
+    tasks: [
+      ...identity.services.maintenanceTasks,
+      ...social.maintenanceTasks,
+      ...presence.maintenanceTasks,
+      ...notifications.maintenanceTasks,
+      ...videos.maintenanceTasks,
+      ...media.maintenanceTasks,
+    ],
     logger,
   });
   eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections, ...videos.outboxCollections);
@@ -145,6 +160,7 @@ export function composeModules(platform: Platform): Composition {
     typing: presence.typing,
     chat: chat.services,
     videos: videos.services,
+    ...media.services,
     notifications: notifications.services,
   };
   const handlers = {
@@ -152,11 +168,16 @@ export function composeModules(platform: Platform): Composition {
     ...maintenance.jobHandlers,
     ...identity.jobHandlers,
     ...videos.jobHandlers,
+    ...media.jobHandlers,
     ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
     services,
-    jobs: { handlers, finalFailureHooks: { ...videos.finalFailureHooks }, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs] },
+    jobs: {
+      handlers,
+      finalFailureHooks: { ...videos.finalFailureHooks, ...media.finalFailureHooks },
+      schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs],
+    },
   };
 }
 

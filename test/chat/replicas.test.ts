@@ -168,7 +168,7 @@ describe("chat across two gateway replicas and an API process", function () {
     const cases: Array<[EventName, unknown, string]> = [
       ["chat:send", { conversationId: direct.id, clientMessageId: clientId(), content: { type: "text", text: "intrude" } }, "CONVERSATION_NOT_FOUND"],
       ["chat:send", { conversationId: direct.id, clientMessageId: clientId(), content: { type: "system", system: { event: "group_created", actorId: carl.userId } } }, "VALIDATION_FAILED"],
-      ["chat:send", { conversationId: direct.id, clientMessageId: clientId(), content: { type: "image", media: { url: "javascript:alert(1)", mimeType: "image/png", size: 1, width: 1, height: 1 } } }, "VALIDATION_FAILED"],
+      ["chat:send", { conversationId: direct.id, clientMessageId: clientId(), content: { type: "image", media: { mediaId: "javascript:alert(1)" } } }, "VALIDATION_FAILED"],
       ["chat:send", { conversationId: direct.id, clientMessageId: clientId(), content: { type: "text", text: "x".repeat(5000) } }, "VALIDATION_FAILED"],
       ["chat:send", { conversationId: { $ne: null }, clientMessageId: clientId(), content: { type: "text", text: "inject" } }, "VALIDATION_FAILED"],
       ["chat:send", { conversationId: direct.id, clientMessageId: clientId(), content: { type: "text", text: "x", $where: "1" } }, "VALIDATION_FAILED"],

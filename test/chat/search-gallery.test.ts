@@ -7,10 +7,12 @@ import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
 import type { TestUser } from "../helpers/users.js";
 import { clientId, makeUsers, textMessage } from "./chat-fixtures.js";
+import { makeFixtures, readyUpload, type Fixtures } from "../media/media-fixtures.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 
-const image = { url: "https://cdn.example.test/p.jpg", mimeType: "image/jpeg", size: 2048, width: 800, height: 600 };
-const file = { url: "https://cdn.example.test/r.pdf", mimeType: "application/pdf", size: 4096, fileName: "quarterly-report.pdf" };
-const audio = { url: "https://cdn.example.test/v.ogg", mimeType: "audio/ogg", size: 512, durationSeconds: 3.5, voiceNote: true };
+const anyId = "6f1c1a52-5b7e-4d43-9d0e-3f5f3f7a2b10";
 
 describe("chat: message types, search and gallery", function () {
   let platform: Platform;
@@ -18,22 +20,29 @@ describe("chat: message types, search and gallery", function () {
   let ann: TestUser;
   let bob: TestUser;
   let eve: TestUser;
+  let dir: string;
+  let fx: Fixtures;
 
   before(async function () {
     ({ platform, services } = await createTestPlatform());
     [ann, bob, eve] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
+    dir = await mkdtemp(path.join(os.tmpdir(), "cw-chat-fx-"));
+    fx = await makeFixtures(dir);
   });
 
-  after(async () => platform.close());
+  after(async () => {
+    await platform.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it("validates each message type's payload", () => {
     const base = { conversationId: "8d0f6a7e-1d2c-4b8e-9f3a-2c1d0e9b8a7f", clientMessageId: clientId() };
     const good = [
       { type: "text", text: "hi" },
-      { type: "image", media: image, text: "caption" },
-      { type: "video", media: { ...image, mimeType: "video/mp4", durationSeconds: 12 } },
-      { type: "audio", media: audio },
-      { type: "file", media: file },
+      { type: "image", media: { mediaId: anyId }, text: "caption" },
+      { type: "video", media: { mediaId: anyId } },
+      { type: "audio", media: { mediaId: anyId, voiceNote: true } },
+      { type: "file", media: { mediaId: anyId } },
       { type: "location", location: { latitude: -33.9, longitude: 151.2 } },
       { type: "contact", contact: { name: "Dee", phoneNumbers: ["+14155550123"] } },
       { type: "sticker", sticker: { stickerId: "s1", url: "https://cdn.example.test/s.webp" } },
@@ -42,11 +51,12 @@ describe("chat: message types, search and gallery", function () {
     for (const content of good) assert.doesNotThrow(() => parseInput(sendMessageSchema, { ...base, content }), JSON.stringify(content));
     const bad = [
       { type: "text", text: "   " },
-      { type: "image", media: { ...image, mimeType: "text/html" } },
-      { type: "image", media: { ...image, width: 0 } },
-      { type: "video", media: image },
-      { type: "audio", media: { ...audio, size: 0 } },
-      { type: "file", media: { ...file, fileName: "../../etc/passwd" } },
+      { type: "image", media: { mediaId: "not-an-id" } },
+      { type: "image", media: { mediaId: anyId, url: "https://cdn.example.test/p.jpg" } },
+      { type: "video", media: { mediaId: anyId, width: 10 } },
+      { type: "audio", media: { mediaId: anyId, durationSeconds: 1 } },
+      { type: "file", media: { mediaId: anyId, fileName: "../../etc/passwd" } },
+      { type: "image", media: {} },
       { type: "location", location: { latitude: 91, longitude: 0 } },
       { type: "contact", contact: { name: "Dee", phoneNumbers: [] } },
       { type: "sticker", sticker: { stickerId: "s1", url: "ftp://x" } },
@@ -75,7 +85,8 @@ describe("chat: message types, search and gallery", function () {
     assert.equal(scoped.items.length, 1);
     assert.equal(scoped.items[0]?.senderId, eve.userId);
     await assert.rejects(services.chat.queries.search(ann.userId, { q: "fox", conversationId: theirs.id, limit: 20 }), (e: unknown) => e instanceof AppError && e.code === "CONVERSATION_NOT_FOUND");
-    const captions = await services.chat.messages.send(ann.userId, { conversationId: mine.id, clientMessageId: clientId(), content: { type: "image", media: image, text: "sunset at the beach" } });
+    const image = await readyUpload(services, ann.userId, fx.png, "image/png");
+    const captions = await services.chat.messages.send(ann.userId, { conversationId: mine.id, clientMessageId: clientId(), content: { type: "image", media: { mediaId: image.id }, text: "sunset at the beach" } });
     const byCaption = await services.chat.queries.search(bob.userId, { q: "sunset", limit: 20 });
     assert.deepEqual(byCaption.items.map((m) => m.id), [captions.id]);
   });
@@ -84,10 +95,15 @@ describe("chat: message types, search and gallery", function () {
     const [cat, dan] = (await makeUsers(services, 2)) as [TestUser, TestUser];
     const conversation = await services.chat.conversations.openDirect(cat.userId, dan.userId);
     const send = (content: unknown) => services.chat.messages.send(cat.userId, { conversationId: conversation.id, clientMessageId: clientId(), content: content as never });
+    const [image, pdf, wav] = await Promise.all([
+      readyUpload(services, cat.userId, fx.png, "image/png"),
+      readyUpload(services, cat.userId, fx.pdf, "application/pdf", "chat", "quarterly-report.pdf"),
+      readyUpload(services, cat.userId, fx.wav, "audio/wav"),
+    ]);
     const pics = [];
-    for (let i = 0; i < 3; i++) pics.push(await send({ type: "image", media: image }));
-    const doc = await send({ type: "file", media: file });
-    const voice = await send({ type: "audio", media: audio });
+    for (let i = 0; i < 3; i++) pics.push(await send({ type: "image", media: { mediaId: image.id } }));
+    const doc = await send({ type: "file", media: { mediaId: pdf.id } });
+    const voice = await send({ type: "audio", media: { mediaId: wav.id, voiceNote: true } });
     await send({ type: "text", text: "not media" });
     const media = await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "media", limit: 2 });
     assert.deepEqual(media.messages.map((m) => m.id), [pics[2]!.id, pics[1]!.id]);

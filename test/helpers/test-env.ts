@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
 
 /**
  * Names this run's isolated resources: a PostgreSQL database, a Redis key and
@@ -16,6 +18,8 @@ export const testEnv = {
   redisUrl: process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
   redisPrefix: `cwt${runId}:`,
   mongoDb: `cw_test_${runId}`,
+  /** This run's local object storage directory, removed after the run. */
+  mediaDir: path.join(os.tmpdir(), `cw_test_media_${runId}`),
   /** Set by the root hook: MONGO_URL when given, else the embedded server's address. */
   mongoUrl: "",
   /** True when the tests run against the embedded server rather than a real MongoDB. */
@@ -37,6 +41,8 @@ export function roleEnv(extra: Record<string, string> = {}): Record<string, stri
     CORS_ORIGINS: "http://allowed.test",
     WORKER_SCHEDULES: "false",
     SHUTDOWN_TIMEOUT_MS: "5000",
+    MEDIA_LOCAL_DIR: testEnv.mediaDir,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     // The API harnesses send X-Forwarded-For from loopback so each test gets its own per-IP budget.
     TRUST_PROXY: "loopback",
     ...extra,
