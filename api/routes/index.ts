@@ -4,6 +4,9 @@ import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { meRoutes } from "./me.routes.js";
+import { feedRoutes } from "./feed.routes.js";
+import { hashtagsRoutes } from "./hashtags.routes.js";
+import { postsRoutes } from "./posts.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 
 /**
@@ -17,5 +20,8 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/admin", adminRoutes(deps));
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
+  router.use("/posts", postsRoutes(deps));
+  router.use("/feed", feedRoutes(deps));
+  router.use("/hashtags", hashtagsRoutes(deps));
   return router;
 }

@@ -85,6 +85,21 @@ const envSchema = z.object({
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   FFPROBE_PATH: z.string().min(1).default("ffprobe"),
 
+  /** Entries a home timeline keeps in Redis (older posts are read from the authors' timelines). */
+  FEED_TIMELINE_MAX: z.coerce.number().int().min(50).max(5000).default(800),
+  /** A home timeline not read for this long expires; the next read rebuilds it. */
+  FEED_TIMELINE_TTL_SECONDS: positiveInt.default(14 * 24 * 3600),
+  /** Followers per fan-out job. */
+  FEED_FANOUT_BATCH: z.coerce.number().int().min(10).max(10_000).default(1000),
+  /** Authors with at least this many followers are merged into feeds at read time instead of fanned out. */
+  FEED_BIG_AUTHOR_FOLLOWERS: positiveInt.default(50_000),
+  /** Posts a missing or expired timeline is rebuilt with. */
+  FEED_REBUILD_POSTS: z.coerce.number().int().min(20).max(5000).default(400),
+  /** Distinct accounts a hashtag needs in a day before it can trend. */
+  TRENDS_MIN_ACCOUNTS: positiveInt.default(3),
+  /** Half-life of a hashtag's peak trend score, in minutes. */
+  TRENDS_HALF_LIFE_MINUTES: positiveInt.default(120),
+
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().min(3).default("ChatWave <no-reply@localhost>"),

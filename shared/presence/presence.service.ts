@@ -69,6 +69,11 @@ export class PresenceService {
    * Current states of the users `viewerId` may see (their last-seen privacy and
    * blocks decide); the others, unknown users included, come back as hidden.
    */
+  /** Which of `userIds` are online now (for hints such as `feed:new`; no privacy check: nothing is shown). */
+  async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
+    return this.devices.onlineAmong(userIds);
+  }
+
   async watch(viewerId: string, userIds: readonly string[]): Promise<PresenceWatchResult> {
     const ids = [...new Set(userIds)];
     const allowed = await Promise.all(ids.map((id) => this.access.canSeeLastSeen(viewerId, id)));

@@ -1,4 +1,5 @@
 import type { ErrorBody } from "../errors/app-error.js";
+import type { FeedServerToClientEvents } from "../feed/feed.events.js";
 import type { PresenceUpdate, PresenceWatchResult, TypingEvent } from "../presence/presence.types.js";
 import type {
   CursorMovePayload,
@@ -38,7 +39,7 @@ export interface SessionRevokedEvent {
 }
 
 /** A generic push to a user (notifications, job progress...). */
-export interface ServerToClientEvents {
+export interface ServerToClientEvents extends FeedServerToClientEvents {
   "session:revoked": (event: SessionRevokedEvent) => void;
   /**
    * The socket's access token expires in `expiresInMs`; send `auth:refresh`

@@ -18,6 +18,8 @@ import { followCountersTask } from "../social/follow-counters.task.js";
 import { purgeDeletedProfilesTask } from "../social/profile-purge.task.js";
 import { FollowRepository } from "../social/follow.repository.js";
 import { FollowService } from "../social/follow.service.js";
+import { createPostsModule, type PostServices } from "../posts/posts.module.js";
+import { interimPostEventBus } from "../posts/posts-interim-bus.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -48,6 +50,8 @@ export interface Services extends IdentityServices {
   typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
+  /** Posts, comments, reactions, polls, shares, timelines, the home feed, trending hashtags. */
+  posts: PostServices;
 }
 
 export function createServices(platform: Platform): Services {
@@ -87,6 +91,38 @@ export function createServices(platform: Platform): Services {
   maintenanceTasks.push(...identityTasks);
   const chat = createChatServices(platform, access, profiles);
   const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
+  const postEvents = interimPostEventBus(platform.logger);
+  let social: PostServices | undefined;
+  const postsModule = createPostsModule({
+    db: platform.mongo.db,
+    redis: platform.redis,
+    access,
+    profiles: profileRepository,
+    followRepository,
+    follows,
+    events: postEvents,
+    feedJobs: postEvents.feedJobs(async (batch) => social?.feed.fanOutBatch(batch)),
+    online: presence,
+    realtime: platform.realtime,
+    feed: {
+      batchSize: platform.config.FEED_FANOUT_BATCH,
+      bigAuthorFollowers: platform.config.FEED_BIG_AUTHOR_FOLLOWERS,
+      rebuildPosts: platform.config.FEED_REBUILD_POSTS,
+      rebuildMaxFollowing: 2000,
+      mergeOnFollow: 40,
+      timelineMax: platform.config.FEED_TIMELINE_MAX,
+      timelineTtlSeconds: platform.config.FEED_TIMELINE_TTL_SECONDS,
+    },
+    trends: {
+      minAccounts: platform.config.TRENDS_MIN_ACCOUNTS,
+      halfLifeMs: platform.config.TRENDS_HALF_LIFE_MINUTES * 60_000,
+      peakMaxAgeMs: 2 * 86_400_000,
+      rankingSize: 100,
+    },
+    logger: platform.logger,
+  });
+  social = postsModule.services;
+  maintenanceTasks.push(...postsModule.maintenanceTasks);
   return {
     ...identity,
     tokens,
@@ -100,5 +136,6 @@ export function createServices(platform: Platform): Services {
     presence,
     typing,
     chat,
+    posts: social,
   };
 }

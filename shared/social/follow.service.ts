@@ -18,6 +18,8 @@ export interface FollowRequestItem extends ProfileCard {
 export interface FollowListener {
   followed?(followerId: string, followeeId: string, status: FollowStatus): void;
   requestAccepted?(followerId: string, followeeId: string): void;
+  /** An accepted edge was removed (unfollow, block, account removal). */
+  unfollowed?(followerId: string, followeeId: string): void;
 }
 
 const ACCEPT_BATCH = 200;
@@ -35,8 +37,27 @@ export class FollowService {
     private readonly profiles: ProfileService,
     private readonly access: AccessControlService,
     private readonly logger: Logger,
-    private readonly listener: FollowListener = {},
-  ) {}
+    listener: FollowListener = {},
+  ) {
+    this.listeners.push(listener);
+  }
+
+  private readonly listeners: FollowListener[] = [];
+
+  /** Adds a listener told after follow edges change (in-process; a failing listener never fails the write). */
+  addListener(listener: FollowListener): void {
+    this.listeners.push(listener);
+  }
+
+  private tell(call: (listener: FollowListener) => void): void {
+    for (const listener of this.listeners) {
+      try {
+        call(listener);
+      } catch (error) {
+        this.logger.warn({ err: error }, "follow listener failed");
+      }
+    }
+  }
 
   /** Follows (public account) or asks to follow (private account); idempotent. */
   async follow(actor: Actor, targetId: string): Promise<{ status: FollowStatus }> {
@@ -64,7 +85,7 @@ export class FollowService {
       await this.removeEdge(actor.userId, targetId);
       await this.throwBlocked(actor.userId, targetId);
     }
-    this.listener.followed?.(actor.userId, targetId, status);
+    this.tell((l) => l.followed?.(actor.userId, targetId, status));
     return { status };
   }
 
@@ -81,6 +102,7 @@ export class FollowService {
       await this.countEdge(followerId, followeeId, -1);
       // The follower's "contacts" (people they follow) just lost someone.
       this.access.audienceNarrowed(followerId);
+      this.tell((l) => l.unfollowed?.(followerId, followeeId));
     }
     return removed;
   }
@@ -88,7 +110,7 @@ export class FollowService {
   /** Accepts a pending request to follow the actor. */
   async acceptRequest(actor: Actor, followerId: string): Promise<{ status: FollowStatus }> {
     if (await this.acceptEdge(followerId, actor.userId)) {
-      this.listener.requestAccepted?.(followerId, actor.userId);
+      this.tell((l) => l.requestAccepted?.(followerId, actor.userId));
       return { status: "accepted" };
     }
     const existing = await this.follows.find(followerId, actor.userId);
