@@ -92,7 +92,8 @@ export function createServices(platform: Platform): Services {
   const chat = createChatServices(platform, access, profiles);
   const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
   const postEvents = interimPostEventBus(platform.logger);
-  let social: PostServices | undefined;
+  // The fan-out batches run the feed service the module is about to build.
+  const built: { posts?: PostServices } = {};
   const postsModule = createPostsModule({
     db: platform.mongo.db,
     redis: platform.redis,
@@ -101,7 +102,7 @@ export function createServices(platform: Platform): Services {
     followRepository,
     follows,
     events: postEvents,
-    feedJobs: postEvents.feedJobs(async (batch) => social?.feed.fanOutBatch(batch)),
+    feedJobs: postEvents.feedJobs(async (batch) => built.posts?.feed.fanOutBatch(batch)),
     online: presence,
     realtime: platform.realtime,
     feed: {
@@ -121,7 +122,7 @@ export function createServices(platform: Platform): Services {
     },
     logger: platform.logger,
   });
-  social = postsModule.services;
+  built.posts = postsModule.services;
   maintenanceTasks.push(...postsModule.maintenanceTasks);
   return {
     ...identity,
@@ -136,6 +137,6 @@ export function createServices(platform: Platform): Services {
     presence,
     typing,
     chat,
-    posts: social,
+    posts: postsModule.services,
   };
 }

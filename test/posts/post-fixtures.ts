@@ -1,7 +1,7 @@
 import type { CreatePostInput } from "../../shared/posts/post.schema.js";
 import type { PostView } from "../../shared/posts/post.types.js";
 import type { Services } from "../../shared/runtime/services.js";
-import { createProfileUser, type ProfileUser } from "../profiles/profile-fixtures.js";
+import { createProfileUsers, type ProfileUser } from "../profiles/profile-fixtures.js";
 
 /** The six viewers of the privacy matrix, around one author. */
 export interface Cast {
@@ -14,8 +14,8 @@ export interface Cast {
 
 /** follower follows the author; friend and the author follow each other; blocked was blocked by the author. */
 export async function createCast(services: Services): Promise<Cast> {
-  const [author, follower, friend, stranger, blocked] = await Promise.all(Array.from({ length: 5 }, () => createProfileUser(services)));
-  const cast = { author, follower, friend, stranger, blocked } as Cast;
+  const [author, follower, friend, stranger, blocked] = await createProfileUsers(services, 5);
+  const cast: Cast = { author, follower, friend, stranger, blocked };
   await services.follows.follow(follower.actor, author.userId);
   await services.follows.follow(friend.actor, author.userId);
   await services.follows.follow(author.actor, friend.userId);
