@@ -6,7 +6,7 @@ import type { PostViews } from "../posts/post-view.js";
 import { toObjectId, type PostRepository } from "../posts/post.repository.js";
 import type { PostDoc, PostView, PostVisibility } from "../posts/post.types.js";
 import type { ProfileRepository } from "../profiles/profile.repository.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { FollowRepository } from "../social/follow.repository.js";
 import type { Page } from "../social/page-cursor.js";
 import type { FanOutBatch, FeedJobs, FeedOptions, OnlineUsers } from "./feed.types.js";
@@ -40,7 +40,7 @@ export class FeedService {
     private readonly views: PostViews,
     private readonly jobs: FeedJobs,
     private readonly online: OnlineUsers,
-    private readonly realtime: Pick<RealtimePublisher, "toUsers">,
+    private readonly realtime: Pick<Realtime, "toUsers">,
     private readonly options: FeedOptions,
     private readonly logger: Logger,
   ) {}

@@ -9,7 +9,7 @@ import { parseMentions } from "./post-text.js";
 import { toObjectId } from "./post.repository.js";
 import type { CreateCommentInput, ListQuery } from "./post.schema.js";
 import type { PostService } from "./post.service.js";
-import { commentNotFound, type PostsDeps } from "./posts.deps.js";
+import { commentNotFound, commentRef, type PostsDeps } from "./posts.deps.js";
 import { emptyReactionCounts, MAX_COMMENT_DEPTH, type PostDoc } from "./post.types.js";
 
 /**
@@ -67,7 +67,7 @@ export class CommentService {
     if (inserted) {
       await movePostStats(this.deps.posts, post._id, { "stats.comments": 1, "stats.engagement": ENGAGEMENT_WEIGHTS.comment });
       if (parent) await this.deps.comments.incrementStats(post._id, parent._id, { "stats.replies": 1 });
-      await this.deps.events.published({ collection: "comments", id: _id }, entries);
+      await this.deps.events.published(commentRef(doc), entries);
     }
     return (await this.toViews(actor.userId, [comment]))[0] as CommentView;
   }

@@ -1,5 +1,6 @@
 import type { IndexDescription } from "mongodb";
 import type { CollectionSpec } from "../db/mongo-collections.js";
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import { MAX_COMMENT_DEPTH, MAX_COMMENT_TEXT, MAX_POST_TEXT, POST_VISIBILITIES, REACTION_TYPES } from "./post.types.js";
 
 const date = { bsonType: "date" };
@@ -71,10 +72,12 @@ export const postsCollection: CollectionSpec = {
         deletedReason: { enum: ["author", "moderation", null] },
         createdAt: date,
         updatedAt: date,
+        outbox: outboxProperty,
       },
     },
   },
   indexes: [
+    outboxIndex,
     // The author timeline and the feed's rebuild/merge: a user's live posts, newest first (seed).
     { key: { userId: 1, visibility: 1, isDeleted: 1, createdAt: -1, _id: -1 }, name: "user_visibility_deleted_created" },
     // Posts by hashtag, newest first (seed).
@@ -121,10 +124,12 @@ export const commentsCollection: CollectionSpec = {
         isDeleted: { bsonType: "bool" },
         createdAt: date,
         stats: { bsonType: "object", required: ["reactions", "reactionCount", "replies"], properties: { reactions: reactionCounts } },
+        outbox: outboxProperty,
       },
     },
   },
   indexes: [
+    outboxIndex,
     // A page of a whole thread, depth first, is one range of the materialised path.
     { key: { postId: 1, sortKey: 1 }, name: "post_sort_key" },
     // Top-level comments (parentId null) and the direct replies of one comment, in order.
@@ -181,6 +186,12 @@ export const hashtagsCollection: CollectionSpec = {
     { key: { trendScore: -1 }, name: "trend_score" },
   ],
 };
+
+/** Collections whose documents carry outbox entries, with their shard keys (the sweep's filters include them). */
+export const POSTS_OUTBOX = [
+  { name: "posts", shardKey: ["userId"] },
+  { name: "comments", shardKey: ["postId"] },
+];
 
 export const postCollections: readonly CollectionSpec[] = [
   postsCollection,

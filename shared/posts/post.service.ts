@@ -7,7 +7,7 @@ import { parseHashtags, parseMentions } from "./post-text.js";
 import { PostViews } from "./post-view.js";
 import { toObjectId } from "./post.repository.js";
 import { POLL_MAX_MS, POLL_MIN_MS, type CreatePostInput, type EditPostInput, type LocationInput, type PollInput } from "./post.schema.js";
-import { postNotFound, type OutboxEntry, type PostsDeps } from "./posts.deps.js";
+import { postNotFound, postRef, type OutboxEntry, type PostsDeps } from "./posts.deps.js";
 import { emptyReactionCounts, type Poll, type PostDoc, type PostEditView, type PostLocation, type PostView } from "./post.types.js";
 
 /**
@@ -69,7 +69,7 @@ export class PostService {
     const { post, inserted } = await this.deps.posts.insert({ ...doc, outbox: entries } as PostDoc);
     if (inserted) {
       if (shared) await movePostStats(this.deps.posts, shared._id, { "stats.shares": 1, "stats.engagement": ENGAGEMENT_WEIGHTS.share });
-      await this.deps.events.published({ collection: "posts", id: _id }, entries);
+      await this.deps.events.published(postRef(post), entries);
     }
     return this.viewOne(actor.userId, post);
   }
@@ -130,7 +130,7 @@ export class PostService {
     }
     const updated = await this.deps.posts.updateContent(doc._id, doc.version, set, entries);
     if (!updated) throw new AppError("CONFLICT", "The post changed meanwhile; reload it and edit again");
-    if (entries.length > 0) await this.deps.events.published({ collection: "posts", id: doc._id }, entries);
+    if (entries.length > 0) await this.deps.events.published(postRef(doc), entries);
     return this.viewOne(actor.userId, updated);
   }
 
@@ -167,7 +167,7 @@ export class PostService {
     const before = await this.deps.posts.markDeleted(doc._id, reason, new Date(), [entry]);
     if (!before) return;
     if (before.sharedPostId) await movePostStats(this.deps.posts, before.sharedPostId, { "stats.shares": -1, "stats.engagement": -ENGAGEMENT_WEIGHTS.share });
-    await this.deps.events.published({ collection: "posts", id: doc._id }, [entry]);
+    await this.deps.events.published(postRef(doc), [entry]);
   }
 
   /** Votes in a poll: one ballot per user per version of the options, counted exactly once. */

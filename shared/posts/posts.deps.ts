@@ -8,22 +8,19 @@ import type { PollVoteRepository } from "./poll-vote.repository.js";
 import type { PostAudience } from "./post-audience.js";
 import type { PostRepository } from "./post.repository.js";
 import type { PostMedia } from "./post.types.js";
-import type { PostDomainEvents } from "./posts.domain-events.js";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import type { ReactionRepository } from "./reaction.repository.js";
 
-/** An outbox entry: written in the same write as the change it announces. */
-export interface OutboxEntry {
-  id: string;
-  name: string;
-  payload: unknown;
-  at: Date;
-}
+/** An outbox entry of a posts event: written in the same write as the change it announces. */
+export type OutboxEntry = AnyOutboxEntry;
 
 /** The part of the domain event bus the posts domain uses (record with the write, publish after it). */
-export interface PostEvents {
-  record<N extends keyof PostDomainEvents>(name: N, payload: PostDomainEvents[N]): OutboxEntry;
-  published(ref: { collection: string; id: ObjectId }, entries: OutboxEntry[]): Promise<void>;
-}
+export type PostEvents = Pick<DomainEventBus, "record" | "published">;
+
+/** The outbox reference of a post (shard key userId) or a comment (shard key postId). */
+export const postRef = (post: { _id: ObjectId; userId: string }) => ({ collection: "posts", filter: { userId: post.userId, _id: post._id } });
+export const commentRef = (comment: { _id: ObjectId; postId: ObjectId }) => ({ collection: "comments", filter: { postId: comment.postId, _id: comment._id } });
 
 /** Media uploads a post may attach: the author's own, finished. Supplied by the media domain. */
 export interface MediaAttachments {

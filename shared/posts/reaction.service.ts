@@ -7,8 +7,8 @@ import { ENGAGEMENT_WEIGHTS } from "./engagement.js";
 import { movePostStats } from "./post-stats.js";
 import { toObjectId } from "./post.repository.js";
 import type { PostService } from "./post.service.js";
-import type { OutboxEntry, PostsDeps } from "./posts.deps.js";
-import type { ReactionCounts, ReactionType } from "./post.types.js";
+import { commentRef, postRef, type OutboxEntry, type PostsDeps } from "./posts.deps.js";
+import type { PostDoc, ReactionCounts, ReactionType } from "./post.types.js";
 
 export interface ReactionResult {
   myReaction: ReactionType | null;
@@ -46,7 +46,7 @@ export class ReactionService {
         : comment
           ? [this.deps.events.record("comment.reacted", { postId, commentId: comment._id.toHexString(), commentAuthorId: comment.userId, userId: actor.userId, type })]
           : [this.deps.events.record("post.reacted", { postId, postAuthorId: post.userId, userId: actor.userId, type })];
-    await this.move(post._id, comment?._id, inc, before === null ? 1 : 0, entries);
+    await this.move(post, comment?._id, inc, before === null ? 1 : 0, entries);
     return { myReaction: type };
   }
 
@@ -54,7 +54,7 @@ export class ReactionService {
     const post = await this.posts.visible(actor.userId, postId);
     const comment = commentId ? await this.comments.liveComment(actor.userId, post, commentId) : null;
     const removed = await this.deps.reactions.remove(comment?._id ?? post._id, actor.userId);
-    if (removed) await this.move(post._id, comment?._id, { [`stats.reactions.${removed}`]: -1, "stats.reactionCount": -1 }, -1, []);
+    if (removed) await this.move(post, comment?._id, { [`stats.reactions.${removed}`]: -1, "stats.reactionCount": -1 }, -1, []);
     return { myReaction: null };
   }
 
@@ -79,14 +79,14 @@ export class ReactionService {
     return { items, nextCursor: docs.length > page.limit && last ? encodeCursor(last._id.toHexString()) : null };
   }
 
-  private async move(postId: ObjectId, commentId: ObjectId | undefined, inc: Record<string, number>, countDelta: number, entries: OutboxEntry[]): Promise<void> {
+  private async move(post: PostDoc, commentId: ObjectId | undefined, inc: Record<string, number>, countDelta: number, entries: OutboxEntry[]): Promise<void> {
     if (commentId) {
-      await this.deps.comments.incrementStats(postId, commentId, inc, entries);
-      if (entries.length > 0) await this.deps.events.published({ collection: "comments", id: commentId }, entries);
+      await this.deps.comments.incrementStats(post._id, commentId, inc, entries);
+      if (entries.length > 0) await this.deps.events.published(commentRef({ _id: commentId, postId: post._id }), entries);
       return;
     }
-    await movePostStats(this.deps.posts, postId, { ...inc, "stats.engagement": countDelta * ENGAGEMENT_WEIGHTS.reaction }, entries);
-    if (entries.length > 0) await this.deps.events.published({ collection: "posts", id: postId }, entries);
+    await movePostStats(this.deps.posts, post._id, { ...inc, "stats.engagement": countDelta * ENGAGEMENT_WEIGHTS.reaction }, entries);
+    if (entries.length > 0) await this.deps.events.published(postRef(post), entries);
   }
 }
 

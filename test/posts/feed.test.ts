@@ -1,27 +1,44 @@
 import assert from "node:assert/strict";
 import { TimelineRepository } from "../../shared/feed/timeline.repository.js";
+import type { FanOutBatch } from "../../shared/feed/feed.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
-import { createTestPlatform } from "../helpers/platform.js";
 import { createProfileUsers } from "../profiles/profile-fixtures.js";
-import { createPost } from "./post-fixtures.js";
+import { createPost, eventually, startPostsHarness, type PostsHarness } from "./post-fixtures.js";
 
 describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", function () {
   this.timeout(60_000);
+  let harness: PostsHarness;
   let platform: Platform;
   let services: Services;
   let timelines: TimelineRepository;
-  const savedEnv = { ...process.env };
+  /** Batches whose first attempt crashes right after its inserts (BullMQ retries them). */
+  const crashOnce = new Set<string>();
+  const attempts = new Map<string, number>();
 
   before(async () => {
     // Small batches and a low big-author threshold, so a handful of users exercise both paths.
     process.env.FEED_FANOUT_BATCH = "10";
     process.env.FEED_BIG_AUTHOR_FOLLOWERS = "30";
-    ({ platform, services } = await createTestPlatform());
-    process.env = savedEnv;
+    const handler: { real?: (batch: FanOutBatch) => Promise<unknown> } = {};
+    harness = await startPostsHarness({
+      handlers: {
+        "feed.fanout-batch": async (batch) => {
+          const key = `${batch.postId}/${batch.batch}`;
+          attempts.set(key, (attempts.get(key) ?? 0) + 1);
+          const result = await handler.real?.(batch);
+          if (crashOnce.delete(key)) throw new Error("worker crashed after its inserts");
+          return result;
+        },
+      },
+    });
+    delete process.env.FEED_FANOUT_BATCH;
+    delete process.env.FEED_BIG_AUTHOR_FOLLOWERS;
+    ({ platform, services } = harness);
+    handler.real = (batch) => services.posts.feed.fanOutBatch(batch);
     timelines = new TimelineRepository(platform.redis, { maxLength: platform.config.FEED_TIMELINE_MAX, ttlSeconds: 60 });
   });
-  after(async () => platform.close());
+  after(async () => harness.close());
 
   const feedIds = async (userId: string, limit = 40): Promise<string[]> => (await services.posts.feed.home(userId, { limit })).items.map((p) => p.id);
 
@@ -33,9 +50,19 @@ describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", funct
       await services.posts.feed.home(f.userId, { limit: 1 });
     }
     const post = await createPost(services, author, { text: "to all" });
-    // The durable subscriber and every batch run again, as after a crash and a redelivery.
+    // Batches 0 and 2 crash after inserting; BullMQ runs them again.
+    crashOnce.add(`${post.id}/0`).add(`${post.id}/2`);
+    const everyone = async (): Promise<boolean> => {
+      for (const f of followers) if (!(await timelines.all(f.userId)).some((e) => e.postId === post.id)) return false;
+      return true;
+    };
+    await eventually(everyone, 15_000);
+    await eventually(async () => crashOnce.size === 0 && (attempts.get(`${post.id}/2`) ?? 0) >= 2, 15_000);
+    // A redelivered post.created plans the same batches: the deterministic job ids add nothing.
     const again = await services.posts.feed.planFanOut({ postId: post.id, authorId: author.userId });
     assert.deepEqual(again, { batches: 3 }, "25 followers in batches of 10");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual([0, 1, 2].map((b) => attempts.get(`${post.id}/${b}`)), [2, 1, 2], "one job per batch, crashed ones retried once");
     for (const f of followers) {
       const entries = (await timelines.all(f.userId)).filter((e) => e.postId === post.id);
       assert.equal(entries.length, 1, `follower ${f.userId} has the post once`);
@@ -50,6 +77,7 @@ describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", funct
     for (const u of [fan, ...others]) await services.follows.follow(u.actor, big.userId);
     await services.posts.feed.home(fan.userId, { limit: 1 });
     const post = await createPost(services, big, { text: "to many" });
+    await new Promise((r) => setTimeout(r, 300));
     assert.equal((await timelines.all(fan.userId)).some((e) => e.postId === post.id), false, "not fanned out");
     assert.deepEqual(await feedIds(fan.userId), [post.id], "but in the feed");
     const friendsOnly = await createPost(services, big, { visibility: "friends" });
@@ -79,30 +107,22 @@ describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", funct
     const fromOther = await createPost(services, other, { text: "other" });
     await services.follows.follow(reader.actor, author.userId);
     await services.follows.follow(reader.actor, other.userId);
-    await waitFor(async () => (await feedIds(reader.userId)).length === 2);
+    await eventually(async () => (await feedIds(reader.userId)).length === 2);
     assert.deepEqual(await feedIds(reader.userId), [fromOther.id, older.id]);
 
     await services.follows.unfollow(reader.actor, author.userId);
-    await waitFor(async () => (await timelines.all(reader.userId)).every((e) => e.authorId !== author.userId));
+    await eventually(async () => (await timelines.all(reader.userId)).every((e) => e.authorId !== author.userId));
     assert.deepEqual(await feedIds(reader.userId), [fromOther.id]);
 
     await services.blocks.block(other.actor, reader.userId);
-    await waitFor(async () => (await timelines.all(reader.userId)).every((e) => e.authorId !== other.userId));
+    await eventually(async () => (await timelines.all(reader.userId)).every((e) => e.authorId !== other.userId));
     assert.deepEqual(await feedIds(reader.userId), []);
 
     await services.follows.follow(reader.actor, author.userId);
     const fresh = await createPost(services, author, { text: "fresh" });
-    await waitFor(async () => (await feedIds(reader.userId)).includes(fresh.id));
+    await eventually(async () => (await timelines.all(reader.userId)).some((e) => e.postId === fresh.id));
     await services.posts.posts.delete(author.actor, fresh.id);
     assert.equal((await feedIds(reader.userId)).includes(fresh.id), false);
     assert.equal((await timelines.all(reader.userId)).some((e) => e.postId === fresh.id), false, "removed from the stored timeline at read");
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -1,6 +1,9 @@
 import type { CreatePostInput } from "../../shared/posts/post.schema.js";
 import type { PostView } from "../../shared/posts/post.types.js";
-import type { Services } from "../../shared/runtime/services.js";
+import type { Platform } from "../../shared/runtime/platform.js";
+import { composeModules, type Services } from "../../shared/runtime/services.js";
+import { startWorkers, type WorkerHost, type WorkerHostOptions } from "../../workers/worker-host.js";
+import { createTestPlatform } from "../helpers/platform.js";
 import { createProfileUsers, type ProfileUser } from "../profiles/profile-fixtures.js";
 
 /** The six viewers of the privacy matrix, around one author. */
@@ -51,5 +54,38 @@ export function viewerOf(cast: Cast, name: ViewerName): ProfileUser | undefined 
       return undefined;
     default:
       return cast[name];
+  }
+}
+
+/** Stores, services and a worker host running every job (fan-out batches, event deliveries), as in production. */
+export interface PostsHarness {
+  platform: Platform;
+  services: Services;
+  workers: WorkerHost;
+  close(): Promise<void>;
+}
+
+export async function startPostsHarness(options: WorkerHostOptions = {}): Promise<PostsHarness> {
+  const { platform } = await createTestPlatform();
+  const composition = composeModules(platform);
+  const workers = await startWorkers(platform, composition.jobs, 0, { schedules: [], ...options });
+  return {
+    platform,
+    services: composition.services,
+    workers,
+    async close() {
+      await workers.close(2_000);
+      await composition.services.events.flush();
+      await platform.close();
+    },
+  };
+}
+
+/** Polls until `check` holds (fan-out and deliveries run in workers). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
