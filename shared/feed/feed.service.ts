@@ -105,12 +105,13 @@ export class FeedService {
   async home(viewerId: string, page: { cursor?: string | undefined; limit: number }): Promise<Page<PostView>> {
     const cursor = page.cursor ? decodeTimeCursor(page.cursor) : undefined;
     const want = page.limit * 2;
+    const big = this.bigAuthorEntries(viewerId, cursor, want);
     let stored = await this.timelines.page(viewerId, cursor?.at, want + 10);
     if (stored === null) {
       await this.rebuild(viewerId);
       stored = (await this.timelines.page(viewerId, cursor?.at, want + 10)) ?? [];
     }
-    const bigEntries = await this.bigAuthorEntries(viewerId, cursor, want);
+    const bigEntries = await big;
     const seen = new Set<string>();
     const candidates = [...stored, ...bigEntries]
       .sort(byTimeDesc)

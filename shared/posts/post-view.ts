@@ -23,6 +23,13 @@ export class PostViews {
     for (const d of live) if (d.sharedPostId) originalIds.set(d.sharedPostId.toHexString(), d.sharedPostId);
     const originals = new Map((await this.deps.posts.findByIds([...originalIds.values()])).map((o) => [o._id.toHexString(), o]));
     const authorIds = [...live.map((d) => d.userId), ...[...originals.values()].map((o) => o.userId)];
+    const candidates = [...live, ...originals.values()];
+    // Cards, the viewer's reactions and votes are read for every candidate, alongside the relations.
+    const extras = Promise.all([
+      this.deps.profiles.findSummaries([...new Set(authorIds)]),
+      viewerId ? this.deps.reactions.mine(viewerId, candidates.map((d) => d._id)) : Promise.resolve(new Map()),
+      viewerId ? this.myVotes(viewerId, candidates) : Promise.resolve(new Map<string, string[]>()),
+    ]);
     const relations = await this.deps.audience.relations(viewerId, authorIds);
     const visible = (doc: PostDoc): boolean => !doc.isDeleted && PostAudience.allows(viewerId, doc.userId, doc.visibility, relations.get(doc.userId));
     const shown = live.filter((doc) => {
@@ -32,15 +39,7 @@ export class PostViews {
       // Deleted originals leave the share as "unavailable"; invisible ones hide the share.
       return !original || original.isDeleted || visible(original);
     });
-    const withOriginals = [...shown, ...shown.flatMap((d) => {
-      const o = d.sharedPostId && originals.get(d.sharedPostId.toHexString());
-      return o && !o.isDeleted ? [o] : [];
-    })];
-    const [cards, mine, votes] = await Promise.all([
-      this.deps.profiles.findSummaries([...new Set(withOriginals.map((d) => d.userId))]),
-      viewerId ? this.deps.reactions.mine(viewerId, withOriginals.map((d) => d._id)) : Promise.resolve(new Map()),
-      viewerId ? this.myVotes(viewerId, withOriginals) : Promise.resolve(new Map<string, string[]>()),
-    ]);
+    const [cards, mine, votes] = await extras;
     const cardOf = new Map(cards.map((c: ProfileSummary) => [c.userId, c]));
     const one = (doc: PostDoc, shared: PostView | null, unavailable: boolean): PostView => ({
       id: doc._id.toHexString(),
