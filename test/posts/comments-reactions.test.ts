@@ -127,6 +127,22 @@ describe("posts: comments, reactions, polls and their counters", function () {
     assert.equal((await services.posts.posts.get(undefined, post.id)).stats.reactionCount, 1);
   });
 
+  it("edit history: one snapshot per replaced version, racing edits of one version conflict", async () => {
+    const [author] = await createProfileUsers(services, 1);
+    const post = await createPost(services, author, { text: "v1 #one" });
+    const p = services.posts.posts;
+    const results = await Promise.allSettled([p.edit(author.actor, post.id, { text: "v2 a" }), p.edit(author.actor, post.id, { text: "v2 b" })]);
+    const won = results.filter((r) => r.status === "fulfilled");
+    assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
+    assert.deepEqual(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code), ["CONFLICT"]);
+    await p.edit(author.actor, post.id, { text: "v3 #three" });
+    const history = await p.history(undefined, post.id);
+    assert.deepEqual(history.map((h) => [h.version, h.text]), [[1, "v1 #one"], [2, (won[0] as PromiseFulfilledResult<{ text: string }>).value.text]]);
+    const current = await p.get(undefined, post.id);
+    assert.deepEqual([current.version, current.text, current.hashtags], [3, "v3 #three", ["three"]]);
+    assert.equal((await services.posts.queries.byHashtag(undefined, "one", { limit: 50 })).items.some((x) => x.id === post.id), false, "the old tag no longer finds it");
+  });
+
   it("polls: single choice, one vote per user, closing, editing the options resets the votes", async () => {
     const [author, a, b] = await createProfileUsers(services, 3);
     const post = await createPost(services, author, { text: "pick", poll: { options: ["x", "y"], multiple: false, closesAt: new Date(Date.now() + 3600_000) } });
