@@ -3,7 +3,9 @@ import { TimelineRepository } from "../../shared/feed/timeline.repository.js";
 import type { FanOutBatch } from "../../shared/feed/feed.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
-import { createProfileUsers } from "../profiles/profile-fixtures.js";
+import { startGateway } from "../../gateway/server.js";
+import { connectSocket, nextEvent } from "../helpers/sockets.js";
+import { createProfileUsers, registerProfileUser } from "../profiles/profile-fixtures.js";
 import { createPost, eventually, startPostsHarness, type PostsHarness } from "./post-fixtures.js";
 
 describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", function () {
@@ -124,5 +126,26 @@ describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", funct
     await services.posts.posts.delete(author.actor, fresh.id);
     assert.equal((await feedIds(reader.userId)).includes(fresh.id), false);
     assert.equal((await timelines.all(reader.userId)).some((e) => e.postId === fresh.id), false, "removed from the stored timeline at read");
+  });
+
+  it("tells online followers there is something new (feed:new, a hint without the post)", async () => {
+    const gateway = await startGateway(platform, services, 0);
+    try {
+      const [author] = await createProfileUsers(services, 1);
+      const follower = await registerProfileUser(services);
+      await services.follows.follow(follower.actor, author.userId);
+      await services.posts.feed.home(follower.userId, { limit: 1 });
+      const socket = await connectSocket(`http://127.0.0.1:${gateway.port}`, follower.token);
+      try {
+        await eventually(async () => (await services.presence.onlineAmong([follower.userId])).has(follower.userId));
+        const hint = nextEvent<{ at: string }>(socket, "feed:new", 10_000);
+        const post = await createPost(services, author, { text: "ping" });
+        assert.deepEqual(await hint, { at: post.createdAt });
+      } finally {
+        socket.disconnect();
+      }
+    } finally {
+      await gateway.close();
+    }
   });
 });
