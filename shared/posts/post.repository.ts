@@ -4,7 +4,6 @@ import { afterCursor, type TimeCursor } from "./post-cursor.js";
 import type { OutboxEntry } from "./posts.deps.js";
 import type { PostDoc, PostEditDoc, PostVisibility } from "./post.types.js";
 
-const LIVE_VISIBILITIES: PostVisibility[] = ["public", "followers", "friends", "private"];
 /** Extra rows read past a page so ties on the cursor's millisecond never short a page. */
 const TIE_SLACK = 10;
 
@@ -152,13 +151,5 @@ export class PostRepository {
   /** Live shares of a post (count repair). */
   async countShares(postId: ObjectId): Promise<number> {
     return this.posts.countDocuments({ sharedPostId: postId, isDeleted: false });
-  }
-
-  /** Ids of an author's posts, newest first (for purging them from a timeline). */
-  async recentIdsOf(userId: string, limit: number): Promise<ObjectId[]> {
-    const docs = await this.posts
-      .find({ userId, visibility: { $in: LIVE_VISIBILITIES }, isDeleted: { $in: [false, true] } }, { sort: { createdAt: -1 }, limit, projection: { _id: 1 } })
-      .toArray();
-    return docs.map((d) => d._id);
   }
 }
