@@ -49,6 +49,9 @@ export interface CountedPost {
  *   peak     = the highest score seen (replaced when older than peakMaxAge)
  *   trend    = peak × 0.5^((now − peakAt) / halfLife)        — what the ranking sorts by
  *
+ * The weekly maintenance flags every tag (`needsRecalculation`); each refresh recounts a
+ * share of the flagged tags from the posts before scoring.
+ *
  * Counted from public posts of public accounts only, exactly (sets, not
  * HyperLogLogs), so a deleted or moderated post's contribution is removed;
  * a tag that lost posts restarts its peak from its current score at the next
@@ -85,8 +88,9 @@ export class TrendService {
     if (post.added.length > 0) await this.postCreated({ ...post, hashtags: post.added });
   }
 
-  /** Recomputes scores, peaks and the ranking (the scheduled job, every few minutes). */
-  async refresh(now = new Date()): Promise<{ tags: number; ranked: number }> {
+  /** Recounts a share of the flagged tags, then recomputes scores, peaks and the ranking (the scheduled job). */
+  async refresh(now = new Date()): Promise<{ tags: number; ranked: number; recounted: number }> {
+    const recounted = await this.recountFlagged(now);
     const today = utcDay(now);
     const yesterday = utcDay(now.getTime() - DAY_MS);
     const [active, peaks, dirty] = await Promise.all([this.counters.activeTags(today), this.counters.peaks(), this.counters.takeDirty()]);
@@ -112,30 +116,41 @@ export class TrendService {
       ranked.map(([tag, score]) => ({ tag, score, uses: todayCounts.get(tag)?.uses ?? 0, accounts: todayCounts.get(tag)?.accounts ?? 0 })),
       now,
     );
-    return { tags: tags.length, ranked: ranked.length };
+    return { tags: tags.length, ranked: ranked.length, recounted };
   }
 
-  /** The weekly full recalculation: flag every tag, recount the flagged ones from the posts, refresh. */
-  async recalculate(now = new Date()): Promise<{ flagged: number; recounted: number }> {
-    const flagged = await this.hashtags.flagAll();
+  /** The weekly step (the seed's `needsRecalculation`): flags every tag; the refresh jobs recount them. */
+  async markForRecalculation(): Promise<{ flagged: number }> {
+    return { flagged: await this.hashtags.flagAll() };
+  }
+
+  /**
+   * Recounts up to `limit` flagged tags' today and yesterday from the posts themselves
+   * (public, live, public accounts) and clears their flags. Each refresh run does a share,
+   * so the weekly recount spreads over a few runs instead of one long job.
+   */
+  async recountFlagged(now: Date, limit = 500): Promise<number> {
     const since = new Date(Date.parse(utcDay(now.getTime() - DAY_MS)));
     const days = [utcDay(now.getTime() - DAY_MS), utcDay(now)];
-    let recounted = 0;
-    for (;;) {
-      const batch = await this.hashtags.flagged(200);
-      if (batch.length === 0) break;
-      for (const tag of batch) {
-        const used = await this.posts.publicWithHashtagSince(tag, since);
-        const live = used.filter((p) => p.visibility === "public" && !p.isDeleted);
-        const publicAuthors = await this.publicAccounts(live.map((p) => p.userId));
-        for (const day of days) {
-          const uses = live.filter((p) => utcDay(p.createdAt) === day && publicAuthors.has(p.userId)).map((p) => ({ postId: p._id.toHexString(), userId: p.userId }));
-          await this.counters.reset(day, tag, uses);
-        }
-        await this.hashtags.clearFlag(tag);
-        recounted++;
+    const batch = await this.hashtags.flagged(limit);
+    for (const tag of batch) {
+      const used = await this.posts.publicWithHashtagSince(tag, since);
+      const live = used.filter((p) => p.visibility === "public" && !p.isDeleted);
+      const publicAuthors = await this.publicAccounts(live.map((p) => p.userId));
+      for (const day of days) {
+        const uses = live.filter((p) => utcDay(p.createdAt) === day && publicAuthors.has(p.userId)).map((p) => ({ postId: p._id.toHexString(), userId: p.userId }));
+        await this.counters.reset(day, tag, uses);
       }
+      await this.hashtags.clearFlag(tag);
     }
+    return batch.length;
+  }
+
+  /** Flags every tag and refreshes until all are recounted (operators, tests). */
+  async recalculate(now = new Date()): Promise<{ flagged: number; recounted: number }> {
+    const { flagged } = await this.markForRecalculation();
+    let recounted = 0;
+    for (let n = await this.recountFlagged(now); n > 0; n = await this.recountFlagged(now)) recounted += n;
     await this.refresh(now);
     this.logger.info({ flagged, recounted }, "trends recalculated");
     return { flagged, recounted };

@@ -122,7 +122,7 @@ export function createPostsModule(deps: PostsModuleDeps) {
     "hashtags.trends-refresh": () => trends.refresh(),
   };
   const scheduledJobs: ScheduledJob[] = [{ id: "hashtags-trends-refresh", job: "hashtags.trends-refresh", data: {}, repeat: { every: deps.trends.refreshEveryMs } }];
-  const maintenanceTasks: MaintenanceTask[] = [{ name: "hashtags.recalculate-trends", period: "weekly", run: (now) => trends.recalculate(now) }];
+  const maintenanceTasks: MaintenanceTask[] = [{ name: "hashtags.recalculate-trends", period: "weekly", run: () => trends.markForRecalculation() }];
   const outboxCollections: OutboxCollection[] = POSTS_OUTBOX;
   const services: PostServices = { posts, comments, reactions: new ReactionService(postsDeps, posts, comments), queries: new PostQueryService(postsDeps), feed, trends };
   return { services, jobHandlers, scheduledJobs, maintenanceTasks, outboxCollections };
