@@ -38,6 +38,22 @@ function ensureFfmpeg() {
   process.exit(1);
 }
 
+/** HAProxy runs the load-balancer test in front of spawned gateway replicas (Debian package `haproxy`). */
+function ensureHaproxy() {
+  if (has("haproxy")) return;
+  if (process.getuid?.() === 0 && has("apt-get")) {
+    say("haproxy is missing: installing the Debian package (apt-get install -y haproxy)...");
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "haproxy"], {
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    return;
+  }
+  say("haproxy is required by the load-balancer test (test/hardening/haproxy.test.ts) and is not installed.");
+  say("Install it with:  sudo apt-get install -y haproxy   (Debian/Ubuntu)  or  brew install haproxy  (macOS)");
+  process.exit(1);
+}
+
 function reachable(url, fallbackPort) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -54,6 +70,7 @@ if (!nodeModulesFresh()) {
   run("npm", ["install", "--no-audit", "--no-fund"]);
 }
 ensureFfmpeg();
+ensureHaproxy();
 
 const databaseUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/chatwave";
 const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";

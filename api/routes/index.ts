@@ -7,6 +7,7 @@ import { meRoutes } from "./me.routes.js";
 import { feedRoutes } from "./feed.routes.js";
 import { hashtagsRoutes } from "./hashtags.routes.js";
 import { postsRoutes } from "./posts.routes.js";
+import { notificationsRoutes } from "./notifications.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 
 /**
@@ -23,5 +24,6 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/posts", postsRoutes(deps));
   router.use("/feed", feedRoutes(deps));
   router.use("/hashtags", hashtagsRoutes(deps));
+  router.use("/notifications", notificationsRoutes(deps));
   return router;
 }

@@ -30,10 +30,7 @@ export const POSTS_SHARD_KEYS = {
   hashtags: { _id: "hashed" },
 } as const;
 
-/**
- * "Posts near here": a 2dsphere index over the GeoJSON point. Kept apart until the
- * embedded server implements 2dsphere (MongoDB itself has it); see docs/posts-feed.md.
- */
+/** "Posts near here": a 2dsphere index over the GeoJSON point (sparse: most posts have no location). */
 export const POSTS_GEO_INDEX: IndexDescription = { key: { "location.point": "2dsphere" }, name: "location_2dsphere", sparse: true };
 
 export const postsCollection: CollectionSpec = {
@@ -92,6 +89,7 @@ export const postsCollection: CollectionSpec = {
     { key: { sharedPostId: 1, createdAt: -1 }, name: "shared_post_created" },
     // Posts mentioning a user.
     { key: { mentions: 1, createdAt: -1 }, name: "mentions_created" },
+    POSTS_GEO_INDEX,
   ],
 };
 

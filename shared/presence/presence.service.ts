@@ -28,6 +28,11 @@ export class PresenceService {
     private readonly rooms: Pick<Realtime, "emptyRoom" | "toRoom">,
   ) {}
 
+  /** Which of `userIds` have at least one connected device on some replica. */
+  async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
+    return this.devices.onlineAmong(userIds);
+  }
+
   /** Registers a device at the handshake; throws TOO_MANY_CONNECTIONS when the user holds the cap already. */
   async connect(device: Device): Promise<PresenceUpdate | null> {
     const { status, at } = await this.devices.connect(device, this.maxDevicesPerUser);
@@ -69,11 +74,6 @@ export class PresenceService {
    * Current states of the users `viewerId` may see (their last-seen privacy and
    * blocks decide); the others, unknown users included, come back as hidden.
    */
-  /** Which of `userIds` are online now (for hints such as `feed:new`; no privacy check: nothing is shown). */
-  async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
-    return this.devices.onlineAmong(userIds);
-  }
-
   async watch(viewerId: string, userIds: readonly string[]): Promise<PresenceWatchResult> {
     const ids = [...new Set(userIds)];
     const allowed = await Promise.all(ids.map((id) => this.access.canSeeLastSeen(viewerId, id)));

@@ -6,6 +6,7 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import { createEventsModule } from "../events/events.module.js";
 import type { OutboxSweeper } from "../events/outbox-sweeper.js";
 import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
+import { createNotificationsModule } from "../notifications/notifications.module.js";
 import type { MaintenanceService } from "../maintenance/maintenance.service.js";
 import { createPresenceModule } from "../presence/presence.module.js";
 import type { PresenceService } from "../presence/presence.service.js";
@@ -52,7 +53,11 @@ export interface Services extends IdentityServices {
   chat: ChatServices;
   /** Posts, comments, reactions, polls, shares, timelines, the home feed, trending hashtags. */
   posts: PostServices;
+  /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
+  notifications: NotificationsServices;
 }
+
+type NotificationsServices = ReturnType<typeof createNotificationsModule>["services"];
 
 /** What the worker host runs: one handler per job, the final-failure hooks, and the schedules. */
 export interface JobRuntime {
@@ -132,8 +137,21 @@ export function composeModules(platform: Platform): Composition {
     },
     logger,
   });
+  const notifications = createNotificationsModule({
+    config,
+    db,
+    pool: pg,
+    events,
+    jobs,
+    realtime,
+    access,
+    profiles,
+    presence: presence.presence,
+    conversations: chat.services.conversations,
+    logger,
+  });
   const maintenance = createMaintenanceModule({
-    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...posts.maintenanceTasks],
+    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks, ...posts.maintenanceTasks],
     logger,
   });
   eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections, ...posts.outboxCollections);
@@ -155,12 +173,14 @@ export function composeModules(platform: Platform): Composition {
     typing: presence.typing,
     chat: chat.services,
     posts: posts.services,
+    notifications: notifications.services,
   };
   const handlers = {
     ...eventsModule.jobHandlers,
     ...maintenance.jobHandlers,
     ...identity.jobHandlers,
     ...posts.jobHandlers,
+    ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
     services,
