@@ -5,6 +5,9 @@ import { authRoutes } from "./auth.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { mediaRoutes } from "./media.routes.js";
 import { meRoutes } from "./me.routes.js";
+import { feedRoutes } from "./feed.routes.js";
+import { hashtagsRoutes } from "./hashtags.routes.js";
+import { postsRoutes } from "./posts.routes.js";
 import { notificationsRoutes } from "./notifications.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 import { videosRoutes } from "./videos.routes.js";
@@ -22,6 +25,9 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/chat", chatRoutes(deps));
   router.use("/videos", videosRoutes(deps));
   router.use("/media", mediaRoutes(deps));
+  router.use("/posts", postsRoutes(deps));
+  router.use("/feed", feedRoutes(deps));
+  router.use("/hashtags", hashtagsRoutes(deps));
   router.use("/notifications", notificationsRoutes(deps));
   return router;
 }

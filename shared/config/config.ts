@@ -187,6 +187,22 @@ const envSchema = z.object({
   /** How often the uploader's devices get `video:progress` while a job runs (at most 1000). */
   VIDEO_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(1000).default(1000),
 
+  /** Entries a home timeline keeps in Redis (older posts are read from the authors' timelines). */
+  FEED_TIMELINE_MAX: z.coerce.number().int().min(50).max(5000).default(800),
+  /** A home timeline not read for this long expires; the next read rebuilds it. */
+  FEED_TIMELINE_TTL_SECONDS: positiveInt.default(14 * 24 * 3600),
+  /** Followers per fan-out job. */
+  FEED_FANOUT_BATCH: z.coerce.number().int().min(10).max(10_000).default(1000),
+  /** Authors with at least this many followers are merged into feeds at read time instead of fanned out. */
+  FEED_BIG_AUTHOR_FOLLOWERS: positiveInt.default(50_000),
+  /** Posts a missing or expired timeline is rebuilt with. */
+  FEED_REBUILD_POSTS: z.coerce.number().int().min(20).max(5000).default(400),
+  /** Distinct accounts a hashtag needs in a day before it can trend. */
+  TRENDS_MIN_ACCOUNTS: positiveInt.default(3),
+  /** Half-life of a hashtag's peak trend score, in minutes. */
+  TRENDS_HALF_LIFE_MINUTES: positiveInt.default(120),
+  /** How often the scheduled job recomputes trending hashtags. */
+  TRENDS_REFRESH_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   /** Web Push application server keys (`npx web-push generate-vapid-keys`); unset: pushes go to the development outbox. */
   VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, "a base64url P-256 public key").optional(),
   VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, "a base64url P-256 private key").optional(),

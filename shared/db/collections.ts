@@ -4,6 +4,7 @@ import { followsCollection } from "../social/follow.collections.js";
 import { chatCollections } from "../chat/chat.collections.js";
 import { videoCollections } from "../videos/video.collections.js";
 import { mediaUploadsCollection } from "../media/media.collections.js";
+import { postCollections } from "../posts/post.collections.js";
 import { notificationCollections } from "../notifications/notification.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
@@ -18,5 +19,6 @@ export const allCollections: readonly CollectionSpec[] = [
   ...chatCollections,
   ...videoCollections,
   mediaUploadsCollection,
+  ...postCollections,
   ...notificationCollections,
 ];

@@ -1,4 +1,5 @@
 import type { ChatDomainEvents } from "../chat/chat.domain-events.js";
+import type { PostDomainEvents } from "../posts/posts.domain-events.js";
 import type { ProfileDomainEvents } from "../profiles/profile.domain-events.js";
 import type { SocialDomainEvents } from "../social/social.domain-events.js";
 import type { VideoDomainEvents } from "../videos/video.domain-events.js";
@@ -8,7 +9,7 @@ import type { VideoDomainEvents } from "../videos/video.domain-events.js";
  * declares its own in `<domain>.domain-events.ts`; adding a domain is one more
  * `extends` here. Payloads are plain JSON (they travel through BullMQ).
  */
-export interface DomainEvents extends ChatDomainEvents, SocialDomainEvents, ProfileDomainEvents, VideoDomainEvents {}
+export interface DomainEvents extends ChatDomainEvents, SocialDomainEvents, ProfileDomainEvents, VideoDomainEvents, PostDomainEvents {}
 
 export type EventName = keyof DomainEvents & string;
 

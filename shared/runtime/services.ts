@@ -22,6 +22,8 @@ import type { BlockService } from "../social/block.service.js";
 import type { FollowService } from "../social/follow.service.js";
 import { createSocialModule } from "../social/social.module.js";
 import { createVideoModule, type VideoServices } from "../videos/video.module.js";
+import { FollowRepository } from "../social/follow.repository.js";
+import { createPostsModule, type PostServices } from "../posts/posts.module.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -59,6 +61,8 @@ export interface Services extends IdentityServices {
   media: MediaService;
   /** The object storage port (local filesystem or S3) media and videos keep bytes in. */
   storage: ObjectStorage;
+  /** Posts, comments, reactions, polls, shares, timelines, the home feed, trending hashtags. */
+  posts: PostServices;
   /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
   notifications: NotificationsServices;
 }
@@ -117,6 +121,34 @@ export function composeModules(platform: Platform): Composition {
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
   });
   const videos = createVideoModule({ config, db, redis, jobs, realtime, events, access, logger });
+  const posts = createPostsModule({
+    db,
+    redis,
+    access,
+    profiles: profilesModule.profileRepository,
+    followRepository: new FollowRepository(db),
+    events,
+    jobs,
+    online: presence.presence,
+    realtime,
+    feed: {
+      batchSize: config.FEED_FANOUT_BATCH,
+      bigAuthorFollowers: config.FEED_BIG_AUTHOR_FOLLOWERS,
+      rebuildPosts: config.FEED_REBUILD_POSTS,
+      rebuildMaxFollowing: 2000,
+      mergeOnFollow: 40,
+      timelineMax: config.FEED_TIMELINE_MAX,
+      timelineTtlSeconds: config.FEED_TIMELINE_TTL_SECONDS,
+    },
+    trends: {
+      minAccounts: config.TRENDS_MIN_ACCOUNTS,
+      halfLifeMs: config.TRENDS_HALF_LIFE_MINUTES * 60_000,
+      peakMaxAgeMs: 2 * 86_400_000,
+      rankingSize: 100,
+      refreshEveryMs: config.TRENDS_REFRESH_SECONDS * 1000,
+    },
+    logger,
+  });
   const notifications = createNotificationsModule({
     config,
     db,
@@ -138,10 +170,17 @@ export function composeModules(platform: Platform): Composition {
       ...notifications.maintenanceTasks,
       ...videos.maintenanceTasks,
       ...media.maintenanceTasks,
+      ...posts.maintenanceTasks,
     ],
     logger,
   });
-  eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections, ...videos.outboxCollections);
+  eventsModule.registerOutbox(
+    ...profilesModule.outboxCollections,
+    ...social.outboxCollections,
+    ...chat.outboxCollections,
+    ...videos.outboxCollections,
+    ...posts.outboxCollections,
+  );
 
   const { accessGuard, maintenanceTasks: _identityTasks, ...identityServices } = identity.services;
   const services: Services = {
@@ -161,6 +200,7 @@ export function composeModules(platform: Platform): Composition {
     chat: chat.services,
     videos: videos.services,
     ...media.services,
+    posts: posts.services,
     notifications: notifications.services,
   };
   const handlers = {
@@ -169,6 +209,7 @@ export function composeModules(platform: Platform): Composition {
     ...identity.jobHandlers,
     ...videos.jobHandlers,
     ...media.jobHandlers,
+    ...posts.jobHandlers,
     ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
@@ -176,7 +217,7 @@ export function composeModules(platform: Platform): Composition {
     jobs: {
       handlers,
       finalFailureHooks: { ...videos.finalFailureHooks, ...media.finalFailureHooks },
-      schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs],
+      schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs, ...posts.scheduledJobs],
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { RealtimePublisher } from "../realtime/publisher.js";
 import type { ChatClientToServerEvents, ChatServerToClientEvents } from "../chat/chat.events.js";
 import type { MediaServerToClientEvents } from "../media/media.events.js";
+import type { FeedServerToClientEvents } from "../feed/feed.events.js";
 import type { NotificationServerToClientEvents } from "../notifications/notification.events.js";
 import type { PresenceClientToServerEvents, PresenceServerToClientEvents } from "../presence/presence.events.js";
 import type { CoreClientToServerEvents, CoreServerToClientEvents } from "../realtime/events.js";
@@ -19,7 +20,8 @@ export interface ServerToClientEvents
     PresenceServerToClientEvents,
     NotificationServerToClientEvents,
     VideoServerToClientEvents,
-    MediaServerToClientEvents {}
+    MediaServerToClientEvents,
+    FeedServerToClientEvents {}
 
 export interface ClientToServerEvents extends CoreClientToServerEvents, ChatClientToServerEvents, PresenceClientToServerEvents {}
 
