@@ -17,6 +17,12 @@ export function connectError(error: unknown, fallback: AppError): ExtendedError 
   return failure;
 }
 
+function deviceOf(socket: GatewaySocket): Device {
+  const device: Device = { userId: socket.data.userId, socketId: socket.id };
+  if (socket.data.deviceId) device.deviceId = socket.data.deviceId;
+  return device;
+}
+
 /**
  * This replica's side of presence: registers each socket as a device at the
  * handshake (enforcing the per-user connection cap across replicas), removes
@@ -40,7 +46,7 @@ export class GatewayPresence {
   /** Handshake middleware, after authentication. */
   readonly admit = async (socket: GatewaySocket, next: (error?: ExtendedError) => void): Promise<void> => {
     try {
-      const update = await this.presence.connect({ userId: socket.data.userId, socketId: socket.id });
+      const update = await this.presence.connect(deviceOf(socket));
       if (update) this.announce([update]);
       next();
     } catch (error) {
@@ -51,7 +57,7 @@ export class GatewayPresence {
 
   /** Follows an admitted socket until it disconnects. */
   track(socket: GatewaySocket): void {
-    const device: Device = { userId: socket.data.userId, socketId: socket.id };
+    const device = deviceOf(socket);
     this.local.set(socket.id, device);
     socket.on("disconnect", () => {
       this.local.delete(socket.id);

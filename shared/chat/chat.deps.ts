@@ -3,6 +3,7 @@ import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { RealtimePublisher } from "../realtime/publisher.js";
 import type { ChangeRepository } from "./change.repository.js";
+import type { ChatTestHooks } from "./chat-test-hooks.js";
 import type { ChatMessage } from "./chat.types.js";
 import type { ConversationRepository } from "./conversation.repository.js";
 import type { DirectPermissionCache } from "./direct-permission.cache.js";
@@ -36,6 +37,8 @@ export interface ChatDeps {
   realtime: Pick<RealtimePublisher, "toUsers">;
   logger: Logger;
   sentListeners: MessageSentListener[];
+  /** Stall and crash points for tests with real processes; empty outside NODE_ENV=test. */
+  hooks: ChatTestHooks;
 }
 
 /** The error every non-participant gets, whether or not the conversation exists. */

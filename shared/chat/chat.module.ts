@@ -1,6 +1,7 @@
 import type { AccessControl } from "../access/access-control.js";
 import type { Platform } from "../runtime/platform.js";
 import { ChangeRepository } from "./change.repository.js";
+import { chatTestHooks } from "./chat-test-hooks.js";
 import type { ChatDeps, MessageSentListener, UserDirectory } from "./chat.deps.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
@@ -48,6 +49,7 @@ export function createChatServices(platform: Platform, access: AccessControl, di
     realtime: platform.realtime,
     logger: platform.logger.child({ domain: "chat" }),
     sentListeners: [],
+    hooks: chatTestHooks(platform.config),
   };
   const messages = new MessageService(deps);
   const receipts = new ReceiptService(deps);
@@ -59,7 +61,7 @@ export function createChatServices(platform: Platform, access: AccessControl, di
     changes: new MessageChangeService(deps),
     queries: new MessageQueryService(deps),
     receipts,
-    sync: new SyncService(deps),
+    sync: new SyncService(deps, platform.config.CHAT_GAP_WINDOW_MS),
     onMessageSent: (listener) => void deps.sentListeners.push(listener),
   };
 }

@@ -10,6 +10,9 @@ import type { MessageDoc } from "./message.repository.js";
 import { galleryKindOf, previewOf, searchTextOf } from "./message-content.schema.js";
 import { RecentSendsCache } from "./recent-sends.cache.js";
 
+/** Seq claims one send tries when syncs keep voiding its late writes (a process stalling again and again). */
+const MAX_STORE_ATTEMPTS = 4;
+
 /** A message about to be stored. */
 interface Draft {
   clientMessageId: string;
@@ -24,9 +27,11 @@ interface Draft {
  * the gateway, a group change (system lines) or the calls domain (call records).
  *
  * Per plain send: one MongoDB command claims the next seq (checking membership
- * in the same command), one inserts the message, one Redis round trip bumps
- * the recipients' unread counters; the push is one adapter publish per
- * member's user room up to 8 members, else one on the adapter's shared channel.
+ * in the same command), one inserts the message, one Redis script bumps the
+ * recipients' unread counters (not awaited by the ack); the push is one adapter
+ * publish per member's user room up to 8 members, else one on the adapter's
+ * shared channel. A write that finds its seq voided by sync (see
+ * sync.service.ts) claims a new seq and tries again before acknowledging.
  */
 export class MessageService {
   private readonly recent = new RecentSendsCache();
@@ -102,16 +107,32 @@ export class MessageService {
   }
 
   private async store(actorId: string, conversationId: string, list: MemberList, draft: Draft): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    const { conversations, messages, unread, realtime, logger } = this.deps;
-    const now = new Date();
+    const { conversations, messages, hooks } = this.deps;
     const id = randomUUID();
-    const snapshot: LastMessageDoc = { id, senderId: actorId, type: draft.content.type, preview: previewOf(draft.content), createdAt: now };
-    const claim = await conversations.claimSeq(conversationId, actorId, snapshot);
-    if (!claim) throw conversationNotFound();
+    for (let attempt = 1; ; attempt++) {
+      const now = new Date();
+      const snapshot: LastMessageDoc = { id, senderId: actorId, type: draft.content.type, preview: previewOf(draft.content), createdAt: now };
+      const claim = await conversations.claimSeq(conversationId, actorId, snapshot);
+      if (!claim) throw conversationNotFound();
+      await hooks.afterClaim?.();
+      const doc = this.document(id, conversationId, claim.seq, actorId, draft, now);
+      if (await messages.insert(doc)) {
+        hooks.afterStore?.();
+        return { message: await this.deliver(doc, claim.membersVersion, list, actorId), duplicate: false };
+      }
+      const original = await messages.findByClientId(conversationId, actorId, draft.clientMessageId);
+      if (original) return { message: await this.original(doc, claim.seq, original, list), duplicate: true };
+      // No original: the claimed seq was voided by a sync that passed over it while
+      // this write was late (a stalled process). Nothing is acknowledged yet; take a new seq.
+      if (attempt === MAX_STORE_ATTEMPTS) throw new AppError("UNAVAILABLE", "The message could not be stored; send it again");
+    }
+  }
+
+  private document(id: string, conversationId: string, seq: number, actorId: string, draft: Draft, now: Date): MessageDoc {
     const doc: MessageDoc = {
       _id: id,
       conversationId,
-      seq: claim.seq,
+      seq,
       senderId: actorId,
       clientMessageId: draft.clientMessageId,
       type: draft.content.type,
@@ -127,39 +148,48 @@ export class MessageService {
     if (searchText) doc.searchText = searchText;
     if (draft.replyTo) doc.replyTo = draft.replyTo;
     if (draft.forwarded) doc.forwarded = true;
+    return doc;
+  }
 
-    if (!(await messages.insert(doc))) return { message: await this.original(doc, claim.seq), duplicate: true };
-
-    const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.deps, conversationId, claim.membersVersion);
+  /**
+   * Bumps the recipients' unread counters and pushes the stored message. The
+   * counter script is sent but its reply not awaited: the ack does not wait
+   * for it, and Redis runs one connection's commands in order, so a read made
+   * after the ack on this process sees the bump.
+   */
+  private async deliver(doc: MessageDoc, membersVersion: number, list: MemberList, actorId: string): Promise<ChatMessage> {
+    const { unread, realtime, logger } = this.deps;
+    const conversationId = doc.conversationId;
+    const memberIds = membersVersion === list.version ? list.memberIds : await listAt(this.deps, conversationId, membersVersion);
     const recipients = memberIds.filter((memberId) => memberId !== actorId);
-    try {
-      await unread.incrementExisting(recipients, conversationId);
-    } catch (error) {
+    unread.incrementExisting(recipients, conversationId).catch((error: unknown) => {
       // The message is stored; counters catch up when they expire and are rebuilt from the cursors.
       logger.warn({ err: error, conversationId }, "unread counters not bumped");
-    }
+    });
     const message = toMessage(doc);
     realtime.toUsers(memberIds, "chat:message", message);
     for (const listener of this.deps.sentListeners) {
       Promise.resolve()
         .then(() => listener(message, recipients))
-        .catch((error: unknown) => logger.error({ err: error, messageId: id }, "message-sent listener failed"));
+        .catch((error: unknown) => logger.error({ err: error, messageId: doc._id }, "message-sent listener failed"));
     }
-    return { message, duplicate: false };
+    return message;
   }
 
   /**
    * A retry: the first send with this clientMessageId stored the message. The
    * seq this attempt claimed is recorded as void (so sync need not wait for it)
-   * and the chat-list snapshot it overwrote is put back.
+   * and the chat-list snapshot it overwrote is put back. The first attempt may
+   * have died between storing and pushing, so the original is pushed again
+   * (devices de-duplicate by id) and the recipients' counters are dropped, to be
+   * rebuilt from the read cursors (the first attempt may or may not have bumped them).
    */
-  private async original(attempt: MessageDoc, burnedSeq: number): Promise<ChatMessage> {
-    const { conversations, messages, changes } = this.deps;
-    const original = await messages.findByClientId(attempt.conversationId, attempt.senderId, attempt.clientMessageId);
-    if (!original) throw new AppError("CONFLICT", "The message could not be stored; send it again");
+  private async original(attempt: MessageDoc, burnedSeq: number, original: MessageDoc, list: MemberList): Promise<ChatMessage> {
+    const { conversations, changes, unread, realtime, logger } = this.deps;
+    const conversationId = attempt.conversationId;
     await Promise.all([
-      changes.insert({ _id: randomUUID(), conversationId: attempt.conversationId, seq: burnedSeq, kind: "void", actorId: attempt.senderId, at: attempt.createdAt }),
-      conversations.restoreLastMessage(attempt.conversationId, attempt._id, {
+      changes.insert({ _id: randomUUID(), conversationId, seq: burnedSeq, kind: "void", actorId: attempt.senderId, at: attempt.createdAt }),
+      conversations.restoreLastMessage(conversationId, attempt._id, {
         id: original._id,
         senderId: original.senderId,
         type: original.type,
@@ -168,6 +198,10 @@ export class MessageService {
         createdAt: original.createdAt,
       }),
     ]);
-    return toMessage(original);
+    const message = toMessage(original);
+    const recipients = list.memberIds.filter((memberId) => memberId !== attempt.senderId);
+    await unread.forget(recipients, conversationId).catch((error: unknown) => logger.warn({ err: error, conversationId }, "unread counters not reset"));
+    realtime.toUsers(list.memberIds, "chat:message", message);
+    return message;
   }
 }

@@ -5,7 +5,9 @@ import { CONNECT, DISCONNECT, DRAIN, ONLINE, REFRESH, SCAN_DUE, SETTLE } from ".
 const DEVICES = "presence-devices";
 const PENDING = "presence-pending";
 const userKey = (userId: string): string => `presence:${userId}`;
-const indexMember = (device: Device): string => `${device.userId} ${device.socketId}`;
+/** A device's member in its user's set: the socket id, tagged with the device id when there is one. */
+const entryOf = (device: Device): string => (device.deviceId ? `${device.socketId}@${device.deviceId}` : device.socketId);
+const indexMember = (device: Device): string => `${device.userId} ${entryOf(device)}`;
 
 type ScriptRedis = Redis & {
   presenceConnect(...args: Array<string | number>): Promise<[number, number]>;
@@ -59,16 +61,19 @@ export class PresenceRepository {
     this.redis = redis as ScriptRedis;
   }
 
-  /** Registers a device unless the user already holds `cap` live ones. */
+  /**
+   * Registers a device unless the user already holds `cap` live ones. A device
+   * with a `deviceId` first replaces its own earlier entries (same device id).
+   */
   async connect(device: Device, cap: number): Promise<{ status: "refused" | "online" | "unchanged"; at: number }> {
     const { deviceTtlMs, keyTtlMs } = this.timings;
-    const [status, at] = await this.redis.presenceConnect(3, userKey(device.userId), DEVICES, PENDING, device.socketId, indexMember(device), device.userId, deviceTtlMs, keyTtlMs, cap);
+    const [status, at] = await this.redis.presenceConnect(3, userKey(device.userId), DEVICES, PENDING, entryOf(device), indexMember(device), device.userId, deviceTtlMs, keyTtlMs, cap, device.deviceId ? `@${device.deviceId}` : "");
     return { status: status === -1 ? "refused" : status === 1 ? "online" : "unchanged", at };
   }
 
   /** Removes a device; `offline` when it was the user's last live one. */
   async disconnect(device: Device): Promise<{ offline: boolean; at: number }> {
-    const [status, at] = await this.redis.presenceDisconnect(2, userKey(device.userId), DEVICES, device.socketId, indexMember(device));
+    const [status, at] = await this.redis.presenceDisconnect(2, userKey(device.userId), DEVICES, entryOf(device), indexMember(device));
     return { offline: status === 1, at };
   }
 
@@ -76,7 +81,7 @@ export class PresenceRepository {
   async refresh(devices: readonly Device[]): Promise<{ back: Device[]; at: number }> {
     if (devices.length === 0) return { back: [], at: Date.now() };
     const keys = devices.map((d) => userKey(d.userId));
-    const args = devices.flatMap((d) => [d.socketId, indexMember(d), d.userId]);
+    const args = devices.flatMap((d) => [entryOf(d), indexMember(d), d.userId]);
     const [at = Date.now(), ...positions] = await this.redis.presenceRefresh(keys.length + 2, DEVICES, PENDING, ...keys, this.timings.deviceTtlMs, this.timings.keyTtlMs, ...args);
     return { back: positions.map((p) => devices[p - 1]).filter((d): d is Device => d !== undefined), at };
   }
@@ -85,7 +90,7 @@ export class PresenceRepository {
   async drain(devices: readonly Device[]): Promise<void> {
     if (devices.length === 0) return;
     const keys = devices.map((d) => userKey(d.userId));
-    const args = devices.flatMap((d) => [d.socketId, indexMember(d), d.userId]);
+    const args = devices.flatMap((d) => [entryOf(d), indexMember(d), d.userId]);
     await this.redis.presenceDrain(keys.length + 2, DEVICES, PENDING, ...keys, ...args);
   }
 

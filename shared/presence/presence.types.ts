@@ -2,6 +2,12 @@
 export interface Device {
   userId: string;
   socketId: string;
+  /**
+   * The installation's own stable id, if the client presents one at the
+   * handshake (`auth.deviceId`): a reconnect with it replaces the device's
+   * previous entry, say one left behind by a replica that died.
+   */
+  deviceId?: string;
 }
 
 /** Pushed as `presence:update` to the sockets watching `userId`. */
