@@ -47,10 +47,11 @@ interface Walk {
  * but not yet written) younger than the gap window stops the answer there
  * (`pending`). An older gap is passed only after it is voided in the store: a
  * void filler is inserted at each of its seqs in `messages` and in
- * `message_changes`, whose unique `{conversationId, seq}` indexes make the
- * void and a late write mutually exclusive. The late write then fails and is
- * retried under a new seq before it is acknowledged; if it won the race, the
- * next read shows it.
+ * `message_changes` (in that order), whose unique `{conversationId, seq}`
+ * indexes make the void and a late write mutually exclusive. The late write
+ * then fails and is retried under a new seq before it is acknowledged; if it
+ * won the race, the next read shows it. A void message without its void change
+ * (a sync interrupted in between) is not passed until the change is voided too.
  */
 export class SyncService {
   constructor(
@@ -105,8 +106,10 @@ export class SyncService {
         hasMore = true;
         break;
       }
+      // In this order: a void change from sync then always has its void message (or the seq's real one).
       const at = new Date(now);
-      await Promise.all([this.deps.messages.voidSeqs(head._id, walk.stale, at), this.deps.changes.voidSeqs(head._id, walk.stale, actorId, at)]);
+      await this.deps.messages.voidSeqs(head._id, walk.stale, at);
+      await this.deps.changes.voidSeqs(head._id, walk.stale, actorId, at);
     }
     const result: SyncConversationResult = {
       conversationId: head._id,
@@ -138,6 +141,8 @@ export class SyncService {
       .sort((a, b) => a.seq - b.seq || Number(isVoid(a)) - Number(isVoid(b)));
     const taken = merged.slice(0, limit);
     const walk: Walk = { steps: [], last: from, hasMore: taken.length < merged.length || boundary !== Infinity, pending: false, stale: [] };
+    // Every change up to the boundary was fetched, so this tells whether a seq has a change.
+    const changeSeqs = new Set(changes.map((c) => c.seq));
     for (const entry of taken) {
       // A seq can hold a void in one collection and the real entry in the other: the entry counts.
       if (entry.seq === walk.last && walk.steps.length > 0) {
@@ -148,6 +153,12 @@ export class SyncService {
       if (entry.seq > walk.last + 1) {
         if (now - entry.at.getTime() < this.gapWindowMs) walk.pending = true;
         else walk.stale = range(walk.last + 1, entry.seq - 1, limit);
+        walk.hasMore = false;
+        return walk;
+      }
+      if ("message" in entry && entry.message.void && !changeSeqs.has(entry.seq)) {
+        // A sync that voided this seq stopped before voiding it in message_changes too: finish that first.
+        walk.stale = [entry.seq];
         walk.hasMore = false;
         return walk;
       }
