@@ -137,11 +137,12 @@ export async function startGateway(platform: Platform, services: Services, port:
     registerHandlers(socket, ctx);
   });
 
+  // Liveness first: entries of this replica count against the cap only while it is seen alive.
+  presence.start();
   // A deep accept queue lets a reconnect storm wait instead of overflowing (the kernel caps it at net.core.somaxconn).
   await new Promise<void>((resolve) => httpServer.listen({ port, host: config.HOST, backlog: config.GATEWAY_LISTEN_BACKLOG }, resolve));
   const actualPort = (httpServer.address() as AddressInfo).port;
   logger.info({ port: actualPort }, "gateway listening");
-  presence.start();
   expiry.start();
 
   return {

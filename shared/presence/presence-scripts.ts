@@ -3,8 +3,9 @@
  * its clock from Redis (`TIME`), so replicas with skewed clocks agree on what
  * has expired.
  *
- * Keys: `presence:{userId}` — a sorted set of the user's devices (socket id,
- * `socketId@deviceId` when the client names its device) scored by expiry (ms); `presence-devices` — every device as `{userId} {socketId}` by
+ * Keys: `presence:{userId}` — a sorted set of the user's devices
+ * (`socketId~replicaId`, plus `@deviceId` when the client names its device)
+ * scored by expiry (ms); `presence-devices` — every device as `{userId} {socketId}` by
  * expiry, which the sweep scans; `presence-pending` — users whose last device
  * left with a draining replica, scored by when they left: they stay "online"
  * for a grace period so a rolling restart does not flap their presence.

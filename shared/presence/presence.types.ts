@@ -8,6 +8,8 @@ export interface Device {
    * previous entry, say one left behind by a replica that died.
    */
   deviceId?: string;
+  /** The gateway replica holding the socket: its entries stop counting once that replica's liveness key expires. */
+  replicaId?: string;
 }
 
 /** Pushed as `presence:update` to the sockets watching `userId`. */

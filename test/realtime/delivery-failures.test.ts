@@ -159,12 +159,14 @@ describe("the delivery promise under stalls and crashes (real gateway processes)
     assert.equal(await unread(), before! + 1, "the unread counter counts the message once");
   });
 
-  it("devices of a SIGKILLed replica are admitted again at once under the connection cap when they present their device ids", async () => {
+  it("devices of a SIGKILLed replica are admitted again under the connection cap: at once with their device ids, within seconds without", async () => {
     // The stalled replica of the first test, resumed by now, is the one that dies here.
     const [other, doomed] = [survivor!, stalling!];
-    const [dan] = (await users(1)) as [TestUser];
+    const [dan, eve] = (await users(2)) as [TestUser, TestUser];
     const devices = ["phone-1", "laptop-1"];
     await Promise.all(devices.map((deviceId) => pool.connect(doomed.url, dan.accessToken, deviceId)));
+    // Eve's client presents no device id.
+    await Promise.all([0, 1].map(() => pool.connect(doomed.url, eve.accessToken)));
     assert.equal(await refusal(connectSocket(other.url, dan.accessToken, { deviceId: "tablet-1" })), "TOO_MANY_CONNECTIONS", "the cap holds across replicas");
 
     doomed.kill("SIGKILL");
@@ -179,5 +181,15 @@ describe("the delivery promise under stalls and crashes (real gateway processes)
     assert.equal(await refusal(connectSocket(other.url, dan.accessToken, { deviceId: "not a device id!" })), "VALIDATION_FAILED");
     assert.equal(await refusal(connectSocket(other.url, dan.accessToken, { deviceId: "x".repeat(65) })), "VALIDATION_FAILED");
     assert.equal(await refusal(connectSocket(other.url, dan.accessToken, { deviceId: 42 })), "VALIDATION_FAILED");
+
+    // Without device ids, the dead replica's entries stop counting once its liveness key expires
+    // (5 s), not when its devices do (PRESENCE_TTL_SECONDS, 60 s here).
+    const eveBack: ClientSocket[] = [];
+    await waitFor(async () => {
+      eveBack.push(await pool.connect(other.url, eve.accessToken));
+      return eveBack.length === 2;
+    }, 15_000, "eve's devices to be admitted again");
+    assert.ok(Date.now() - started < 20_000, `admitted after ${Date.now() - started} ms`);
+    assert.equal(await refusal(connectSocket(other.url, eve.accessToken)), "TOO_MANY_CONNECTIONS", "the live ones count");
   });
 });
