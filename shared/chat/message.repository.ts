@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { GalleryKind, MessageContent, MessageType, QuotedMessage, ReactionEmoji } from "./chat.types.js";
@@ -29,6 +30,8 @@ export interface MessageDoc {
    * the late write fails and is retried under a new seq. Never shown.
    */
   void?: true;
+  /** `chat.message-sent`, until it is enqueued. */
+  outbox?: AnyOutboxEntry[];
 }
 
 /** Sender of void fillers: not a user id, so no real send collides with one on the clientMessageId index. */

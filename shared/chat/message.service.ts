@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.js";
+import type { OutboxEntry } from "../events/domain-events.js";
 import { conversationNotFound, listIncluding, listAt, messageNotFound, type ChatDeps } from "./chat.deps.js";
 import { toMessage } from "./chat.mappers.js";
 import type { SendMessageInput } from "./chat.schema.js";
@@ -107,8 +108,10 @@ export class MessageService {
   }
 
   private async store(actorId: string, conversationId: string, list: MemberList, draft: Draft): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    const { conversations, messages, hooks } = this.deps;
+    const { conversations, messages, hooks, events } = this.deps;
     const id = randomUUID();
+    // The marker costs a write only when some durable subscriber needs the event.
+    const durable = events.hasDurable("chat.message-sent");
     for (let attempt = 1; ; attempt++) {
       const now = new Date();
       const snapshot: LastMessageDoc = { id, senderId: actorId, type: draft.content.type, preview: previewOf(draft.content), createdAt: now };
@@ -116,9 +119,23 @@ export class MessageService {
       if (!claim) throw conversationNotFound();
       await hooks.afterClaim?.();
       const doc = this.document(id, conversationId, claim.seq, actorId, draft, now);
+      const event = events.record("chat.message-sent", {
+        conversationId,
+        conversationType: list.type,
+        messageId: id,
+        seq: claim.seq,
+        senderId: actorId,
+        recipientIds: [],
+        type: draft.content.type,
+        mentions: draft.mentions,
+        preview: snapshot.preview,
+      });
+      const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.deps, conversationId, claim.membersVersion);
+      event.payload.recipientIds = memberIds.filter((memberId) => memberId !== actorId);
+      if (durable) doc.outbox = [event];
       if (await messages.insert(doc)) {
         hooks.afterStore?.();
-        return { message: await this.deliver(doc, claim.membersVersion, list, actorId), duplicate: false };
+        return { message: this.deliver(doc, memberIds, event, durable), duplicate: false };
       }
       const original = await messages.findByClientId(conversationId, actorId, draft.clientMessageId);
       if (original) return { message: await this.original(doc, claim.seq, original, list), duplicate: true };
@@ -152,27 +169,21 @@ export class MessageService {
   }
 
   /**
-   * Bumps the recipients' unread counters and pushes the stored message. The
-   * counter script is sent but its reply not awaited: the ack does not wait
-   * for it, and Redis runs one connection's commands in order, so a read made
-   * after the ack on this process sees the bump.
+   * Bumps the recipients' unread counters, pushes the stored message and
+   * publishes its event. The counter script is sent but its reply not awaited:
+   * the ack does not wait for it, and Redis runs one connection's commands in
+   * order, so a read made after the ack on this process sees the bump.
    */
-  private async deliver(doc: MessageDoc, membersVersion: number, list: MemberList, actorId: string): Promise<ChatMessage> {
-    const { unread, realtime, logger } = this.deps;
+  private deliver(doc: MessageDoc, memberIds: readonly string[], event: OutboxEntry<"chat.message-sent">, durable: boolean): ChatMessage {
+    const { unread, realtime, logger, events } = this.deps;
     const conversationId = doc.conversationId;
-    const memberIds = membersVersion === list.version ? list.memberIds : await listAt(this.deps, conversationId, membersVersion);
-    const recipients = memberIds.filter((memberId) => memberId !== actorId);
-    unread.incrementExisting(recipients, conversationId).catch((error: unknown) => {
+    unread.incrementExisting(event.payload.recipientIds, conversationId).catch((error: unknown) => {
       // The message is stored; counters catch up when they expire and are rebuilt from the cursors.
       logger.warn({ err: error, conversationId }, "unread counters not bumped");
     });
     const message = toMessage(doc);
     realtime.toUsers(memberIds, "chat:message", message);
-    for (const listener of this.deps.sentListeners) {
-      Promise.resolve()
-        .then(() => listener(message, recipients))
-        .catch((error: unknown) => logger.error({ err: error, messageId: doc._id }, "message-sent listener failed"));
-    }
+    void events.published(durable ? { collection: "messages", filter: { _id: doc._id, conversationId } } : null, [event]);
     return message;
   }
 
