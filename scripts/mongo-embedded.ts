@@ -1,6 +1,8 @@
 /**
  * Runs the embedded MongoDB-compatible server (development and tests only).
- *   npm run mongo:embedded -- --port 27017 [--host 127.0.0.1] [--no-notablescan]
+ *   npm run mongo:embedded -- --port 27017 [--host 127.0.0.1] [--no-notablescan] [--shard-strict]
+ * --shard-strict (or MONGO_EMBEDDED_SHARD_STRICT=1) refuses operations on sharded collections
+ * that do not target the shard key (docs/embedded-mongo.md, "Shard-key mode").
  * Prints the connection string once it accepts connections; SIGINT/SIGTERM stop it.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'no-notablescan': { type: 'boolean', default: false },
     'ttl-sweep-ms': { type: 'string', default: '60000' },
+    'shard-strict': { type: 'boolean', default: false },
   },
 });
 
@@ -26,6 +29,7 @@ const server = await startEmbeddedMongo({
   host: values.host,
   notablescan: !values['no-notablescan'],
   ttlSweepIntervalMs: Number(values['ttl-sweep-ms']),
+  shardKeyMode: values['shard-strict'] || process.env.MONGO_EMBEDDED_SHARD_STRICT === '1' ? 'strict' : 'off',
 });
 console.log(server.uri);
 

@@ -38,6 +38,30 @@ function ensureFfmpeg() {
   process.exit(1);
 }
 
+// ffmpeg is started through util-linux's setpriv (--pdeathsig) so it dies with its worker even
+// when the worker is SIGKILLed; without it a killed worker can leave ffmpeg running.
+function checkSetpriv() {
+  if (process.platform !== "linux" || existsSync("/usr/bin/setpriv")) return;
+  say("/usr/bin/setpriv (Debian package util-linux) is missing: ffmpeg will not be killed with a crashed worker.");
+  say("Install it with:  sudo apt-get install -y util-linux");
+}
+
+/** HAProxy runs the load-balancer test in front of spawned gateway replicas (Debian package `haproxy`). */
+function ensureHaproxy() {
+  if (has("haproxy")) return;
+  if (process.getuid?.() === 0 && has("apt-get")) {
+    say("haproxy is missing: installing the Debian package (apt-get install -y haproxy)...");
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "haproxy"], {
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    return;
+  }
+  say("haproxy is required by the load-balancer test (test/hardening/haproxy.test.ts) and is not installed.");
+  say("Install it with:  sudo apt-get install -y haproxy   (Debian/Ubuntu)  or  brew install haproxy  (macOS)");
+  process.exit(1);
+}
+
 // `ss` (iproute2) reads a listening socket's backlog in the gateway tests.
 function ensureSs() {
   if (has("ss")) return;
@@ -69,6 +93,8 @@ if (!nodeModulesFresh()) {
 }
 ensureFfmpeg();
 ensureSs();
+checkSetpriv();
+ensureHaproxy();
 
 const databaseUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/chatwave";
 const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";

@@ -1,8 +1,10 @@
 /**
  * Benchmark of the embedded MongoDB-compatible server through the official driver:
  * insert throughput, point finds and indexed range queries at 10k, 100k and 1M documents.
- * The collection grows from one size to the next; queries are timed at each size.
- *   npm run bench:mongo-embedded [-- --sizes 10000,100000,1000000]
+ * The collection grows from one size to the next; queries are timed at each size. Then geo:
+ * `$near` (5 km, 20 nearest) and `$geoNear` + `$limit: 20` over 100k points of a 2dsphere
+ * index, against a 20-document indexed range query on the same collection as the baseline.
+ *   npm run bench:mongo-embedded [-- --sizes 10000,100000,1000000 --geo-points 100000]
  */
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
@@ -13,6 +15,8 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10000,100000,1000000' },
     'point-queries': { type: 'string', default: '3000' },
     'range-queries': { type: 'string', default: '1000' },
+    'geo-points': { type: 'string', default: '100000' },
+    'geo-queries': { type: 'string', default: '1000' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -97,5 +101,39 @@ if (first && last && last !== first) {
   const growth = last.size / first.size;
   console.log(`\n${fmt(last.size)} vs ${fmt(first.size)} documents (${fmt(growth)}× more): per-query time × ${(last.pointUs / first.pointUs).toFixed(2)} for point finds, × ${(last.rangeUs / first.rangeUs).toFixed(2)} for range queries`);
 }
+
+// Geo: random points over a 60 × 55 km city-sized area (about 30 per km²).
+const geoPoints = Number(values['geo-points']);
+const geoQueries = Number(values['geo-queries']);
+const places = client.db('bench').collection<{ n: number; loc: { type: 'Point'; coordinates: [number, number] } }>('places');
+await places.createIndex({ loc: '2dsphere' });
+await places.createIndex({ n: 1 });
+const randomPoint = (): [number, number] => [-74.3 + Math.random() * 0.7, 40.5 + Math.random() * 0.5];
+for (let n = 0; n < geoPoints; ) {
+  const docs = [];
+  for (let i = 0; i < BATCH && n < geoPoints; i++, n++) docs.push({ n, loc: { type: 'Point' as const, coordinates: randomPoint() } });
+  await places.insertMany(docs, { ordered: true });
+}
+const timeEach = async (label: string, run: () => Promise<number>): Promise<number> => {
+  for (let i = 0; i < 200; i++) await run();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < geoQueries; i++) {
+    const got = await run();
+    if (got !== 20) throw new Error(`${label} returned ${got} documents`);
+  }
+  return Number(process.hrtime.bigint() - start) / 1e3 / geoQueries;
+};
+const nearUs = await timeEach('$near', async () => (await places.find({ loc: { $near: { $geometry: { type: 'Point', coordinates: randomPoint() }, $maxDistance: 5000 } } }).limit(20).toArray()).length);
+const geoNearUs = await timeEach('$geoNear', async () => (await places.aggregate([{ $geoNear: { near: { type: 'Point', coordinates: randomPoint() }, distanceField: 'd', maxDistance: 5000 } }, { $limit: 20 }]).toArray()).length);
+const baselineUs = await timeEach('range', async () => {
+  const lo = Math.floor(Math.random() * (geoPoints - 20));
+  return (await places.find({ n: { $gte: lo, $lt: lo + 20 } }).sort({ n: 1 }).toArray()).length;
+});
+console.log(`\nGeo, ${fmt(geoPoints)} points (2dsphere, R-tree), 20 nearest within 5 km:`);
+console.log('| query | µs per query | × the 20-document range query |');
+console.log('|---|---:|---:|');
+console.log(`| $near, limit 20 | ${fmt(nearUs)} | ${(nearUs / baselineUs).toFixed(2)} |`);
+console.log(`| $geoNear + $limit 20 | ${fmt(geoNearUs)} | ${(geoNearUs / baselineUs).toFixed(2)} |`);
+console.log(`| baseline: indexed range, 20 documents | ${fmt(baselineUs)} | 1.00 |`);
 await client.close();
 await server.stop();

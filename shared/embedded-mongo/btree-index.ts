@@ -28,6 +28,8 @@ export interface KeyRange {
 export class BtreeIndex {
   readonly fields: string[];
   readonly directions: number[];
+  /** Per field: a hashed field serves only equality and `$in`, and gives no sort order. */
+  readonly hashed: boolean[];
   readonly tree: Tree;
   private readonly keysByRecord = new Map<number, IndexKey[]>();
   /** Whether any document produced more than one key (MongoDB's `isMultiKey`). */
@@ -36,6 +38,7 @@ export class BtreeIndex {
   constructor(readonly spec: IndexSpec, private readonly partialMatch?: RecordMatcher) {
     this.fields = Object.keys(spec.key);
     this.directions = this.fields.map((f) => (Number(spec.key[f]) < 0 ? -1 : 1));
+    this.hashed = this.fields.map((f) => spec.key[f] === 'hashed');
     const n = this.fields.length;
     const dirs = this.directions;
     this.tree = new BTree<IndexKey, true>(undefined, (a, b) => {

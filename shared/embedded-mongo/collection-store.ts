@@ -2,10 +2,13 @@ import { BSON, ObjectId } from 'bson';
 import { isPlainObject, type Doc } from './bson-order.js';
 import { formatValue, toView } from './bson-view.js';
 import { BtreeIndex } from './btree-index.js';
-import { isTextSpec, type IndexSpec } from './index-spec.js';
+import { GeoIndex } from './geo-index.js';
+import type { LngLat } from './geo-geometry.js';
+import { isGeoSpec, isTextSpec, type IndexSpec } from './index-spec.js';
 import { checkJsonSchema } from './json-schema-validator.js';
 import { badValue, MongoServerError } from './mongo-error.js';
 import { compileFilter, viewOf, type Matcher, type RecordMatcher, type StoredRecord } from './query-matcher.js';
+import { sameShardKeyValues, shardKeyProblem, shardKeyValues, type ShardKey } from './shard-keys.js';
 import { TextIndex } from './text-index.js';
 
 /** MongoDB's maximum BSON document size. */
@@ -26,8 +29,12 @@ export interface ValidationOptions {
 export class CollectionStore {
   readonly records = new Map<number, StoredRecord>();
   readonly indexes = new Map<string, BtreeIndex>();
+  readonly geoIndexes = new Map<string, GeoIndex>();
   textIndex?: TextIndex;
   validation: ValidationOptions = {};
+  /** Set by `shardCollection`; `shardKeyStrict` makes writes keep it (see shard-keys.ts). */
+  shardKey?: ShardKey;
+  shardKeyStrict = false;
   private validatorMatch?: { schema?: Doc; rest?: Matcher };
   private nextRecordId = 1;
 
@@ -72,6 +79,7 @@ export class CollectionStore {
     }
     checkId(doc._id);
     checkSize(doc, 'insert');
+    this.checkShardKey(doc, undefined);
     if (!bypassValidation) this.validate(doc, undefined);
     const record: StoredRecord = { id: this.nextRecordId++, doc };
     this.applyIndexes(record, undefined);
@@ -82,6 +90,7 @@ export class CollectionStore {
   /** Replaces a record's document with a new version; unchanged index keys stay as they are. */
   replace(old: StoredRecord, doc: Doc, bypassValidation = false): StoredRecord {
     checkSize(doc, 'update');
+    this.checkShardKey(doc, old.doc);
     if (!bypassValidation) this.validate(doc, old);
     const record: StoredRecord = { id: old.id, doc };
     this.applyIndexes(record, old);
@@ -91,8 +100,20 @@ export class CollectionStore {
 
   remove(record: StoredRecord): void {
     for (const index of this.indexes.values()) index.setKeys(record.id, [], false);
+    for (const geo of this.geoIndexes.values()) geo.set(record.id, []);
     this.textIndex?.remove(record.id);
     this.records.delete(record.id);
+  }
+
+  /** In strict shard-key mode a document must hold its shard key, and an update may not change it. */
+  private checkShardKey(doc: Doc, old: Doc | undefined): void {
+    const key = this.shardKey;
+    if (!key || !this.shardKeyStrict) return;
+    if (old && !sameShardKeyValues(key, old, doc)) {
+      throw new MongoServerError('ImmutableField', `After applying the update, the shard key ${formatValue(key.key)} of the document {_id: ${formatValue(doc._id)}} would change from ${shardKeyValues(key, old)} to ${shardKeyValues(key, doc)}: the embedded server's strict shard-key mode refuses changing a shard key value`);
+    }
+    const problem = shardKeyProblem(key, doc);
+    if (problem) throw new MongoServerError('ShardKeyNotFound', `${problem} (collection ${this.ns} is sharded by ${formatValue(key.key)}; strict shard-key mode)`);
   }
 
   /** Computes every index's keys, checks unique constraints, then (only then) writes them. */
@@ -105,7 +126,13 @@ export class CollectionStore {
       if (clash) throw this.duplicateKeyError(index, clash.key);
       changes.push([index, keys, multikey]);
     }
+    const geoChanges: [GeoIndex, LngLat[]][] = [];
+    for (const geo of this.geoIndexes.values()) {
+      const points = geo.pointsOf(record.doc);
+      if (!old || !geo.samePoints(record.id, points)) geoChanges.push([geo, points]);
+    }
     for (const [index, keys, multikey] of changes) index.setKeys(record.id, keys, multikey);
+    for (const [geo, points] of geoChanges) geo.set(record.id, points);
     this.textIndex?.set(record.id, record.doc);
   }
 
@@ -142,6 +169,12 @@ export class CollectionStore {
 
   /** Adds an index and builds it from the current documents; fails (and adds nothing) on duplicates. */
   addIndex(spec: IndexSpec, partialMatch: RecordMatcher | undefined): void {
+    if (isGeoSpec(spec.key)) {
+      const geo = new GeoIndex(spec);
+      geo.load([...this.records.values()].map((r) => [r.id, geo.pointsOf(r.doc)] as const));
+      this.geoIndexes.set(spec.name, geo);
+      return;
+    }
     if (isTextSpec(spec.key)) {
       const text = new TextIndex(spec);
       for (const r of this.records.values()) text.set(r.id, r.doc);
@@ -160,7 +193,7 @@ export class CollectionStore {
 
   /** Every index spec, `_id_` first, text index last (as listIndexes shows them). */
   indexSpecs(): IndexSpec[] {
-    const specs = [...this.indexes.values()].map((i) => i.spec);
+    const specs = [...this.indexes.values(), ...this.geoIndexes.values()].map((i) => i.spec);
     return this.textIndex ? [...specs, this.textIndex.spec] : specs;
   }
 
@@ -169,7 +202,7 @@ export class CollectionStore {
       this.textIndex = undefined;
       return true;
     }
-    return this.indexes.delete(name);
+    return this.indexes.delete(name) || this.geoIndexes.delete(name);
   }
 }
 

@@ -4,6 +4,7 @@ import { AGGREGATE_HANDLERS } from './command-handlers/aggregate-handler.js';
 import { DDL_HANDLERS } from './command-handlers/ddl-handlers.js';
 import { FIND_AND_MODIFY_HANDLERS } from './command-handlers/find-and-modify-handler.js';
 import { READ_HANDLERS } from './command-handlers/read-handlers.js';
+import { SHARDING_HANDLERS } from './command-handlers/sharding-handlers.js';
 import { WRITE_HANDLERS } from './command-handlers/write-handlers.js';
 import { MongoServerError } from './mongo-error.js';
 import { asServerError } from './query-matcher.js';
@@ -16,6 +17,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...WRITE_HANDLERS,
   ...FIND_AND_MODIFY_HANDLERS,
   ...AGGREGATE_HANDLERS,
+  ...SHARDING_HANDLERS,
 };
 
 /** Commands that only make sense inside a transaction. */

@@ -4,6 +4,7 @@ import { CursorRegistry } from './cursor-registry.js';
 import { DatabaseCatalog } from './database-catalog.js';
 import { MongoServerError } from './mongo-error.js';
 import type { ServerContext } from './server-context.js';
+import { ShardingState, type ShardKeyMode } from './shard-keys.js';
 import { sweepExpired } from './ttl-sweeper.js';
 import { encodeOpMsg, encodeOpReply, OpCode, parseMessage } from './wire-protocol.js';
 
@@ -15,6 +16,13 @@ export interface EmbeddedMongoOptions {
   host?: string;
   /** Refuse queries that no index can serve, like MongoDB's `notablescan`. Default true. */
   notablescan?: boolean;
+  /**
+   * `strict` refuses a query, update or delete on a collection sharded with `shardCollection`
+   * whose filter does not target the shard key, an insert without the key and an update that
+   * changes it (see docs/embedded-mongo.md). Default: `strict` when the environment has
+   * MONGO_EMBEDDED_SHARD_STRICT=1, else `off` (keys are recorded and routing is counted).
+   */
+  shardKeyMode?: ShardKeyMode;
   /** How often expired TTL documents are removed, in ms. Default 60000 (MongoDB's TTL monitor period). */
   ttlSweepIntervalMs?: number;
   /** Where the server's log lines go. Default: stderr. */
@@ -45,6 +53,7 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
     catalog: new DatabaseCatalog(),
     cursors: new CursorRegistry(),
     notablescan: options.notablescan ?? true,
+    sharding: new ShardingState(options.shardKeyMode ?? (process.env.MONGO_EMBEDDED_SHARD_STRICT === '1' ? 'strict' : 'off')),
     log,
     port: () => port,
   };
@@ -72,7 +81,7 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
     if (removed) log(`TTL sweep removed ${removed} expired document(s)`);
   }, options.ttlSweepIntervalMs ?? 60_000);
   sweep.unref();
-  log(`embedded MongoDB-compatible server listening on ${host}:${port} (in-memory, development and tests only — never a production store; notablescan ${ctx.notablescan ? 'on' : 'off'})`);
+  log(`embedded MongoDB-compatible server listening on ${host}:${port} (in-memory, development and tests only — never a production store; notablescan ${ctx.notablescan ? 'on' : 'off'}, shard-key mode ${ctx.sharding.mode})`);
   return {
     uri: `mongodb://${host}:${port}/?directConnection=true`,
     port,

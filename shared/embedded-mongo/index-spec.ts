@@ -14,12 +14,18 @@ export interface IndexSpec {
   default_language?: string;
   language_override?: string;
   textIndexVersion?: number;
+  '2dsphereIndexVersion'?: number;
 }
 
 const OPTION_KEYS = new Set([
   'key', 'name', 'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'weights',
-  'default_language', 'language_override', 'textIndexVersion', 'v', 'background', 'ns', 'collation', 'hidden',
+  'default_language', 'language_override', 'textIndexVersion', '2dsphereIndexVersion', 'v', 'background', 'ns', 'collation', 'hidden',
 ]);
+
+/** True for a `2dsphere` index spec (one geo field, possibly with ascending fields after it). */
+export function isGeoSpec(key: Record<string, unknown>): boolean {
+  return Object.values(key).some((d) => d === '2dsphere');
+}
 
 /** True for a text index spec (as declared, `{f: "text"}`, or as stored, `{_fts: "text"}`). */
 export function isTextSpec(key: Record<string, unknown>): boolean {
@@ -59,8 +65,23 @@ export function normalizeIndexSpec(raw: Doc): IndexSpec {
     spec.textIndexVersion = 3;
   } else {
     for (const [f, d] of Object.entries(key)) {
+      if (d === '2dsphere') {
+        if (Object.values(spec.key).includes('2dsphere')) throw new MongoServerError('CannotCreateIndex', 'the embedded server supports one 2dsphere field per index');
+        if (raw.unique === true) throw new MongoServerError('CannotCreateIndex', 'a 2dsphere index cannot be unique on the embedded server');
+        spec.key[f] = d;
+        spec['2dsphereIndexVersion'] = 3;
+        continue;
+      }
+      if (d === '2d' || d === 'geoHaystack') throw new MongoServerError('CannotCreateIndex', `'${d}' indexes are not supported by the embedded server; use 2dsphere`);
+      if (d === 'hashed') {
+        // A hashed field is kept in the B-tree by value: it serves equality and $in only, as a hashed index does.
+        if (Object.values(spec.key).includes('hashed')) throw new MongoServerError('CannotCreateIndex', 'A maximum of one index field is allowed to be hashed');
+        if (raw.unique === true) throw new MongoServerError('CannotCreateIndex', 'Currently hashed indexes cannot guarantee uniqueness. Use a regular index.');
+        spec.key[f] = d;
+        continue;
+      }
       if (!isNumeric(d) || toNumber(d) === 0) {
-        throw new MongoServerError('CannotCreateIndex', `Values in the index key pattern must be non-zero numbers or "text"; got ${f}: ${String(d)}`);
+        throw new MongoServerError('CannotCreateIndex', `Values in the index key pattern must be non-zero numbers, "text", "2dsphere" or "hashed"; got ${f}: ${String(d)}`);
       }
       spec.key[f] = d;
     }

@@ -2,6 +2,7 @@ import { Aggregator } from 'mingo';
 import { Double } from 'bson';
 import { isPlainObject, type Doc } from './bson-order.js';
 import { cloneValue, toView } from './bson-view.js';
+import { projectionOrderer } from './projection-order.js';
 import { MINGO_OPTIONS, asServerError } from './query-matcher.js';
 
 /** A compiled find projection: applies to stored documents without copying untouched values. */
@@ -22,6 +23,7 @@ export function compileProjection(projection: Doc | undefined): Projector {
     else rest[k] = toView(v);
   }
   let agg: Aggregator | undefined;
+  const order = projectionOrderer(rest);
   if (Object.keys(rest).length > 0) {
     try {
       agg = new Aggregator([{ $project: rest }], MINGO_OPTIONS);
@@ -34,6 +36,7 @@ export function compileProjection(projection: Doc | undefined): Projector {
     try {
       // mingo may modify nested objects of its input; stored documents must stay intact.
       out = agg ? (agg.run([cloneValue(doc)])[0] as Doc) : { ...doc };
+      if (agg && order) out = order(out, doc);
     } catch (err) {
       throw asServerError(err);
     }

@@ -4,6 +4,7 @@ import type { CollectionStore } from './collection-store.js';
 import { sortValue } from './document-paths.js';
 import { badValue } from './mongo-error.js';
 import { compileRecordFilter, hasNestedText, splitText, type StoredRecord } from './query-matcher.js';
+import { splitGeo, withinTest } from './geo-query.js';
 import { planQuery } from './query-planner.js';
 import { parseTextSearch } from './text-index.js';
 
@@ -20,6 +21,8 @@ export interface QuerySpec {
 export interface QueryResult {
   records: StoredRecord[];
   scores?: Map<number, number>;
+  /** Distances in meters from a `$near` point, by record id. */
+  distances?: Map<number, number>;
 }
 
 /** The text score of a record as MongoDB reports it (a double). */
@@ -36,11 +39,13 @@ const isMetaScore = (v: unknown): boolean => isPlainObject(v) && v.$meta === 'te
 export function runQuery(coll: CollectionStore, spec: QuerySpec, notablescan: boolean): QueryResult {
   const filter = spec.filter ?? {};
   if (hasNestedText(filter)) throw badValue('$text is not allowed in this context');
-  const { text, rest } = splitText(filter);
+  const { text, rest: withoutText } = splitText(filter);
+  const { near, within, rest } = splitGeo(withoutText);
   const matches = compileRecordFilter(rest);
+  const inRegion = withinTest(within);
   const sort = spec.sort && Object.keys(spec.sort).length > 0 ? spec.sort : undefined;
   if (sort) checkSort(sort, !!text);
-  const plan = planQuery(coll, { filter: rest, text, sort, hint: spec.hint }, notablescan);
+  const plan = planQuery(coll, { filter: rest, text, sort, hint: spec.hint, near, within }, notablescan);
   const textQuery = text ? parseTextSearch(String(text.$search)) : undefined;
   const skip = spec.skip ?? 0;
   // Without a sort (or when the index yields it) the first skip+limit matches are the answer.
@@ -51,12 +56,12 @@ export function runQuery(coll: CollectionStore, spec: QuerySpec, notablescan: bo
     if (seen.has(id)) continue;
     seen.add(id);
     const record = coll.records.get(id);
-    if (!record || !matches(record)) continue;
+    if (!record || !matches(record) || (inRegion && !inRegion(record))) continue;
     if (textQuery && !coll.textIndex?.matchesPhrases(record.doc, textQuery)) continue;
     records.push(record);
     if (records.length >= stopAt) break;
   }
-  const result: QueryResult = { records, scores: plan.textScores };
+  const result: QueryResult = { records, scores: plan.textScores, distances: plan.distances };
   if (sort && !plan.sorted) sortRecords(result, sort);
   const end = spec.limit ? skip + spec.limit : undefined;
   if (skip || end !== undefined) result.records = result.records.slice(skip, end);

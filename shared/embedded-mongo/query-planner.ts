@@ -2,19 +2,22 @@ import { compareBson, HIGHEST, isPlainObject, LOWEST, toNumber, type Doc } from 
 import type { BtreeIndex, KeyRange } from './btree-index.js';
 import type { CollectionStore } from './collection-store.js';
 import { admitsNull, conditionIntervals, fieldConditions, isPoints, type Interval } from './index-bounds.js';
+import type { NearClause, WithinClause } from './geo-query.js';
 import { MongoServerError } from './mongo-error.js';
 import { parseTextSearch } from './text-index.js';
 
 /** How a query reaches its candidate records. */
 export interface QueryPlan {
-  /** IXSCAN, OR, TEXT, or COLLSCAN; shown in errors and by explain-like debugging. */
-  stage: 'IXSCAN' | 'OR' | 'TEXT' | 'COLLSCAN';
+  /** IXSCAN, OR, TEXT, GEO_NEAR_2DSPHERE, GEO (within), or COLLSCAN; shown in errors and by explain-like debugging. */
+  stage: 'IXSCAN' | 'OR' | 'TEXT' | 'GEO_NEAR_2DSPHERE' | 'GEO' | 'COLLSCAN';
   /** Candidate record ids (a superset of the matches), possibly with repeats. */
   recordIds(): Iterable<number>;
   /** True when candidates arrive already in the requested sort order. */
   sorted: boolean;
   /** Text scores by record id for `$text` queries. */
   textScores?: Map<number, number>;
+  /** Distances in meters by record id for `$near` queries (filled in as candidates are produced). */
+  distances?: Map<number, number>;
   indexName?: string;
 }
 
@@ -24,6 +27,8 @@ export interface PlanInput {
   text?: Doc;
   sort?: Doc;
   hint?: unknown;
+  near?: NearClause;
+  within?: WithinClause[];
 }
 
 const MAX_RANGES = 4096;
@@ -39,10 +44,14 @@ interface Candidate {
  * is refused as MongoDB refuses it (NoQueryExecutionPlans, code 291).
  */
 export function planQuery(coll: CollectionStore, input: PlanInput, notablescan: boolean): QueryPlan {
-  if (input.text) return textPlan(coll, input.text);
+  if (input.text) {
+    if (input.near) throw new MongoServerError('BadValue', 'text and geoNear not allowed in same query');
+    return textPlan(coll, input.text);
+  }
+  if (input.near) return nearPlan(coll, input.near, input);
   const hinted = hintedIndex(coll, input.hint);
   if (hinted === 'natural') return collScan(coll, notablescan, input);
-  const plan = indexPlan(coll, input.filter, input.sort, hinted) ?? orPlan(coll, input.filter) ?? sortScan(coll, input.sort, input.filter, hinted);
+  const plan = indexPlan(coll, input.filter, input.sort, hinted) ?? withinPlan(coll, input.within) ?? orPlan(coll, input.filter) ?? sortScan(coll, input.sort, input.filter, hinted);
   return plan ?? collScan(coll, notablescan, input);
 }
 
@@ -69,6 +78,25 @@ function collScan(coll: CollectionStore, notablescan: boolean, input: PlanInput)
   return { stage: 'COLLSCAN', sorted: false, recordIds: () => coll.records.keys() };
 }
 
+/** `$near`/`$nearSphere` need a 2dsphere index on their field, as in MongoDB (code 291 otherwise). */
+function nearPlan(coll: CollectionStore, near: NearClause, input: PlanInput): QueryPlan {
+  const index = [...coll.geoIndexes.values()].find((g) => g.field === near.field);
+  if (!index) {
+    throw new MongoServerError('NoQueryExecutionPlans', `error processing query: ns=${coll.ns} filter=${JSON.stringify(input.filter)} planner returned error :: caused by :: unable to find index for $geoNear query`);
+  }
+  const distances = new Map<number, number>();
+  return { stage: 'GEO_NEAR_2DSPHERE', sorted: false, distances, indexName: index.name, recordIds: () => index.near(near.center, near.minMeters, near.maxMeters, distances) };
+}
+
+/** `$geoWithin` on a field with a 2dsphere index: the entries in the region's covering boxes. */
+function withinPlan(coll: CollectionStore, within: WithinClause[] | undefined): QueryPlan | undefined {
+  for (const clause of within ?? []) {
+    const index = [...coll.geoIndexes.values()].find((g) => g.field === clause.field);
+    if (index) return { stage: 'GEO', sorted: false, indexName: index.name, recordIds: () => index.within(clause.region.boxes) };
+  }
+  return undefined;
+}
+
 function textPlan(coll: CollectionStore, text: Doc): QueryPlan {
   const index = coll.textIndex;
   if (!index) throw new MongoServerError('IndexNotFound', 'text index required for $text query');
@@ -79,12 +107,13 @@ function textPlan(coll: CollectionStore, text: Doc): QueryPlan {
 /** Bounds an index gets from a filter, or undefined when its leading field is unconstrained. */
 function boundsFor(index: BtreeIndex, conds: Map<string, unknown[]>, filter: Doc): Interval[][] | undefined {
   const bounds: Interval[][] = [];
-  for (const field of index.fields) {
+  for (const [i, field] of index.fields.entries()) {
     const list = conds.get(field);
     if (!list) break;
     const parts = list.map((c) => conditionIntervals(c, index.multikey)).filter((x): x is Interval[] => x !== undefined);
     if (parts.length === 0) break;
     const intervals = index.multikey ? (parts.find(isPoints) ?? (parts[0] as Interval[])) : parts.reduce((a, b) => intersectAll(a, b));
+    if (index.hashed[i] && !isPoints(intervals)) break;
     bounds.push(intervals);
     if (!isPoints(intervals)) break;
   }
@@ -178,7 +207,7 @@ function indexPlan(coll: CollectionStore, filter: Doc, sort: Doc | undefined, hi
  * it must be scanned backwards. Equality-bound leading fields may be skipped.
  */
 function sortOrder(index: BtreeIndex, bounds: Interval[][], sort: Doc | undefined): boolean | undefined {
-  if (!sort || index.multikey) return undefined;
+  if (!sort || index.multikey || index.hashed.includes(true)) return undefined;
   const keys = Object.keys(sort);
   if (keys.length === 0 || keys.some((k) => isPlainObject(sort[k]))) return undefined;
   const singlePoints = bounds.filter((b) => b.length === 1 && isPoints(b)).length;
@@ -224,7 +253,7 @@ function sortScan(coll: CollectionStore, sort: Doc | undefined, filter: Doc, hin
   if (hinted) return { stage: 'IXSCAN', sorted: false, indexName: hinted.name, recordIds: () => hinted.scanAll() };
   if (!sort || Object.keys(sort).length === 0) return undefined;
   for (const index of coll.indexes.values()) {
-    if (index.spec.sparse) continue;
+    if (index.spec.sparse || index.hashed.includes(true)) continue;
     if (index.spec.partialFilterExpression && !impliesPartial(filter, index.spec.partialFilterExpression)) continue;
     const keys = Object.keys(sort);
     const prefix = keys.every((k, i) => index.fields[i] === k);

@@ -1,6 +1,7 @@
 import type { Doc } from './bson-order.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import type { DatabaseCatalog } from './database-catalog.js';
+import type { ShardingState } from './shard-keys.js';
 
 /** State shared by every connection of one server. */
 export interface ServerContext {
@@ -8,6 +9,8 @@ export interface ServerContext {
   readonly cursors: CursorRegistry;
   /** Refuse queries no index can serve (MongoDB's `notablescan` parameter). */
   readonly notablescan: boolean;
+  /** Shard keys' mode and routing counters (see shard-keys.ts). */
+  readonly sharding: ShardingState;
   readonly log: (msg: string) => void;
   readonly port: () => number;
 }

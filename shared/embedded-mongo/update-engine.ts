@@ -1,9 +1,8 @@
-import { Aggregator } from 'mingo';
 import { ObjectId } from 'bson';
 import { identical, isPlainObject, type Doc } from './bson-order.js';
 import { cloneValue, formatValue, fromView, toView } from './bson-view.js';
 import { MongoServerError } from './mongo-error.js';
-import { asServerError, MINGO_OPTIONS } from './query-matcher.js';
+import { checkUpdatePipeline, runPipeline } from './pipeline-runner.js';
 import { FIELD_UPDATERS } from './update-operators.js';
 import { PathResolver, setAt } from './update-paths.js';
 
@@ -49,16 +48,19 @@ function replacement(doc: Doc, update: Doc): Doc {
   return { ...out, ...cloneValue(rest) };
 }
 
+/** An update pipeline reaches no other collection (its stages cannot). */
+const NO_COLLECTIONS = { collectionDocs: () => [], matchForeign: () => [] };
+
 function applyPipeline(doc: Doc, stages: Doc[]): Doc {
-  try {
-    const [out] = new Aggregator(stages.map((s) => toView(s) as Doc), MINGO_OPTIONS).run([toView(doc) as Doc]);
-    const typed = fromView(out) as Doc;
-    // Untouched fields keep their exact stored types (a Double stays a Double).
-    for (const k of Object.keys(typed)) if (k in doc && identical(toView(doc[k]), toView(typed[k]))) typed[k] = doc[k];
-    return typed;
-  } catch (err) {
-    throw asServerError(err);
-  }
+  checkUpdatePipeline(stages);
+  const [out] = runPipeline([toView(doc) as Doc], stages.map((s) => toView(s) as Doc), NO_COLLECTIONS);
+  const typed = fromView(out) as Doc;
+  // Untouched fields keep their exact stored types (a Double stays a Double).
+  for (const k of Object.keys(typed)) if (k in doc && identical(toView(doc[k]), toView(typed[k]))) typed[k] = doc[k];
+  // A pipeline cannot drop `_id` (the stored one is kept), and `_id` stays the first field.
+  const { _id, ...rest } = typed;
+  const id = _id === undefined ? doc._id : _id;
+  return id === undefined ? rest : { _id: id, ...rest };
 }
 
 function conflictCheck(paths: string[]): void {

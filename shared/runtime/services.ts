@@ -7,6 +7,7 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import { createEventsModule } from "../events/events.module.js";
 import type { OutboxSweeper } from "../events/outbox-sweeper.js";
 import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
+import { createNotificationsModule } from "../notifications/notifications.module.js";
 import type { MaintenanceService } from "../maintenance/maintenance.service.js";
 import { createPresenceModule } from "../presence/presence.module.js";
 import type { PresenceService } from "../presence/presence.service.js";
@@ -18,6 +19,7 @@ import { RateLimiter } from "../rate-limit/rate-limiter.js";
 import type { BlockService } from "../social/block.service.js";
 import type { FollowService } from "../social/follow.service.js";
 import { createSocialModule } from "../social/social.module.js";
+import { createVideoModule, type VideoServices } from "../videos/video.module.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -49,7 +51,13 @@ export interface Services extends IdentityServices {
   typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
+  /** Videos and shorts: catalogue, transcoding, views and engagement, trending. */
+  videos: VideoServices;
+  /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
+  notifications: NotificationsServices;
 }
+
+type NotificationsServices = ReturnType<typeof createNotificationsModule>["services"];
 
 /** What the worker host runs: one handler per job, the final-failure hooks, and the schedules. */
 export interface JobRuntime {
@@ -111,11 +119,25 @@ export function composeModules(platform: Platform): Composition {
     ttlSeconds: config.PRESENCE_TTL_SECONDS,
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
   });
-  const maintenance = createMaintenanceModule({
-    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks],
+  const videos = createVideoModule({ config, db, redis, jobs, realtime, events, access, logger });
+  const notifications = createNotificationsModule({
+    config,
+    db,
+    pool: pg,
+    events,
+    jobs,
+    realtime,
+    access,
+    profiles,
+    presence: presence.presence,
+    conversations: chat.services.conversations,
     logger,
   });
-  eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections);
+  const maintenance = createMaintenanceModule({
+    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks, ...videos.maintenanceTasks],
+    logger,
+  });
+  eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections, ...videos.outboxCollections);
 
   const { accessGuard, maintenanceTasks: _identityTasks, ...identityServices } = identity.services;
   const services: Services = {
@@ -133,15 +155,19 @@ export function composeModules(platform: Platform): Composition {
     presence: presence.presence,
     typing: presence.typing,
     chat: chat.services,
+    videos: videos.services,
+    notifications: notifications.services,
   };
   const handlers = {
     ...eventsModule.jobHandlers,
     ...maintenance.jobHandlers,
     ...identity.jobHandlers,
+    ...videos.jobHandlers,
+    ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
     services,
-    jobs: { handlers, finalFailureHooks: {}, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs] },
+    jobs: { handlers, finalFailureHooks: { ...videos.finalFailureHooks }, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs] },
   };
 }
 

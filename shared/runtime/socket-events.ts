@@ -1,7 +1,9 @@
 import type { RealtimePublisher } from "../realtime/publisher.js";
 import type { ChatClientToServerEvents, ChatServerToClientEvents } from "../chat/chat.events.js";
+import type { NotificationServerToClientEvents } from "../notifications/notification.events.js";
 import type { PresenceClientToServerEvents, PresenceServerToClientEvents } from "../presence/presence.events.js";
 import type { CoreClientToServerEvents, CoreServerToClientEvents } from "../realtime/events.js";
+import type { VideoServerToClientEvents } from "../videos/video.events.js";
 
 export type { Ack, AckResponse, InterServerEvents, SessionRevokedEvent, SocketData } from "../realtime/events.js";
 
@@ -10,7 +12,7 @@ export type { Ack, AckResponse, InterServerEvents, SessionRevokedEvent, SocketDa
  * (`shared/<domain>/<domain>.events.ts`); adding a domain is one more
  * `extends` in each. Used by the server, the tests and the web client.
  */
-export interface ServerToClientEvents extends CoreServerToClientEvents, ChatServerToClientEvents, PresenceServerToClientEvents {}
+export interface ServerToClientEvents extends CoreServerToClientEvents, ChatServerToClientEvents, PresenceServerToClientEvents, NotificationServerToClientEvents, VideoServerToClientEvents {}
 
 export interface ClientToServerEvents extends CoreClientToServerEvents, ChatClientToServerEvents, PresenceClientToServerEvents {}
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Collection, type Db, type Document, type UpdateFilter } from 'mongodb';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../shared/embedded-mongo/index.js';
+import { startEmbeddedMongo, type EmbeddedMongo, type EmbeddedMongoOptions } from '../../shared/embedded-mongo/index.js';
 
 /**
  * True when the suite runs against its own embedded server (no MONGO_URL). Checks that need
@@ -26,14 +26,15 @@ export interface MongoHarness {
 /**
  * Registers before/after hooks that connect to MONGO_URL or start an embedded server,
  * and drop the suite's database afterwards. Returns an object filled in by `before`.
+ * `options` apply to the embedded server only.
  */
-export function useMongo(suite: string): MongoHarness {
+export function useMongo(suite: string, options: EmbeddedMongoOptions = {}): MongoHarness {
   const h = {} as MongoHarness;
   let server: EmbeddedMongo | undefined;
   const extra: MongoClient[] = [];
   before(async function () {
     this.timeout(60_000);
-    if (usingEmbedded) server = await startEmbeddedMongo({ port: 0, ttlSweepIntervalMs: 200, log: () => undefined });
+    if (usingEmbedded) server = await startEmbeddedMongo({ port: 0, ttlSweepIntervalMs: 200, log: () => undefined, ...options });
     h.uri = process.env.MONGO_URL ?? (server as EmbeddedMongo).uri;
     h.client = await new MongoClient(h.uri).connect();
     h.db = h.client.db(`emtest_${suite}_${randomBytes(4).toString('hex')}`);

@@ -60,7 +60,7 @@ export async function spawnRole(role: Role, extraEnv: Record<string, string> = {
       if (dead) throw new Error("exited");
       const res = await fetch(`${url}/healthz`);
       return res.ok;
-    }, 30_000, `${role} to start`);
+    }, 60_000, `${role} to start`);
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`${role} did not start: ${(error as Error).message}\n${output}`, { cause: error });

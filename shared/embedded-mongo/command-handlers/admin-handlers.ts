@@ -67,6 +67,14 @@ export const ADMIN_HANDLERS: Record<string, CommandHandler> = {
   whatsmyuri: () => ({ you: '127.0.0.1' }),
   connectionStatus: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] } }),
   hostInfo: () => ({ system: { currentTime: new Date(), hostname: 'embedded' } }),
-  serverStatus: (ctx) => ({ host: 'embedded', version: '7.0.0', process: 'mongod', uptime: 0, localTime: new Date(), metrics: { cursor: { open: { total: Long.fromNumber(ctx.cursors.size) } } } }),
+  serverStatus: (ctx) => {
+    let sharded = 0;
+    for (const coll of ctx.catalog.allCollections()) if (coll.shardKey) sharded++;
+    return {
+      host: 'embedded', version: '7.0.0', process: 'mongod', uptime: 0, localTime: new Date(),
+      metrics: { cursor: { open: { total: Long.fromNumber(ctx.cursors.size) } } },
+      embeddedSharding: ctx.sharding.report(sharded),
+    };
+  },
   getLog: () => ({ totalLinesWritten: 0, log: [] }),
 };

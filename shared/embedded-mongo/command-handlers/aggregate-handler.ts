@@ -1,11 +1,15 @@
-import { Aggregator } from 'mingo';
 import { isPlainObject, type Doc } from '../bson-order.js';
 import { cloneValue, toView } from '../bson-view.js';
 import type { CollectionStore } from '../collection-store.js';
 import { badValue, MongoServerError } from '../mongo-error.js';
+import { getPath } from '../document-paths.js';
+import { hasNear, parseGeoNear, type GeoNearStage } from '../geo-query.js';
+import { checkFacet, runPipeline, type PipelineEnv } from '../pipeline-runner.js';
+import { setAt } from '../update-paths.js';
 import { runQuery } from '../query-executor.js';
-import { asServerError, MINGO_OPTIONS, viewOf, type StoredRecord } from '../query-matcher.js';
+import { viewOf, type StoredRecord } from '../query-matcher.js';
 import type { CommandHandler, ServerContext } from '../server-context.js';
+import { checkShardTarget } from './shard-target.js';
 import { collectionArg, docArg, numberArg } from './command-args.js';
 
 const SCORE_FIELD = '__embeddedTextScore';
@@ -24,11 +28,18 @@ function rewriteMeta(v: unknown, inSort = false): unknown {
  * The leading `$match` (and a `$sort`/`$limit` after it) runs through the query planner, so an
  * aggregation is served by an index exactly as a find would be; the rest runs in mingo.
  */
-function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext): { input: StoredRecord[]; rest: Doc[]; scores?: Map<number, number> } {
+function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext, hint: unknown): Leading {
   let i = 0;
   let filter: Doc = {};
   let sort: Doc | undefined;
   let limit: number | undefined;
+  if (pipeline[0] && '$geoNear' in pipeline[0]) {
+    const geo = parseGeoNear(pipeline[0].$geoNear, [...coll.geoIndexes.values()].map((g) => g.field), coll.ns);
+    const after = pipeline[1];
+    limit = after && '$limit' in after ? numberArg(after, '$limit') : undefined;
+    const result = runQuery(coll, { filter: geo.filter, limit, hint }, ctx.notablescan);
+    return { input: result.records, rest: pipeline.slice(limit === undefined ? 1 : 2), geo, distances: result.distances };
+  }
   if (pipeline[0] && '$match' in pipeline[0]) {
     if (!isPlainObject(pipeline[0].$match)) throw badValue('the match filter must be an expression in an object');
     filter = pipeline[0].$match;
@@ -44,12 +55,35 @@ function leadingQuery(coll: CollectionStore, pipeline: Doc[], ctx: ServerContext
       i++;
     }
   }
-  const result = runQuery(coll, { filter, sort, limit }, ctx.notablescan);
+  const result = runQuery(coll, { filter, sort, limit, hint }, ctx.notablescan);
   return { input: result.records, rest: pipeline.slice(i), scores: result.scores };
 }
 
+interface Leading {
+  input: StoredRecord[];
+  rest: Doc[];
+  scores?: Map<number, number>;
+  geo?: GeoNearStage;
+  distances?: Map<number, number>;
+}
+
+/** `$geoNear` only as the first stage, `$near` never inside `$match`, `$facet` well formed: checked before any work, as MongoDB parses first. */
+function checkGeoStages(stages: Doc[]): void {
+  stages.forEach((stage, i) => {
+    if ('$geoNear' in stage && i > 0) throw new MongoServerError('Location40602', '$geoNear is only valid as the first stage in a pipeline');
+    if ('$match' in stage && hasNear(stage.$match)) throw badValue('$geoNear, $near, and $nearSphere are not allowed in this context');
+    if ('$facet' in stage) checkFacet(stage.$facet);
+  });
+}
+
+/** Sets `$geoNear`'s distanceField (and includeLocs) on a document copy. */
+function decorate(copy: Doc, record: StoredRecord, geo: GeoNearStage, distances: Map<number, number>): void {
+  setAt(copy, geo.distanceField.split('.'), (distances.get(record.id) ?? 0) * geo.factor);
+  if (geo.includeLocs) setAt(copy, geo.includeLocs.split('.'), cloneValue(getPath(viewOf(record), geo.key)));
+}
+
 const KNOWN_STAGES = new Set([
-  '$addFields', '$bucket', '$bucketAuto', '$count', '$densify', '$facet', '$fill', '$graphLookup', '$group', '$limit',
+  '$addFields', '$bucket', '$bucketAuto', '$count', '$densify', '$facet', '$fill', '$geoNear', '$graphLookup', '$group', '$limit',
   '$lookup', '$match', '$merge', '$out', '$project', '$redact', '$replaceRoot', '$replaceWith', '$sample', '$set',
   '$setWindowFields', '$skip', '$sort', '$sortByCount', '$unionWith', '$unset', '$unwind',
 ]);
@@ -93,24 +127,32 @@ const aggregate: CommandHandler = (ctx, { db, cmd }) => {
   const coll = ctx.catalog.get(db, name);
   checkStages(pipeline as Doc[]);
   checkLookups(ctx, db, pipeline as Doc[]);
-  const { input, rest, scores } = coll ? leadingQuery(coll, pipeline as Doc[], ctx) : { input: [], rest: pipeline as Doc[], scores: undefined };
+  checkGeoStages(pipeline as Doc[]);
+  const first = (pipeline as Doc[])[0];
+  const firstFilter = first && isPlainObject(first.$match) ? first.$match : first && isPlainObject(first.$geoNear) && isPlainObject(first.$geoNear.query) ? first.$geoNear.query : {};
+  checkShardTarget(ctx, coll, 'aggregate', firstFilter, cmd.comment);
+  const lead: Leading = coll ? leadingQuery(coll, pipeline as Doc[], ctx, cmd.hint) : { input: [], rest: (pipeline as Doc[]).filter((s) => !('$geoNear' in s)) };
+  const { input, rest, scores, geo, distances } = lead;
   // mingo may modify its input objects, so it gets copies; the map leads unchanged documents back to their exact stored form.
   const original = new Map<Doc, Doc>();
   const docs = input.map((r) => {
     const copy = cloneValue(viewOf(r));
     if (scores) copy[SCORE_FIELD] = scores.get(r.id) ?? 0;
+    else if (geo && distances) decorate(copy, r, geo, distances);
     else original.set(copy, r.doc);
     return copy;
   });
-  let out: Doc[];
-  try {
-    const resolver = (from: string): Doc[] => (ctx.catalog.get(db, from)?.records ? [...(ctx.catalog.get(db, from) as CollectionStore).records.values()].map((r) => cloneValue(viewOf(r))) : []);
-    const viewStages = toView(rest) as Doc[];
-    const stages = scores ? (rewriteMeta(viewStages) as Doc[]) : viewStages;
-    out = stages.length ? new Aggregator(stages, { ...MINGO_OPTIONS, collectionResolver: resolver }).run(docs) : docs;
-  } catch (err) {
-    throw asServerError(err);
-  }
+  const env: PipelineEnv = {
+    collectionDocs: (from) => [...(ctx.catalog.get(db, from)?.records.values() ?? [])].map((r) => cloneValue(viewOf(r))),
+    matchForeign: (from, field, values) => {
+      const foreign = ctx.catalog.get(db, from);
+      if (!foreign) return [];
+      return runQuery(foreign, { filter: { [field]: { $in: values } } }, ctx.notablescan).records.map((r) => cloneValue(viewOf(r)));
+    },
+  };
+  const viewStages = toView(rest) as Doc[];
+  const stages = scores ? (rewriteMeta(viewStages) as Doc[]) : viewStages;
+  const out = stages.length ? runPipeline(docs, stages, env) : docs;
   const results = out.map((d) => {
     const stored = original.get(d);
     if (stored) return stored;

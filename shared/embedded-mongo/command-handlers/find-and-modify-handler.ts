@@ -4,6 +4,7 @@ import { compileProjection } from '../projection.js';
 import type { CommandHandler } from '../server-context.js';
 import { executeDelete, executeUpdate } from '../write-executor.js';
 import { updateKind } from '../update-engine.js';
+import { checkShardTarget } from './shard-target.js';
 import { boolArg, collectionArg, docArg } from './command-args.js';
 
 /** findAndModify: atomically update (or remove) one document and return it, before or after. */
@@ -23,12 +24,14 @@ const findAndModify: CommandHandler = (ctx, { db, cmd }) => {
 
   if (remove) {
     const coll = ctx.catalog.get(db, name);
+    checkShardTarget(ctx, coll, 'findAndModify', query, cmd.comment);
     const [removed] = coll ? executeDelete(coll, query, true, ctx.notablescan, sort, cmd.hint) : [];
     return { lastErrorObject: { n: removed ? 1 : 0 }, value: removed ? projector(removed.doc) : null };
   }
   if (updateKind(update) === 'operators' || updateKind(update) === 'replacement' || Array.isArray(update)) {
     const coll = upsert ? ctx.catalog.getOrCreate(db, name) : ctx.catalog.get(db, name);
     if (!coll) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null };
+    checkShardTarget(ctx, coll, 'findAndModify', query, cmd.comment, upsert);
     const outcome = executeUpdate(coll, {
       q: query,
       u: update as Doc | Doc[],

@@ -5,6 +5,7 @@ import { MongoServerError } from '../mongo-error.js';
 import { compileProjection } from '../projection.js';
 import { runQuery } from '../query-executor.js';
 import type { CommandHandler } from '../server-context.js';
+import { checkShardTarget } from './shard-target.js';
 import { boolArg, collectionArg, countArg, docArg, numberArg } from './command-args.js';
 
 const find: CommandHandler = (ctx, { db, cmd }) => {
@@ -19,6 +20,7 @@ const find: CommandHandler = (ctx, { db, cmd }) => {
   const projector = compileProjection(docArg(cmd, 'projection'));
   const coll = ctx.catalog.get(db, name);
   if (!coll) return { cursor: { id: Long.ZERO, ns, firstBatch: [] } };
+  checkShardTarget(ctx, coll, 'find', docArg(cmd, 'filter') ?? {}, cmd.comment);
   const result = runQuery(coll, { filter: docArg(cmd, 'filter'), sort: docArg(cmd, 'sort'), skip, limit, hint: cmd.hint }, ctx.notablescan);
   const docs = result.records.map((r) => projector(r.doc, result.scores?.get(r.id)));
   return { cursor: ctx.cursors.open(ns, docs, batchSize, singleBatch) };
@@ -42,6 +44,7 @@ const count: CommandHandler = (ctx, { db, cmd }) => {
   const coll = ctx.catalog.get(db, collectionArg(cmd, 'count'));
   if (!coll) return { n: 0 };
   const query = docArg(cmd, 'query') ?? {};
+  checkShardTarget(ctx, coll, 'count', query, cmd.comment);
   const skip = countArg(cmd, 'skip') ?? 0;
   const limit = Math.abs(numberArg(cmd, 'limit') ?? 0);
   // A count without a query is answered from the collection's size, as MongoDB does.
@@ -59,6 +62,7 @@ const distinct: CommandHandler = (ctx, { db, cmd }) => {
   const coll = ctx.catalog.get(db, collectionArg(cmd, 'distinct'));
   if (!coll) return { values: [] };
   const query = docArg(cmd, 'query') ?? {};
+  checkShardTarget(ctx, coll, 'distinct', query, cmd.comment);
   // Sorting on the key lets an index on it serve an unfiltered distinct (MongoDB's DISTINCT_SCAN).
   const sort = Object.keys(query).length === 0 ? { [key]: 1 } : undefined;
   const result = runQuery(coll, { filter: query, sort, hint: cmd.hint }, ctx.notablescan);

@@ -3,6 +3,7 @@ import { MongoServerError } from '../mongo-error.js';
 import { asServerError } from '../query-matcher.js';
 import type { CommandHandler } from '../server-context.js';
 import { executeDelete, executeUpdate, parseUpdateStatement } from '../write-executor.js';
+import { checkShardTarget } from './shard-target.js';
 import { boolArg, collectionArg, docsArg } from './command-args.js';
 
 /** A write error entry as MongoDB reports it inside `writeErrors`. */
@@ -57,6 +58,7 @@ const update: CommandHandler = (ctx, { db, cmd }) => {
     const stmt = { ...parseUpdateStatement(raw), bypassValidation: bypass };
     const coll = stmt.upsert ? ctx.catalog.getOrCreate(db, name) : ctx.catalog.get(db, name);
     if (!coll) return;
+    checkShardTarget(ctx, coll, 'update', stmt.q, cmd.comment, stmt.upsert);
     const outcome = executeUpdate(coll, stmt, ctx.notablescan);
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
@@ -79,6 +81,7 @@ const remove: CommandHandler = (ctx, { db, cmd }) => {
     const limit = toNumber(raw.limit ?? 0);
     if (limit !== 0 && limit !== 1) throw new MongoServerError('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${limit}`);
     if (!coll) return;
+    checkShardTarget(ctx, coll, 'delete', raw.q, cmd.comment);
     n += executeDelete(coll, raw.q, limit === 1, ctx.notablescan, undefined, raw.hint).length;
   });
   return withErrors({ n }, errors);
