@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
+import { z } from "zod";
 import { closeRedis, createRedis } from "../shared/db/redis.js";
 import { AppError, toErrorBody } from "../shared/errors/app-error.js";
 import { createOpsHandler } from "../shared/http/ops-handler.js";
@@ -35,6 +36,15 @@ export interface Gateway {
   port: number;
   /** Stops accepting, tells clients to reconnect elsewhere, and closes. */
   close(): Promise<void>;
+}
+
+const deviceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_' or '-'").optional();
+
+/** The handshake's optional `auth.deviceId`; a malformed one refuses the handshake. */
+function parseDeviceId(value: unknown): string | undefined {
+  const parsed = deviceIdSchema.safeParse(value);
+  if (!parsed.success) throw new AppError("VALIDATION_FAILED", "auth.deviceId must be 1-64 letters, digits, '_' or '-'");
+  return parsed.data;
 }
 
 /** Starts a gateway replica: Socket.IO over HTTP with the sharded Redis adapter. */
@@ -97,8 +107,10 @@ export async function startGateway(platform: Platform, services: Services, port:
 
   io.use(async (socket, next) => {
     try {
+      const deviceId = parseDeviceId(socket.handshake.auth?.deviceId);
       const claims = await services.accessGuard.authenticate(socket.handshake.auth?.token);
       socket.data = { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles, expiresAt: claims.expiresAt };
+      if (deviceId) socket.data.deviceId = deviceId;
       next();
     } catch (error) {
       const body = toErrorBody(error instanceof AppError ? error : new AppError("UNAUTHENTICATED", "Authentication failed"));
@@ -128,10 +140,12 @@ export async function startGateway(platform: Platform, services: Services, port:
     registerHandlers(socket, ctx);
   });
 
-  await new Promise<void>((resolve) => httpServer.listen(port, config.HOST, resolve));
+  // Liveness first: entries of this replica count against the cap only while it is seen alive.
+  presence.start();
+  // A deep accept queue lets a reconnect storm wait instead of overflowing (the kernel caps it at net.core.somaxconn).
+  await new Promise<void>((resolve) => httpServer.listen({ port, host: config.HOST, backlog: config.GATEWAY_LISTEN_BACKLOG }, resolve));
   const actualPort = (httpServer.address() as AddressInfo).port;
   logger.info({ port: actualPort }, "gateway listening");
-  presence.start();
   expiry.start();
 
   return {

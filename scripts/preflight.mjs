@@ -62,6 +62,20 @@ function ensureHaproxy() {
   process.exit(1);
 }
 
+// `ss` (iproute2) reads a listening socket's backlog in the gateway tests.
+function ensureSs() {
+  if (has("ss")) return;
+  if (process.getuid?.() === 0 && has("apt-get")) {
+    say("ss is missing: installing the Debian package (apt-get install -y iproute2)...");
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "iproute2"], {
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    return;
+  }
+  say("ss (package iproute2) is not installed; the gateway tests need it: sudo apt-get install -y iproute2");
+}
+
 function reachable(url, fallbackPort) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -78,6 +92,7 @@ if (!nodeModulesFresh()) {
   run("npm", ["install", "--no-audit", "--no-fund"]);
 }
 ensureFfmpeg();
+ensureSs();
 checkSetpriv();
 ensureHaproxy();
 

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { ExtendedError } from "socket.io";
 import { AppError, toErrorBody } from "../../shared/errors/app-error.js";
 import type { Logger } from "../../shared/logging/logger.js";
@@ -8,6 +9,13 @@ import type { GatewaySocket } from "./socket-event.js";
 
 /** Devices refreshed per Redis round trip. */
 const HEARTBEAT_BATCH = 500;
+/**
+ * This replica's liveness key is refreshed this often and lives five times as
+ * long: a replica that died stops counting against the connection cap within
+ * LIVENESS_TTL_MS, long before its devices expire.
+ */
+export const LIVENESS_BEAT_MS = 1_000;
+export const LIVENESS_TTL_MS = 5_000;
 
 /** The error a refused handshake carries: the client reads `err.data.code`. */
 export function connectError(error: unknown, fallback: AppError): ExtendedError {
@@ -28,6 +36,8 @@ export class GatewayPresence {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private draining = false;
+  /** Tags this replica's device entries, so others can tell when their holder died. */
+  readonly replicaId = randomBytes(6).toString("hex");
 
   constructor(
     private readonly io: GatewayServer,
@@ -40,7 +50,7 @@ export class GatewayPresence {
   /** Handshake middleware, after authentication. */
   readonly admit = async (socket: GatewaySocket, next: (error?: ExtendedError) => void): Promise<void> => {
     try {
-      const update = await this.presence.connect({ userId: socket.data.userId, socketId: socket.id });
+      const update = await this.presence.connect(this.deviceOf(socket));
       if (update) this.announce([update]);
       next();
     } catch (error) {
@@ -51,7 +61,7 @@ export class GatewayPresence {
 
   /** Follows an admitted socket until it disconnects. */
   track(socket: GatewaySocket): void {
-    const device: Device = { userId: socket.data.userId, socketId: socket.id };
+    const device = this.deviceOf(socket);
     this.local.set(socket.id, device);
     socket.on("disconnect", () => {
       this.local.delete(socket.id);
@@ -62,6 +72,9 @@ export class GatewayPresence {
   }
 
   start(): void {
+    const alive = () => this.presence.replicaAlive(this.replicaId, LIVENESS_TTL_MS);
+    this.background(alive(), "replica liveness not refreshed");
+    this.every(LIVENESS_BEAT_MS, alive, "replica liveness not refreshed");
     this.every(this.intervalMs, () => this.heartbeat(), "presence heartbeat failed");
     // Sweeps start at a random point of the period so replicas do not all sweep at once.
     this.every(this.intervalMs, () => this.sweep(), "presence sweep failed", Math.random() * this.intervalMs);
@@ -80,6 +93,13 @@ export class GatewayPresence {
         this.logger.warn({ err: error }, "presence drain failed; the devices will expire instead");
       });
     }
+    await this.presence.replicaGone(this.replicaId).catch(() => undefined);
+  }
+
+  private deviceOf(socket: GatewaySocket): Device {
+    const device: Device = { userId: socket.data.userId, socketId: socket.id, replicaId: this.replicaId };
+    if (socket.data.deviceId) device.deviceId = socket.data.deviceId;
+    return device;
   }
 
   /** Number of sockets this replica tracks. */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { MessageContent, ReactionEmoji } from "./chat.types.js";
@@ -25,10 +26,28 @@ export class ChangeRepository {
     this.changes = db.collection<ChangeDoc>("message_changes");
   }
 
-  /** Records a change. Idempotent on `(conversationId, seq)`: a replay of the same seq is ignored. */
+  /** Records a void filler. Idempotent on `(conversationId, seq)`: a seq already taken is left as it is. */
   async insert(doc: ChangeDoc): Promise<void> {
+    await this.tryInsert(doc);
+  }
+
+  /** Records a change at its seq; `false` when the seq is taken (a sync voided it meanwhile). */
+  async tryInsert(doc: ChangeDoc): Promise<boolean> {
     try {
       await this.changes.insertOne(doc);
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Fills seqs that sync passes over with voids, one command; seqs already taken are left as they are. */
+  async voidSeqs(conversationId: string, seqs: readonly number[], actorId: string, at: Date): Promise<void> {
+    if (seqs.length === 0) return;
+    const docs: ChangeDoc[] = seqs.map((seq) => ({ _id: randomUUID(), conversationId, seq, kind: "void", actorId, at }));
+    try {
+      await this.changes.insertMany(docs, { ordered: false });
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }

@@ -91,7 +91,11 @@ export const conversationMembersCollection: CollectionSpec = {
   ],
 };
 
-/** `messages`: `seq` is unique per conversation; `clientMessageId` per sender and conversation. */
+/**
+ * `messages`: `seq` is unique per conversation; `clientMessageId` per sender
+ * and conversation. A `void: true` document is a filler sync wrote at a seq it
+ * passed over (see sync.service.ts): it holds the seq so a late write fails.
+ */
 export const messagesCollection: CollectionSpec = {
   name: "messages",
   validator: {
@@ -116,6 +120,7 @@ export const messagesCollection: CollectionSpec = {
         editedAt: date,
         deletedAt: date,
         createdAt: date,
+        void: { enum: [true] },
         outbox: outboxProperty,
       },
     },

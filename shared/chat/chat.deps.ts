@@ -5,6 +5,7 @@ import type { MediaUploadView, MediaUrls } from "../media/media.types.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import type { ChangeRepository } from "./change.repository.js";
 import type { DomainEventBus } from "../events/event-bus.js";
+import type { ChatTestHooks } from "./chat-test-hooks.js";
 import type { ConversationRepository } from "./conversation.repository.js";
 import type { DirectPermissionCache } from "./direct-permission.cache.js";
 import type { MemberListCache, MemberList } from "./member-list.cache.js";
@@ -44,6 +45,8 @@ export interface ChatDeps {
   logger: Logger;
   /** Domain events: `chat.message-sent` after every stored message, `chat.member-added`. */
   events: DomainEventBus;
+  /** Stall and crash points for tests with real processes; empty outside NODE_ENV=test. */
+  hooks: ChatTestHooks;
 }
 
 /** The error every non-participant gets, whether or not the conversation exists. */

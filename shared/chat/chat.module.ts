@@ -6,6 +6,7 @@ import type { OutboxCollection } from "../events/outbox-sweeper.js";
 import type { Logger } from "../logging/logger.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import { ChangeRepository } from "./change.repository.js";
+import type { ChatTestHooks } from "./chat-test-hooks.js";
 import type { ChatDeps, ChatMedia, UserDirectory } from "./chat.deps.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
@@ -45,6 +46,10 @@ export interface ChatModuleDeps {
   /** Attachments: the media domain resolves uploads and signs their URLs. */
   media: ChatMedia;
   logger: Logger;
+  /** CHAT_GAP_WINDOW_MS: how long sync waits at a claimed but unwritten seq before voiding it. */
+  gapWindowMs?: number;
+  /** Stall and crash points for tests with real processes (chatTestHooks). */
+  hooks?: ChatTestHooks;
 }
 
 /** Messages carry `chat.message-sent`, conversations `chat.member-added` (shard keys: conversation). */
@@ -71,6 +76,7 @@ export function createChatModule(input: ChatModuleDeps) {
     media: input.media,
     logger: input.logger.child({ domain: "chat" }),
     events: input.events,
+    hooks: input.hooks ?? {},
   };
   const messages = new MessageService(deps);
   const receipts = new ReceiptService(deps);
@@ -82,7 +88,7 @@ export function createChatModule(input: ChatModuleDeps) {
     changes: new MessageChangeService(deps),
     queries: new MessageQueryService(deps),
     receipts,
-    sync: new SyncService(deps),
+    sync: new SyncService(deps, input.gapWindowMs),
   };
   return { services, outboxCollections: CHAT_OUTBOX };
 }

@@ -9,6 +9,9 @@ import type { SeqClaim } from "./conversation.repository.js";
 import type { MessageDoc } from "./message.repository.js";
 import { attachmentOf, previewOf, searchTextOf } from "./message-content.schema.js";
 
+/** Seq claims one change tries when syncs keep voiding its late writes. */
+const MAX_RECORD_ATTEMPTS = 4;
+
 /** Types whose text (body or caption) can be edited. */
 const EDITABLE = new Set<MessageContent["type"]>(["text", "image", "video", "file", "gif"]);
 
@@ -104,15 +107,21 @@ export class MessageChangeService {
 
   /** Stores the change at its claimed seq and tells the members' devices (or only the actor's). */
   private async record(
-    claim: SeqClaim & { conversationId: string },
+    initialClaim: SeqClaim & { conversationId: string },
     change: Pick<ChangeDoc, "kind" | "messageId" | "data">,
     actorId: string,
     at: Date,
     onlyFor?: string,
   ): Promise<MessageUpdate> {
+    let claim = initialClaim;
     const doc = { _id: randomUUID(), conversationId: claim.conversationId, seq: claim.seq, actorId, at, ...change } as ChangeDoc;
     if (onlyFor) doc.onlyFor = onlyFor;
-    await this.deps.changes.insert(doc);
+    for (let attempt = 1; !(await this.deps.changes.tryInsert(doc)); attempt++) {
+      // The seq was voided by a sync that passed over it while this write was late: take a new one.
+      if (attempt === MAX_RECORD_ATTEMPTS) throw new AppError("UNAVAILABLE", "The change could not be recorded; try again");
+      claim = await this.claim(claim.conversationId, actorId);
+      doc.seq = claim.seq;
+    }
     const update = toChange(doc) as MessageUpdate;
     const audience = onlyFor ? [onlyFor] : await listAt(this.deps, claim.conversationId, claim.membersVersion);
     this.deps.realtime.toUsers(audience, "chat:message-updated", update);

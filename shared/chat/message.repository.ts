@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { AnyOutboxEntry } from "../events/domain-events.js";
 import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
@@ -23,9 +24,20 @@ export interface MessageDoc {
   editedAt?: Date;
   deletedAt?: Date;
   createdAt: Date;
+  /**
+   * Set on a void: a filler that sync wrote at a seq it passed over while the
+   * seq was claimed but unwritten. It takes the seq in the unique index, so
+   * the late write fails and is retried under a new seq. Never shown.
+   */
+  void?: true;
   /** `chat.message-sent`, until it is enqueued. */
   outbox?: AnyOutboxEntry[];
 }
+
+/** Sender of void fillers: not a user id, so no real send collides with one on the clientMessageId index. */
+const VOID_SENDER = "~void";
+/** Everything but void fillers. */
+const REAL = { void: { $exists: false } } as const;
 
 /** The `messages` collection. Every query is bounded by conversation and served by a declared index. */
 export class MessageRepository {
@@ -35,7 +47,10 @@ export class MessageRepository {
     this.messages = db.collection<MessageDoc>("messages");
   }
 
-  /** Inserts the message; `false` when its clientMessageId was already used (a retry). */
+  /**
+   * Inserts the message; `false` on a duplicate key: its clientMessageId was
+   * already used (a retry), or its seq was voided by a sync meanwhile.
+   */
   async insert(doc: MessageDoc): Promise<boolean> {
     try {
       await this.messages.insertOne(doc);
@@ -46,16 +61,44 @@ export class MessageRepository {
     }
   }
 
+  /**
+   * Fills seqs that sync passes over with voids, one command. A seq already
+   * taken (the late write landed first, or another sync voided it) is left as
+   * it is: the caller reads the range again.
+   */
+  async voidSeqs(conversationId: string, seqs: readonly number[], at: Date): Promise<void> {
+    if (seqs.length === 0) return;
+    const docs: MessageDoc[] = seqs.map((seq) => ({
+      _id: randomUUID(),
+      conversationId,
+      seq,
+      senderId: VOID_SENDER,
+      clientMessageId: `void:${seq}`,
+      type: "system",
+      content: null,
+      mentions: [],
+      reactions: {},
+      hiddenFor: [],
+      createdAt: at,
+      void: true,
+    }));
+    try {
+      await this.messages.insertMany(docs, { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+
   async findByClientId(conversationId: string, senderId: string, clientMessageId: string): Promise<MessageDoc | null> {
     return this.messages.findOne({ conversationId, senderId, clientMessageId });
   }
 
   async findById(id: string): Promise<MessageDoc | null> {
-    return this.messages.findOne({ _id: id });
+    return this.messages.findOne({ _id: id, ...REAL });
   }
 
   async findInConversation(conversationId: string, id: string): Promise<MessageDoc | null> {
-    return this.messages.findOne({ _id: id, conversationId });
+    return this.messages.findOne({ _id: id, conversationId, ...REAL });
   }
 
   /**
@@ -71,7 +114,7 @@ export class MessageRepository {
     const lower = Math.max(range.floor, range.after ?? 0);
     const seq: Record<string, number> = { $gt: lower };
     if (range.before !== undefined) seq.$lt = range.before;
-    const filter: Filter<MessageDoc> = { conversationId, seq, hiddenFor: { $ne: userId } };
+    const filter: Filter<MessageDoc> = { conversationId, seq, hiddenFor: { $ne: userId }, ...REAL };
     const ascending = range.after !== undefined;
     const docs = await this.messages
       .find(filter)
@@ -83,7 +126,7 @@ export class MessageRepository {
     return { messages: ascending ? page : page.reverse(), hasMore };
   }
 
-  /** Messages after `seq` in order (sync), whoever they are hidden for. */
+  /** Messages after `seq` in order (sync), whoever they are hidden for, voids included. */
   async since(conversationId: string, seq: number, limit: number): Promise<MessageDoc[]> {
     return this.messages
       .find({ conversationId, seq: { $gt: seq } })
@@ -96,7 +139,7 @@ export class MessageRepository {
   async countUnread(conversationId: string, userId: string, afterSeq: number, uptoSeq?: number): Promise<number> {
     const seq: Record<string, number> = { $gt: afterSeq };
     if (uptoSeq !== undefined) seq.$lte = uptoSeq;
-    return this.messages.countDocuments({ conversationId, seq, senderId: { $ne: userId }, deletedAt: { $exists: false }, hiddenFor: { $ne: userId } });
+    return this.messages.countDocuments({ conversationId, seq, senderId: { $ne: userId }, deletedAt: { $exists: false }, hiddenFor: { $ne: userId }, ...REAL });
   }
 
   async edit(conversationId: string, id: string, senderId: string, content: MessageContent, searchText: string | undefined, at: Date): Promise<MessageDoc | null> {

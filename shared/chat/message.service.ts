@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.js";
+import type { OutboxEntry } from "../events/domain-events.js";
 import { conversationNotFound, isVisibleTo, listIncluding, listAt, messageMediaRef, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toMessage } from "./chat.mappers.js";
 import type { SendMessageInput } from "./chat.schema.js";
@@ -10,6 +11,9 @@ import type { MemberList } from "./member-list.cache.js";
 import type { MessageDoc } from "./message.repository.js";
 import { attachmentOf, galleryKindOf, previewOf, searchTextOf } from "./message-content.schema.js";
 import { RecentSendsCache } from "./recent-sends.cache.js";
+
+/** Seq claims one send tries when syncs keep voiding its late writes (a process stalling again and again). */
+const MAX_STORE_ATTEMPTS = 4;
 
 /** A message about to be stored. */
 interface Draft {
@@ -25,9 +29,11 @@ interface Draft {
  * the gateway, a group change (system lines) or the calls domain (call records).
  *
  * Per plain send: one MongoDB command claims the next seq (checking membership
- * in the same command), one inserts the message, one Redis round trip bumps
- * the recipients' unread counters; the push is one adapter publish per
- * member's user room up to 8 members, else one on the adapter's shared channel.
+ * in the same command), one inserts the message, one Redis script bumps the
+ * recipients' unread counters (not awaited by the ack); the push is one adapter
+ * publish per member's user room up to 8 members, else one on the adapter's
+ * shared channel. A write that finds its seq voided by sync (see
+ * sync.service.ts) claims a new seq and tries again before acknowledging.
  */
 export class MessageService {
   private readonly recent = new RecentSendsCache();
@@ -128,16 +134,48 @@ export class MessageService {
   }
 
   private async store(actorId: string, conversationId: string, list: MemberList, draft: Draft): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    const { conversations, messages, unread, realtime, logger } = this.deps;
-    const now = new Date();
+    const { conversations, messages, hooks, events } = this.deps;
     const id = randomUUID();
-    const snapshot: LastMessageDoc = { id, senderId: actorId, type: draft.content.type, preview: previewOf(draft.content), createdAt: now };
-    const claim = await conversations.claimSeq(conversationId, actorId, snapshot);
-    if (!claim) throw conversationNotFound();
+    // The marker costs a write only when some durable subscriber needs the event.
+    const durable = events.hasDurable("chat.message-sent");
+    for (let attempt = 1; ; attempt++) {
+      const now = new Date();
+      const snapshot: LastMessageDoc = { id, senderId: actorId, type: draft.content.type, preview: previewOf(draft.content), createdAt: now };
+      const claim = await conversations.claimSeq(conversationId, actorId, snapshot);
+      if (!claim) throw conversationNotFound();
+      await hooks.afterClaim?.();
+      const doc = this.document(id, conversationId, claim.seq, actorId, draft, now);
+      const event = events.record("chat.message-sent", {
+        conversationId,
+        conversationType: list.type,
+        messageId: id,
+        seq: claim.seq,
+        senderId: actorId,
+        recipientIds: [],
+        type: draft.content.type,
+        mentions: draft.mentions,
+        preview: snapshot.preview,
+      });
+      const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.deps, conversationId, claim.membersVersion);
+      event.payload.recipientIds = memberIds.filter((memberId) => memberId !== actorId);
+      if (durable) doc.outbox = [event];
+      if (await messages.insert(doc)) {
+        hooks.afterStore?.();
+        return { message: this.deliver(doc, memberIds, event, durable), duplicate: false };
+      }
+      const original = await messages.findByClientId(conversationId, actorId, draft.clientMessageId);
+      if (original) return { message: await this.original(doc, claim.seq, original, list), duplicate: true };
+      // No original: the claimed seq was voided by a sync that passed over it while
+      // this write was late (a stalled process). Nothing is acknowledged yet; take a new seq.
+      if (attempt === MAX_STORE_ATTEMPTS) throw new AppError("UNAVAILABLE", "The message could not be stored; send it again");
+    }
+  }
+
+  private document(id: string, conversationId: string, seq: number, actorId: string, draft: Draft, now: Date): MessageDoc {
     const doc: MessageDoc = {
       _id: id,
       conversationId,
-      seq: claim.seq,
+      seq,
       senderId: actorId,
       clientMessageId: draft.clientMessageId,
       type: draft.content.type,
@@ -153,54 +191,42 @@ export class MessageService {
     if (searchText) doc.searchText = searchText;
     if (draft.replyTo) doc.replyTo = draft.replyTo;
     if (draft.forwarded) doc.forwarded = true;
-    const event = this.deps.events.record("chat.message-sent", {
-      conversationId,
-      conversationType: list.type,
-      messageId: id,
-      seq: claim.seq,
-      senderId: actorId,
-      recipientIds: [],
-      type: draft.content.type,
-      mentions: draft.mentions,
-      preview: snapshot.preview,
-    });
-    // The marker costs a write only when some durable subscriber needs the event.
-    const durable = this.deps.events.hasDurable("chat.message-sent");
+    return doc;
+  }
 
-    const memberIdsAtClaim = claim.membersVersion === list.version ? list.memberIds : null;
-    if (durable) {
-      event.payload.recipientIds = (memberIdsAtClaim ?? (await listAt(this.deps, conversationId, claim.membersVersion))).filter((memberId) => memberId !== actorId);
-      doc.outbox = [event];
-    }
-    if (!(await messages.insert(doc))) return { message: await this.original(doc, claim.seq), duplicate: true };
-
-    const memberIds = memberIdsAtClaim ?? (await listAt(this.deps, conversationId, claim.membersVersion));
-    const recipients = memberIds.filter((memberId) => memberId !== actorId);
-    try {
-      await unread.incrementExisting(recipients, conversationId);
-    } catch (error) {
+  /**
+   * Bumps the recipients' unread counters, pushes the stored message and
+   * publishes its event. The counter script is sent but its reply not awaited:
+   * the ack does not wait for it, and Redis runs one connection's commands in
+   * order, so a read made after the ack on this process sees the bump.
+   */
+  private deliver(doc: MessageDoc, memberIds: readonly string[], event: OutboxEntry<"chat.message-sent">, durable: boolean): ChatMessage {
+    const { unread, realtime, logger, events } = this.deps;
+    const conversationId = doc.conversationId;
+    unread.incrementExisting(event.payload.recipientIds, conversationId).catch((error: unknown) => {
       // The message is stored; counters catch up when they expire and are rebuilt from the cursors.
       logger.warn({ err: error, conversationId }, "unread counters not bumped");
-    }
+    });
     const message = toMessage(doc);
     realtime.toUsers(memberIds, "chat:message", message);
-    event.payload.recipientIds = recipients;
-    void this.deps.events.published(durable ? { collection: "messages", filter: { _id: id, conversationId } } : null, [event]);
-    return { message, duplicate: false };
+    void events.published(durable ? { collection: "messages", filter: { _id: doc._id, conversationId } } : null, [event]);
+    return message;
   }
 
   /**
    * A retry: the first send with this clientMessageId stored the message. The
    * seq this attempt claimed is recorded as void (so sync need not wait for it)
-   * and the chat-list snapshot it overwrote is put back.
+   * and the chat-list snapshot it overwrote is put back. The first attempt may
+   * have died between storing and pushing, so the original is pushed again
+   * (devices de-duplicate by id) and the recipients' counters are dropped, to be
+   * rebuilt from the read cursors (the first attempt may or may not have bumped them).
    */
-  private async original(attempt: MessageDoc, burnedSeq: number): Promise<ChatMessage> {
-    const { conversations, messages, changes } = this.deps;
-    const original = await messages.findByClientId(attempt.conversationId, attempt.senderId, attempt.clientMessageId);
-    if (!original) throw new AppError("CONFLICT", "The message could not be stored; send it again");
+  private async original(attempt: MessageDoc, burnedSeq: number, original: MessageDoc, list: MemberList): Promise<ChatMessage> {
+    const { conversations, changes, unread, realtime, logger } = this.deps;
+    const conversationId = attempt.conversationId;
     await Promise.all([
-      changes.insert({ _id: randomUUID(), conversationId: attempt.conversationId, seq: burnedSeq, kind: "void", actorId: attempt.senderId, at: attempt.createdAt }),
-      conversations.restoreLastMessage(attempt.conversationId, attempt._id, {
+      changes.insert({ _id: randomUUID(), conversationId, seq: burnedSeq, kind: "void", actorId: attempt.senderId, at: attempt.createdAt }),
+      conversations.restoreLastMessage(conversationId, attempt._id, {
         id: original._id,
         senderId: original.senderId,
         type: original.type,
@@ -209,6 +235,10 @@ export class MessageService {
         createdAt: original.createdAt,
       }),
     ]);
-    return toMessage(original);
+    const message = toMessage(original);
+    const recipients = list.memberIds.filter((memberId) => memberId !== attempt.senderId);
+    await unread.forget(recipients, conversationId).catch((error: unknown) => logger.warn({ err: error, conversationId }, "unread counters not reset"));
+    realtime.toUsers(list.memberIds, "chat:message", message);
+    return message;
   }
 }

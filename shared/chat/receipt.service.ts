@@ -14,7 +14,7 @@ export const RECEIPT_FANOUT_LIMIT = 256;
 
 /**
  * Delivered and read cursors, and the unread counters they imply. A counter
- * (`unread:{userId}:{conversationId}`) is bumped per message received,
+ * (`unread:{c:<conversationId>}:<userId>`) is bumped per message received,
  * lowered by exactly the messages a read covers, and rebuilt from the read
  * cursor whenever it is missing.
  */

@@ -8,26 +8,57 @@ import type { MemberDoc } from "./member.repository.js";
 import type { MessageDoc } from "./message.repository.js";
 import { RECEIPT_FANOUT_LIMIT } from "./receipt.service.js";
 
-/**
- * How long a seq may stay claimed but unwritten before sync treats it as lost.
- * Two sends race for seqs and may land out of order; a sync that returned seq
- * 6 while seq 5 was still being written would make the device skip 5. So a
- * gap younger than this stops the answer at the gap (`pending`).
- */
-export const SETTLE_MS = 5_000;
+/** Default of CHAT_GAP_WINDOW_MS: how long a claimed but unwritten seq holds sync back. */
+export const DEFAULT_GAP_WINDOW_MS = 5_000;
+/** The changes of one sync answer stop at this many bytes of JSON (`hasMore` then says to sync again). */
+export const SYNC_MAX_BYTES = 1_000_000;
 /** Receipts are state: re-sending a few from before the cursor is harmless, missing one is not. */
 const RECEIPTS_OVERLAP_MS = 2_000;
 const MAX_RECEIPTS = RECEIPT_FANOUT_LIMIT;
+/** Gaps one conversation's sync voids before it answers `hasMore` instead. */
+const MAX_VOID_ROUNDS = 4;
 
 type Entry = { seq: number; at: Date } & ({ message: MessageDoc } | { change: ChangeDoc });
+
+/** One seq of the answer: what the device is shown (null: a void, or hidden from this member). */
+interface Step {
+  seq: number;
+  shown: ChatChange | null;
+}
+
+/** A walk over the stored entries after a cursor. */
+interface Walk {
+  steps: Step[];
+  /** The last seq the walk covered. */
+  last: number;
+  hasMore: boolean;
+  pending: boolean;
+  /** Seqs right after `last` claimed long ago and still unwritten: to be voided before passing them. */
+  stale: number[];
+}
 
 /**
  * The source of truth for a device that was away: after its per-conversation
  * cursor it receives every message, edit, deletion and reaction, in seq order,
  * and the delivered/read cursors that moved since its last sync.
+ *
+ * Invariant: nothing is ever stored at or below a cursor sync has handed out.
+ * Two sends race for seqs and may land out of order, so a gap (a seq claimed
+ * but not yet written) younger than the gap window stops the answer there
+ * (`pending`). An older gap is passed only after it is voided in the store: a
+ * void filler is inserted at each of its seqs in `messages` and in
+ * `message_changes` (in that order), whose unique `{conversationId, seq}`
+ * indexes make the void and a late write mutually exclusive. The late write
+ * then fails and is retried under a new seq before it is acknowledged; if it
+ * won the race, the next read shows it. A void message without its void change
+ * (a sync interrupted in between) is not passed until the change is voided too.
  */
 export class SyncService {
-  constructor(private readonly deps: ChatDeps) {}
+  constructor(
+    private readonly deps: ChatDeps,
+    private readonly gapWindowMs = DEFAULT_GAP_WINDOW_MS,
+    private readonly maxBytes = SYNC_MAX_BYTES,
+  ) {}
 
   async sync(actorId: string, input: SyncInput, now = Date.now()): Promise<SyncResult> {
     const ids = input.conversations.map((c) => c.conversationId);
@@ -36,14 +67,14 @@ export class SyncService {
     const headOf = new Map(heads.map((h) => [h._id, h]));
     const since = input.receiptsSince ? new Date(input.receiptsSince) : undefined;
     const conversations = await Promise.all(
-      input.conversations.map(({ conversationId, seq }) => {
+      input.conversations.map(async ({ conversationId, seq }) => {
         const member = memberOf.get(conversationId);
         const head = headOf.get(conversationId);
-        if (!member || !head) return notFound(conversationId, seq);
+        if (!member || !head) return { result: notFound(conversationId, seq), steps: [], from: seq };
         return this.one(actorId, head, member, seq, since, input.limit, now);
       }),
     );
-    return { conversations, receiptsCursor: new Date(now - RECEIPTS_OVERLAP_MS).toISOString() };
+    return { conversations: this.withinBudget(conversations), receiptsCursor: new Date(now - RECEIPTS_OVERLAP_MS).toISOString() };
   }
 
   private async one(
@@ -54,13 +85,48 @@ export class SyncService {
     since: Date | undefined,
     limit: number,
     now: number,
-  ): Promise<SyncConversationResult> {
+  ): Promise<{ result: SyncConversationResult; steps: Step[]; from: number }> {
     const from = Math.min(Math.max(cursor, member.clearedSeq), head.lastSeq);
-    const [messages, changes, receipts] = await Promise.all([
-      from < head.lastSeq ? this.deps.messages.since(head._id, from, limit) : [],
-      from < head.lastSeq ? this.deps.changes.since(head._id, from, limit) : [],
-      head.memberCount <= RECEIPT_FANOUT_LIMIT ? this.deps.members.receiptsSince(head._id, since, MAX_RECEIPTS) : [member],
-    ]);
+    const receipts = head.memberCount <= RECEIPT_FANOUT_LIMIT ? this.deps.members.receiptsSince(head._id, since, MAX_RECEIPTS) : Promise.resolve([member]);
+    const steps: Step[] = [];
+    let last = from;
+    let hasMore = false;
+    let pending = false;
+    for (let round = 0; last < head.lastSeq; round++) {
+      if (steps.length >= limit) {
+        hasMore = true;
+        break;
+      }
+      const walk = await this.walk(actorId, head, last, limit - steps.length, now);
+      steps.push(...walk.steps);
+      last = walk.last;
+      ({ hasMore, pending } = walk);
+      if (walk.stale.length === 0) break;
+      if (round === MAX_VOID_ROUNDS) {
+        hasMore = true;
+        break;
+      }
+      // In this order: a void change from sync then always has its void message (or the seq's real one).
+      const at = new Date(now);
+      await this.deps.messages.voidSeqs(head._id, walk.stale, at);
+      await this.deps.changes.voidSeqs(head._id, walk.stale, actorId, at);
+    }
+    const result: SyncConversationResult = {
+      conversationId: head._id,
+      status: "ok",
+      changes: steps.flatMap((s) => (s.shown ? [s.shown] : [])),
+      cursor: last,
+      hasMore,
+      pending,
+      lastSeq: head.lastSeq,
+      receipts: (await receipts).map(toReceipt),
+    };
+    return { result, steps, from };
+  }
+
+  /** Reads one page after `from` from both collections and walks it in seq order up to the first gap. */
+  private async walk(actorId: string, head: ConversationHead, from: number, limit: number, now: number): Promise<Walk> {
+    const [messages, changes] = await Promise.all([this.deps.messages.since(head._id, from, limit), this.deps.changes.since(head._id, from, limit)]);
     // Past the last seq of a full page, the other list may hold entries not fetched yet.
     const boundary = Math.min(
       messages.length === limit ? (messages[messages.length - 1] as MessageDoc).seq : Infinity,
@@ -71,48 +137,87 @@ export class SyncService {
       ...changes.map((c) => ({ seq: c.seq, at: c.at, change: c })),
     ]
       .filter((e) => e.seq <= boundary)
-      .sort((a, b) => a.seq - b.seq);
+      // At one seq, a real entry sorts before a void, so a page cut between them keeps the real one.
+      .sort((a, b) => a.seq - b.seq || Number(isVoid(a)) - Number(isVoid(b)));
     const taken = merged.slice(0, limit);
-    let hasMore = taken.length < merged.length || boundary !== Infinity;
-
-    const out: ChatChange[] = [];
-    let last = from;
-    let pending = false;
+    const walk: Walk = { steps: [], last: from, hasMore: taken.length < merged.length || boundary !== Infinity, pending: false, stale: [] };
+    // Every change up to the boundary was fetched, so this tells whether a seq has a change.
+    const changeSeqs = new Set(changes.map((c) => c.seq));
     for (const entry of taken) {
-      if (entry.seq > last + 1 && now - entry.at.getTime() < SETTLE_MS) {
-        pending = true;
-        hasMore = false;
-        break;
+      // A seq can hold a void in one collection and the real entry in the other: the entry counts.
+      if (entry.seq === walk.last && walk.steps.length > 0) {
+        const shown = this.show(actorId, entry);
+        if (shown) walk.steps[walk.steps.length - 1] = { seq: entry.seq, shown };
+        continue;
       }
-      last = entry.seq;
-      const shown = this.show(actorId, entry);
-      if (shown) out.push(shown);
+      if (entry.seq > walk.last + 1) {
+        if (now - entry.at.getTime() < this.gapWindowMs) walk.pending = true;
+        else walk.stale = range(walk.last + 1, entry.seq - 1, limit);
+        walk.hasMore = false;
+        return walk;
+      }
+      if ("message" in entry && entry.message.void && !changeSeqs.has(entry.seq)) {
+        // A sync that voided this seq stopped before voiding it in message_changes too: finish that first.
+        walk.stale = [entry.seq];
+        walk.hasMore = false;
+        return walk;
+      }
+      walk.last = entry.seq;
+      walk.steps.push({ seq: entry.seq, shown: this.show(actorId, entry) });
     }
-    if (!pending && !hasMore && last < head.lastSeq) {
+    if (!walk.hasMore && walk.last < head.lastSeq) {
       // Nothing stored after `last`: the rest are claims still being written, or lost ones.
-      if (now - (head.lastSeqAt?.getTime() ?? 0) >= SETTLE_MS) last = head.lastSeq;
-      else pending = true;
+      if (now - (head.lastSeqAt?.getTime() ?? 0) >= this.gapWindowMs) walk.stale = range(walk.last + 1, head.lastSeq, limit);
+      else walk.pending = true;
     }
-    return {
-      conversationId: head._id,
-      status: "ok",
-      changes: out,
-      cursor: last,
-      hasMore,
-      pending,
-      lastSeq: head.lastSeq,
-      receipts: receipts.map(toReceipt),
-    };
+    return walk;
   }
 
   private show(actorId: string, entry: Entry): ChatChange | null {
     if ("message" in entry) {
-      if (entry.message.hiddenFor.includes(actorId)) return null;
+      if (entry.message.void || entry.message.hiddenFor.includes(actorId)) return null;
       return { kind: "message", conversationId: entry.message.conversationId, seq: entry.seq, message: toMessage(entry.message) };
     }
     if (entry.change.onlyFor && entry.change.onlyFor !== actorId) return null;
     return toChange(entry.change);
   }
+
+  /**
+   * Cuts the answer at the byte budget, in request order: a conversation cut
+   * short keeps the entries before the cut, its cursor at the last of them, and
+   * `hasMore`. The first entry always fits, so every sync makes progress.
+   */
+  private withinBudget(parts: ReadonlyArray<{ result: SyncConversationResult; steps: Step[]; from: number }>): SyncConversationResult[] {
+    let left = this.maxBytes;
+    let first = true;
+    return parts.map(({ result, steps, from }) => {
+      const kept: ChatChange[] = [];
+      let cursor = from;
+      for (const step of steps) {
+        if (step.shown) {
+          const size = Buffer.byteLength(JSON.stringify(step.shown));
+          if (size > left && !first) break;
+          left -= size;
+          first = false;
+          kept.push(step.shown);
+        }
+        cursor = step.seq;
+      }
+      if (kept.length === result.changes.length) return result;
+      return { ...result, changes: kept, cursor, hasMore: true, pending: false };
+    });
+  }
+}
+
+function isVoid(entry: Entry): boolean {
+  return "message" in entry ? entry.message.void === true : entry.change.kind === "void";
+}
+
+/** `from`..`to` inclusive, at most `max` of them. */
+function range(from: number, to: number, max: number): number[] {
+  const seqs: number[] = [];
+  for (let seq = from; seq <= to && seqs.length < max; seq++) seqs.push(seq);
+  return seqs;
 }
 
 function notFound(conversationId: string, cursor: number): SyncConversationResult {

@@ -28,10 +28,11 @@ type UnreadRedis = Redis & {
   chatUnreadDecr(key: string, by: number): Promise<number>;
 };
 
-export const unreadKey = (userId: string, conversationId: string): string => `unread:${userId}:${conversationId}`;
+/** Hash-tagged by conversation, so the counters one message bumps share a slot (one script in Redis Cluster). */
+export const unreadKey = (userId: string, conversationId: string): string => `unread:{c:${conversationId}}:${userId}`;
 
 /**
- * Unread counters in Redis, `unread:{userId}:{conversationId}` (the app
+ * Unread counters in Redis, `unread:{c:<conversationId>}:<userId>` (the app
  * connection adds REDIS_PREFIX). They cache what the read cursors imply.
  */
 export class UnreadRepository {
@@ -60,7 +61,8 @@ export class UnreadRepository {
   /** The cached counts, `null` where unknown. */
   async get(userId: string, conversationIds: readonly string[]): Promise<(number | null)[]> {
     if (conversationIds.length === 0) return [];
-    const values = await this.redis.mget(conversationIds.map((id) => unreadKey(userId, id)));
+    // One GET per key (pipelined by the client): the keys live in different slots.
+    const values = await Promise.all(conversationIds.map((id) => this.redis.get(unreadKey(userId, id))));
     return values.map((value) => (value === null ? null : Number(value)));
   }
 
@@ -71,6 +73,12 @@ export class UnreadRepository {
 
   async set(userId: string, conversationId: string, count: number): Promise<void> {
     await this.redis.set(unreadKey(userId, conversationId), count, "EX", UNREAD_TTL_SECONDS);
+  }
+
+  /** Drops the recipients' counters of one conversation (one slot); the next read rebuilds them from the cursors. */
+  async forget(userIds: readonly string[], conversationId: string): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.redis.del(...userIds.map((id) => unreadKey(id, conversationId)));
   }
 
   async remove(userId: string, conversationId: string): Promise<void> {

@@ -122,6 +122,18 @@ const envSchema = z.object({
   SOCKET_MESSAGE_SEND_LIMIT: positiveInt.default(100),
   /** How long a device counts as online without a gateway heartbeat (a replica that died without a clean disconnect). */
   PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
+  /** Pending connections the gateway's listening socket queues (server.listen backlog; the kernel caps it at net.core.somaxconn). */
+  GATEWAY_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
+  /**
+   * How long a claimed but unwritten seq holds sync back before sync voids it
+   * and passes it (a late write to a voided seq is retried under a new seq).
+   */
+  CHAT_GAP_WINDOW_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+
+  /** Test hook (honoured only with NODE_ENV=test): the process SIGSTOPs itself once this many message seqs are claimed and unwritten. */
+  TEST_STOP_AFTER_CLAIMS: positiveInt.optional(),
+  /** Test hook (honoured only with NODE_ENV=test): the process SIGKILLs itself after storing a message, before pushing it. */
+  TEST_CRASH_AFTER_STORE: bool.optional(),
 
   /** Queues a worker process runs ("all" or a comma list of queue names). */
   WORKER_QUEUES: workerQueues.default(["all"]),

@@ -176,6 +176,9 @@ export class DomainEventBus {
   }
 
   private runFlush(): Promise<void> {
+    // With nothing to do the async body below would finish synchronously and clear
+    // `flushing` before it is assigned, leaving a settled promise that `flush` awaits forever.
+    if (this.pendingJobs.length === 0 && this.pendingClears.length === 0) return Promise.resolve();
     const jobs = this.pendingJobs;
     const clears = this.pendingClears;
     this.pendingJobs = [];

@@ -3,8 +3,9 @@
  * its clock from Redis (`TIME`), so replicas with skewed clocks agree on what
  * has expired.
  *
- * Keys: `presence:{userId}` — a sorted set of the user's socket ids scored by
- * expiry (ms); `presence-devices` — every device as `{userId} {socketId}` by
+ * Keys: `presence:{userId}` — a sorted set of the user's devices
+ * (`socketId~replicaId`, plus `@deviceId` when the client names its device)
+ * scored by expiry (ms); `presence-devices` — every device as `{userId} {socketId}` by
  * expiry, which the sweep scans; `presence-pending` — users whose last device
  * left with a draining replica, scored by when they left: they stay "online"
  * for a grace period so a rolling restart does not flap their presence.
@@ -16,19 +17,32 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * KEYS: user set, devices index, pending. ARGV: socketId, index member, userId,
- * device ttl ms, key ttl ms, cap. Returns {status, now}: -1 over the cap, 1 the
- * user came online, 0 nothing to announce.
+ * KEYS: user set, devices index, pending. ARGV: entry, index member, userId,
+ * device ttl ms, key ttl ms, cap, device suffix ("@deviceId" or ""). Entries
+ * ending with the device suffix are the same device's earlier sockets (one a
+ * dead replica left behind): they are replaced, not counted. Returns
+ * {status, now}: -1 over the cap, 1 the user came online, 0 nothing to announce.
  */
 export const CONNECT = `${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local suffix = ARGV[7]
+local replaced = 0
+if suffix ~= '' then
+  for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if entry ~= ARGV[1] and #entry > #suffix and string.sub(entry, -#suffix) == suffix then
+      redis.call('ZREM', KEYS[1], entry)
+      redis.call('ZREM', KEYS[2], ARGV[3] .. ' ' .. entry)
+      replaced = 1
+    end
+  end
+end
 local live = redis.call('ZCARD', KEYS[1])
 if live >= tonumber(ARGV[6]) then return {-1, now} end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2])
 local resumed = redis.call('ZREM', KEYS[3], ARGV[3])
-if live == 0 and resumed == 0 then return {1, now} end
+if live == 0 and resumed == 0 and replaced == 0 then return {1, now} end
 return {0, now}
 `;
 

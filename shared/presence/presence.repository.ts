@@ -5,7 +5,17 @@ import { CONNECT, DISCONNECT, DRAIN, ONLINE, REFRESH, SCAN_DUE, SETTLE } from ".
 const DEVICES = "presence-devices";
 const PENDING = "presence-pending";
 const userKey = (userId: string): string => `presence:${userId}`;
-const indexMember = (device: Device): string => `${device.userId} ${device.socketId}`;
+/**
+ * A device's member in its user's set: `socketId[~replicaId][@deviceId]`
+ * (socket ids are base64url, so neither mark occurs in them).
+ */
+const entryOf = (device: Device): string =>
+  `${device.socketId}${device.replicaId ? `~${device.replicaId}` : ""}${device.deviceId ? `@${device.deviceId}` : ""}`;
+/** The replica id inside an entry, if any. */
+const replicaOf = (entry: string): string | undefined => /~([^@]+)/.exec(entry)?.[1];
+/** One key per replica, hash-tagged by replica. */
+const aliveKey = (replicaId: string): string => `gateway-alive:{r:${replicaId}}`;
+const indexMember = (device: Device): string => `${device.userId} ${entryOf(device)}`;
 
 type ScriptRedis = Redis & {
   presenceConnect(...args: Array<string | number>): Promise<[number, number]>;
@@ -59,16 +69,46 @@ export class PresenceRepository {
     this.redis = redis as ScriptRedis;
   }
 
-  /** Registers a device unless the user already holds `cap` live ones. */
+  /**
+   * Registers a device unless the user already holds `cap` live ones. A device
+   * with a `deviceId` first replaces its own earlier entries (same device id).
+   */
   async connect(device: Device, cap: number): Promise<{ status: "refused" | "online" | "unchanged"; at: number }> {
     const { deviceTtlMs, keyTtlMs } = this.timings;
-    const [status, at] = await this.redis.presenceConnect(3, userKey(device.userId), DEVICES, PENDING, device.socketId, indexMember(device), device.userId, deviceTtlMs, keyTtlMs, cap);
+    const [status, at] = await this.redis.presenceConnect(3, userKey(device.userId), DEVICES, PENDING, entryOf(device), indexMember(device), device.userId, deviceTtlMs, keyTtlMs, cap, device.deviceId ? `@${device.deviceId}` : "");
     return { status: status === -1 ? "refused" : status === 1 ? "online" : "unchanged", at };
+  }
+
+  /** Says the replica is alive for `ttlMs` more (its heartbeat of liveness). */
+  async markAlive(replicaId: string, ttlMs: number): Promise<void> {
+    await this.redis.set(aliveKey(replicaId), "1", "PX", ttlMs);
+  }
+
+  /** A replica that shuts down stops counting as alive at once. */
+  async markGone(replicaId: string): Promise<void> {
+    await this.redis.del(aliveKey(replicaId));
+  }
+
+  /**
+   * Removes the user's entries held by replicas whose liveness key has expired
+   * (replicas that died without disconnecting). One read of the user's set,
+   * one EXISTS per replica found there, one ZREM: each a single-slot command.
+   * The devices index keeps their members until the sweep settles them.
+   */
+  async dropDeadReplicaEntries(userId: string): Promise<number> {
+    const entries = await this.redis.zrange(userKey(userId), "0", "-1");
+    const replicas = [...new Set(entries.map(replicaOf).filter((id): id is string => id !== undefined))];
+    if (replicas.length === 0) return 0;
+    const alive = await Promise.all(replicas.map((id) => this.redis.exists(aliveKey(id))));
+    const dead = new Set(replicas.filter((_, i) => alive[i] === 0));
+    const stale = entries.filter((entry) => dead.has(replicaOf(entry) ?? ""));
+    if (stale.length === 0) return 0;
+    return this.redis.zrem(userKey(userId), ...stale);
   }
 
   /** Removes a device; `offline` when it was the user's last live one. */
   async disconnect(device: Device): Promise<{ offline: boolean; at: number }> {
-    const [status, at] = await this.redis.presenceDisconnect(2, userKey(device.userId), DEVICES, device.socketId, indexMember(device));
+    const [status, at] = await this.redis.presenceDisconnect(2, userKey(device.userId), DEVICES, entryOf(device), indexMember(device));
     return { offline: status === 1, at };
   }
 
@@ -76,7 +116,7 @@ export class PresenceRepository {
   async refresh(devices: readonly Device[]): Promise<{ back: Device[]; at: number }> {
     if (devices.length === 0) return { back: [], at: Date.now() };
     const keys = devices.map((d) => userKey(d.userId));
-    const args = devices.flatMap((d) => [d.socketId, indexMember(d), d.userId]);
+    const args = devices.flatMap((d) => [entryOf(d), indexMember(d), d.userId]);
     const [at = Date.now(), ...positions] = await this.redis.presenceRefresh(keys.length + 2, DEVICES, PENDING, ...keys, this.timings.deviceTtlMs, this.timings.keyTtlMs, ...args);
     return { back: positions.map((p) => devices[p - 1]).filter((d): d is Device => d !== undefined), at };
   }
@@ -85,7 +125,7 @@ export class PresenceRepository {
   async drain(devices: readonly Device[]): Promise<void> {
     if (devices.length === 0) return;
     const keys = devices.map((d) => userKey(d.userId));
-    const args = devices.flatMap((d) => [d.socketId, indexMember(d), d.userId]);
+    const args = devices.flatMap((d) => [entryOf(d), indexMember(d), d.userId]);
     await this.redis.presenceDrain(keys.length + 2, DEVICES, PENDING, ...keys, ...args);
   }
 

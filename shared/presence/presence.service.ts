@@ -35,7 +35,11 @@ export class PresenceService {
 
   /** Registers a device at the handshake; throws TOO_MANY_CONNECTIONS when the user holds the cap already. */
   async connect(device: Device): Promise<PresenceUpdate | null> {
-    const { status, at } = await this.devices.connect(device, this.maxDevicesPerUser);
+    let { status, at } = await this.devices.connect(device, this.maxDevicesPerUser);
+    // Over the cap: entries of replicas that died (their liveness key expired) do not count.
+    if (status === "refused" && (await this.devices.dropDeadReplicaEntries(device.userId)) > 0) {
+      ({ status, at } = await this.devices.connect(device, this.maxDevicesPerUser));
+    }
     if (status === "refused") {
       throw new AppError("TOO_MANY_CONNECTIONS", `At most ${this.maxDevicesPerUser} connections per user`, { limit: this.maxDevicesPerUser });
     }
@@ -53,6 +57,16 @@ export class PresenceService {
     const { back, at } = await this.devices.refresh(devices);
     const users = [...new Set(back.map((d) => d.userId))];
     return Promise.all(users.map((userId) => this.transition(userId, true, at)));
+  }
+
+  /** Keeps a gateway replica's liveness key for `ttlMs` more. */
+  async replicaAlive(replicaId: string, ttlMs: number): Promise<void> {
+    await this.devices.markAlive(replicaId, ttlMs);
+  }
+
+  /** Ends a replica's liveness at once (graceful shutdown). */
+  async replicaGone(replicaId: string): Promise<void> {
+    await this.devices.markGone(replicaId);
   }
 
   /** A replica shutting down hands its devices over without announcing them offline (see presence-scripts.ts). */

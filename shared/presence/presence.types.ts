@@ -2,6 +2,14 @@
 export interface Device {
   userId: string;
   socketId: string;
+  /**
+   * The installation's own stable id, if the client presents one at the
+   * handshake (`auth.deviceId`): a reconnect with it replaces the device's
+   * previous entry, say one left behind by a replica that died.
+   */
+  deviceId?: string;
+  /** The gateway replica holding the socket: its entries stop counting once that replica's liveness key expires. */
+  replicaId?: string;
 }
 
 /** Pushed as `presence:update` to the sockets watching `userId`. */

@@ -50,4 +50,6 @@ export interface SocketData {
   roles: string[];
   /** When the access token the socket last presented expires (epoch ms). */
   expiresAt: number;
+  /** The client's stable device id (`auth.deviceId`), if it presented one. */
+  deviceId?: string;
 }

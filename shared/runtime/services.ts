@@ -1,5 +1,6 @@
 import { AccessTokens, type VerifiedAccess } from "../auth/access-token.js";
 import { createIdentityModule, type IdentityServices } from "../auth/identity.module.js";
+import { chatTestHooks } from "../chat/chat-test-hooks.js";
 import { createChatModule, type ChatServices } from "../chat/chat.module.js";
 import type { AccessControlService } from "../access/access-control.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
@@ -108,7 +109,18 @@ export function composeModules(platform: Platform): Composition {
   const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
   const identity = createIdentityModule({ config, logger, pool: pg, redis, realtime, jobs, tokens, rateLimiter, profiles });
   const media = createMediaModule({ config, db, jobs, realtime, events, logger });
-  const chat = createChatModule({ db, redis, access, directory: profiles, realtime, events, media: media.services.media, logger });
+  const chat = createChatModule({
+    db,
+    redis,
+    access,
+    directory: profiles,
+    realtime,
+    events,
+    media: media.services.media,
+    logger,
+    gapWindowMs: config.CHAT_GAP_WINDOW_MS,
+    hooks: chatTestHooks(config),
+  });
   const presence = createPresenceModule({
     redis,
     pool: pg,

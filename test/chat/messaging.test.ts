@@ -151,6 +151,8 @@ describe("chat: direct conversations, sending, history and idempotency", functio
     };
     try {
       await services.chat.messages.send(ann.userId, textMessage(conversation.id, "counted"));
+      // The ack does not wait for the counter script; it is sent within the same turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       redis.sendCommand = original;
       platform.mongo.client.off("commandStarted", onCommand);

@@ -27,7 +27,7 @@ describe("chat: receipts, unread counts, edits, deletions, reactions and sync", 
   const deleteUnreadKeys = async (userId: string) => {
     // Keys carry the app prefix; the app connection adds it to KEYS but SCAN patterns need it spelled out.
     const prefix = platform.config.REDIS_PREFIX;
-    const keys = await platform.redis.keys(`${prefix}unread:${userId}:*`);
+    const keys = await platform.redis.keys(`${prefix}unread:*:${userId}`);
     if (keys.length > 0) await platform.redis.del(...keys.map((k) => k.slice(prefix.length)));
     return keys.length;
   };

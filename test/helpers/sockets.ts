@@ -4,9 +4,9 @@ import type { ClientToServerEvents, ServerToClientEvents } from "../../shared/ru
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Connects a real socket.io client and resolves once the handshake is accepted. */
-export async function connectSocket(url: string, token: string, options: { origin?: string } = {}): Promise<ClientSocket> {
+export async function connectSocket(url: string, token: string, options: { origin?: string; deviceId?: unknown } = {}): Promise<ClientSocket> {
   const socket: ClientSocket = io(url, {
-    auth: { token },
+    auth: options.deviceId === undefined ? { token } : { token, deviceId: options.deviceId },
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,

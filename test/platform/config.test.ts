@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { chatTestHooks } from "../../shared/chat/chat-test-hooks.js";
 import { ConfigError, DEFAULT_JWT_SECRET, loadConfig } from "../../shared/config/config.js";
 
 describe("configuration", () => {
@@ -9,6 +10,24 @@ describe("configuration", () => {
     assert.equal(config.REDIS_PREFIX, "cw:");
     assert.equal(config.MONGO_URL, undefined);
     assert.ok(Object.isFrozen(config));
+  });
+
+  it("chat delivery settings: documented defaults, bounds, and test hooks honoured only under NODE_ENV=test", () => {
+    const config = loadConfig({});
+    assert.equal(config.CHAT_GAP_WINDOW_MS, 5_000);
+    assert.equal(config.GATEWAY_LISTEN_BACKLOG, 4_096);
+    assert.equal(loadConfig({ CHAT_GAP_WINDOW_MS: "1000", GATEWAY_LISTEN_BACKLOG: "8192" }).CHAT_GAP_WINDOW_MS, 1_000);
+    assert.throws(
+      () => loadConfig({ CHAT_GAP_WINDOW_MS: "10", GATEWAY_LISTEN_BACKLOG: "0", TEST_STOP_AFTER_CLAIMS: "-1", TEST_CRASH_AFTER_STORE: "maybe" }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        ["CHAT_GAP_WINDOW_MS", "GATEWAY_LISTEN_BACKLOG", "TEST_CRASH_AFTER_STORE", "TEST_STOP_AFTER_CLAIMS"].every((name) => error.message.includes(name)),
+    );
+    const hooks = { TEST_STOP_AFTER_CLAIMS: "3", TEST_CRASH_AFTER_STORE: "1" };
+    assert.deepEqual(chatTestHooks(loadConfig({ NODE_ENV: "development", ...hooks })), {});
+    const inTests = chatTestHooks(loadConfig({ NODE_ENV: "test", ...hooks }));
+    assert.equal(typeof inTests.afterClaim, "function");
+    assert.equal(typeof inTests.afterStore, "function");
   });
 
   it("reports every invalid variable at once", () => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { AccessTokens } from "../../shared/auth/access-token.js";
 import { loadConfig } from "../../shared/config/config.js";
 import { createLogger } from "../../shared/logging/logger.js";
@@ -37,6 +39,14 @@ describe("gateway wiring across replicas", function () {
     await publisher.close();
     await Promise.all(gateways.map((gateway) => gateway.stop()));
     await platform.close();
+  });
+
+  it("listens with an accept queue of GATEWAY_LISTEN_BACKLOG (4096), capped only by net.core.somaxconn", () => {
+    const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8").trim());
+    // For a listening socket, `ss` shows the backlog in the Send-Q column.
+    const line = execFileSync("ss", ["-ltnH", `sport = :${gateways[0]!.port}`], { encoding: "utf8" }).trim();
+    const backlog = Number(line.split(/\s+/)[2]);
+    assert.equal(backlog, Math.min(4096, somaxconn), line);
   });
 
   it("a push through the publisher reaches every socket of the user, on both replicas, and no one else", async () => {

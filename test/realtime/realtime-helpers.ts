@@ -35,8 +35,8 @@ export function disconnected(socket: ClientSocket): Promise<string> {
 export class SocketPool {
   private readonly open: ClientSocket[] = [];
 
-  async connect(url: string, token: string): Promise<ClientSocket> {
-    const socket = await connectSocket(url, token);
+  async connect(url: string, token: string, deviceId?: string): Promise<ClientSocket> {
+    const socket = await connectSocket(url, token, deviceId === undefined ? {} : { deviceId });
     this.open.push(socket);
     return socket;
   }
