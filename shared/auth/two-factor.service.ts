@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type pg from "pg";
 import * as OTPAuth from "otpauth";
 import QRCode from "qrcode";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { AccessClaims } from "./access-token.js";
 import type { AuditRepository } from "./audit.repository.js";
-import { withTransaction } from "./pg-transaction.js";
+import type { Transactor } from "../db/transactor.js";
 import type { Reauthenticator } from "./reauthenticator.js";
 import type { RecoveryCodeRepository } from "./recovery-code.repository.js";
 import type { SecretBox } from "./secret-box.js";
@@ -30,7 +29,7 @@ export interface SecondFactor {
  */
 export class TwoFactorService {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Transactor,
     private readonly users: UserRepository,
     private readonly recoveryCodes: RecoveryCodeRepository,
     private readonly reauth: Reauthenticator,
@@ -46,7 +45,7 @@ export class TwoFactorService {
     await this.reauth.confirm(user, password);
     const secret = new OTPAuth.Secret({ size: 20 });
     const totp = this.totp(secret, user.email ?? user.phoneNumber ?? user.id);
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.users.setPendingTotpSecret(user.id, this.box.encrypt(secret.base32), client);
       await this.audit.insert({ event: "2fa.setup_started", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
     });
@@ -66,7 +65,7 @@ export class TwoFactorService {
       throw new AppError("INVALID_CODE", "The code is not valid; check the time on your device");
     }
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.users.enableTotp(client, user.id, sealed, step);
       await this.recoveryCodes.replace(client, user.id, codes.map((c) => this.box.hmac(normaliseRecoveryCode(c))));
       await this.audit.insert({ event: "2fa.enabled", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
@@ -83,7 +82,7 @@ export class TwoFactorService {
       await this.reauth.recordFailure(user.id);
       throw new AppError("INVALID_CODE", "The code is not valid");
     }
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.users.disableTotp(client, user.id);
       await this.recoveryCodes.deleteAll(client, user.id);
       await this.audit.insert({ event: "2fa.disabled", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
