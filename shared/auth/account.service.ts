@@ -1,5 +1,5 @@
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import type { UpdateMeInput } from "./auth.schema.js";
 import type { Transactor } from "../db/transactor.js";
@@ -17,14 +17,14 @@ export class AccountService {
   ) {}
 
   /** The account; also completes a profile that an earlier write failed to create. */
-  async get(actor: AccessClaims): Promise<AccountView> {
+  async get(actor: Actor): Promise<AccountView> {
     const user = await this.users.findById(actor.userId);
     if (!user) throw new AppError("USER_NOT_FOUND", "No such user");
     await this.provisioner.repairQuietly(user.id);
     return toAccountView(user, await this.users.roles(user.id));
   }
 
-  async update(actor: AccessClaims, changes: UpdateMeInput, meta: RequestMeta): Promise<AccountView> {
+  async update(actor: Actor, changes: UpdateMeInput, meta: RequestMeta): Promise<AccountView> {
     // The change and its audit record commit together, or neither does.
     const user = await this.db.run(async (client) => {
       const updated = await this.users.updateProfile(actor.userId, changes, client);

@@ -1,5 +1,5 @@
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import type { Transactor } from "../db/transactor.js";
 import type { SessionRevoker } from "./session-revoker.js";
@@ -20,7 +20,7 @@ export class AdminService {
   ) {}
 
   /** Accounts newest first; `cursor` is the `nextCursor` of the previous page. */
-  async listUsers(actor: AccessClaims, options: { query?: string | undefined; status?: "active" | "disabled" | undefined; cursor?: string | undefined; limit: number }): Promise<{ users: AccountView[]; nextCursor: string | null }> {
+  async listUsers(actor: Actor, options: { query?: string | undefined; status?: "active" | "disabled" | undefined; cursor?: string | undefined; limit: number }): Promise<{ users: AccountView[]; nextCursor: string | null }> {
     await this.assertAdmin(actor);
     const beforeId = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const page = await this.users.list({ query: options.query, status: options.status, beforeId, limit: options.limit + 1 });
@@ -34,7 +34,7 @@ export class AdminService {
   }
 
   /** Disables an account: every session ends and every socket drops, at once. */
-  async disable(actor: AccessClaims, userId: string, reason: string | undefined, meta: RequestMeta): Promise<{ disabled: true; revokedSessions: number }> {
+  async disable(actor: Actor, userId: string, reason: string | undefined, meta: RequestMeta): Promise<{ disabled: true; revokedSessions: number }> {
     await this.assertAdmin(actor);
     if (userId === actor.userId) throw new AppError("CONFLICT", "You cannot disable your own account");
     const revoked = await this.db.run(async (client) => {
@@ -48,7 +48,7 @@ export class AdminService {
     return { disabled: true, revokedSessions: revoked.length };
   }
 
-  async enable(actor: AccessClaims, userId: string, meta: RequestMeta): Promise<{ enabled: true }> {
+  async enable(actor: Actor, userId: string, meta: RequestMeta): Promise<{ enabled: true }> {
     await this.assertAdmin(actor);
     if (!(await this.users.findById(userId))) throw new AppError("USER_NOT_FOUND", "No such user");
     await this.db.run(async (client) => {
@@ -60,7 +60,7 @@ export class AdminService {
     return { enabled: true };
   }
 
-  async grantRole(actor: AccessClaims, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
+  async grantRole(actor: Actor, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
     await this.assertAdmin(actor);
     return this.grant(userId, role, actor.userId, { sessionId: actor.sessionId, ...meta });
   }
@@ -73,7 +73,7 @@ export class AdminService {
     return this.grant(userId, role, null, {});
   }
 
-  async revokeRole(actor: AccessClaims, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
+  async revokeRole(actor: Actor, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
     await this.assertAdmin(actor);
     if (userId === actor.userId && role === ADMIN_ROLE) throw new AppError("CONFLICT", "You cannot remove your own admin role");
     if (!(await this.users.roleExists(role))) throw new AppError("ROLE_NOT_FOUND", `No role named "${role}"`);
@@ -97,7 +97,7 @@ export class AdminService {
     return { roles: await this.users.roles(userId) };
   }
 
-  private async assertAdmin(actor: AccessClaims): Promise<void> {
+  private async assertAdmin(actor: Actor): Promise<void> {
     const roles = await this.users.roles(actor.userId);
     if (!roles.includes(ADMIN_ROLE)) throw new AppError("FORBIDDEN", "Administrators only");
   }

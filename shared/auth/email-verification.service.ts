@@ -4,7 +4,7 @@ import type { Logger } from "../logging/logger.js";
 import type { OutboundMessenger } from "../messaging/outbound-message.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../rate-limit/rate-rules.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import type { Transactor } from "../db/transactor.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
@@ -57,7 +57,7 @@ export class EmailVerificationService {
     return { verified: true };
   }
 
-  async resend(actor: AccessClaims, meta: RequestMeta): Promise<{ sent: true }> {
+  async resend(actor: Actor, meta: RequestMeta): Promise<{ sent: true }> {
     const user = await this.users.findById(actor.userId);
     if (!user?.email) throw new AppError("BAD_REQUEST", "This account has no e-mail address");
     if (user.emailVerifiedAt) throw new AppError("CONFLICT", "This e-mail address is already verified");

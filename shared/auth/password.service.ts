@@ -4,7 +4,7 @@ import type { Logger } from "../logging/logger.js";
 import type { OutboundMessenger } from "../messaging/outbound-message.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../rate-limit/rate-rules.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import type { PasswordHasher } from "./password-hasher.js";
@@ -101,7 +101,7 @@ export class PasswordService {
   }
 
   /** Changes the password of the signed-in user, who proves the current one. */
-  async change(actor: AccessClaims, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ revokedSessions: number }> {
+  async change(actor: Actor, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ revokedSessions: number }> {
     const user = await this.users.findById(actor.userId);
     if (!user) throw new AppError("USER_NOT_FOUND", "No such user");
     await this.reauth.confirm(user, input.currentPassword);

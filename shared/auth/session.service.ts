@@ -1,6 +1,7 @@
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims, AccessTokens } from "./access-token.js";
+import type { AccessTokens } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import type { SqlTx, Transactor } from "../db/transactor.js";
@@ -121,7 +122,7 @@ export class SessionService {
   }
 
   /** Ends the caller's own session. */
-  async logout(actor: AccessClaims, meta: RequestMeta): Promise<void> {
+  async logout(actor: Actor, meta: RequestMeta): Promise<void> {
     // The revocation and its audit record commit together, or neither does.
     await this.db.run(async (client) => {
       await this.sessions.revoke(actor.userId, actor.sessionId, "logout", client);
@@ -130,13 +131,13 @@ export class SessionService {
     await this.revoker.sessionsRevoked([actor.sessionId], "logout");
   }
 
-  async list(actor: AccessClaims): Promise<SessionView[]> {
+  async list(actor: Actor): Promise<SessionView[]> {
     const sessions = await this.sessions.listActive(actor.userId);
     return sessions.map((session) => toView(session, actor.sessionId));
   }
 
   /** Ends one of the caller's sessions; another user's session is "not found", never "forbidden". */
-  async revoke(actor: AccessClaims, sessionId: string, meta: RequestMeta): Promise<void> {
+  async revoke(actor: Actor, sessionId: string, meta: RequestMeta): Promise<void> {
     await this.db.run(async (client) => {
       const revoked = await this.sessions.revoke(actor.userId, sessionId, "revoked", client);
       if (!revoked) throw new AppError("SESSION_NOT_FOUND", "No such active session");
@@ -146,7 +147,7 @@ export class SessionService {
   }
 
   /** Ends every session of the caller except the current one. */
-  async revokeOthers(actor: AccessClaims, meta: RequestMeta): Promise<{ revoked: number }> {
+  async revokeOthers(actor: Actor, meta: RequestMeta): Promise<{ revoked: number }> {
     const ids = await this.db.run(async (client) => {
       const revoked = await this.sessions.revokeAll(actor.userId, "revoked", actor.sessionId, client);
       await this.audit.insert({ event: "session.revoked_others", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { count: revoked.length } }, client);

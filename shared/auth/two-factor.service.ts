@@ -3,7 +3,7 @@ import * as OTPAuth from "otpauth";
 import QRCode from "qrcode";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import type { Transactor } from "../db/transactor.js";
 import type { Reauthenticator } from "./reauthenticator.js";
@@ -39,7 +39,7 @@ export class TwoFactorService {
   ) {}
 
   /** Starts enrolment: a new secret, its otpauth:// URI and a QR code of it. Needs the password. */
-  async setup(actor: AccessClaims, password: string, meta: RequestMeta): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
+  async setup(actor: Actor, password: string, meta: RequestMeta): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
     const user = await this.requireUser(actor.userId);
     if (user.totpEnabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already enabled");
     await this.reauth.confirm(user, password);
@@ -54,7 +54,7 @@ export class TwoFactorService {
   }
 
   /** Confirms enrolment with a code from the app; returns the recovery codes (shown once). */
-  async enable(actor: AccessClaims, code: string, meta: RequestMeta): Promise<{ recoveryCodes: string[] }> {
+  async enable(actor: Actor, code: string, meta: RequestMeta): Promise<{ recoveryCodes: string[] }> {
     const user = await this.requireUser(actor.userId);
     if (user.totpEnabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already enabled");
     if (!user.totpPendingSecret) throw new AppError("BAD_REQUEST", "Start with POST /api/auth/2fa/setup");
@@ -74,7 +74,7 @@ export class TwoFactorService {
   }
 
   /** Turns 2FA off; needs the password and a second factor. */
-  async disable(actor: AccessClaims, input: SecondFactor & { password: string }, meta: RequestMeta): Promise<{ disabled: true }> {
+  async disable(actor: Actor, input: SecondFactor & { password: string }, meta: RequestMeta): Promise<{ disabled: true }> {
     const user = await this.requireUser(actor.userId);
     if (!user.totpEnabledAt) throw new AppError("CONFLICT", "Two-factor authentication is not enabled");
     await this.reauth.confirm(user, input.password);
