@@ -38,6 +38,14 @@ function ensureFfmpeg() {
   process.exit(1);
 }
 
+// ffmpeg is started through util-linux's setpriv (--pdeathsig) so it dies with its worker even
+// when the worker is SIGKILLed; without it a killed worker can leave ffmpeg running.
+function checkSetpriv() {
+  if (process.platform !== "linux" || existsSync("/usr/bin/setpriv")) return;
+  say("/usr/bin/setpriv (Debian package util-linux) is missing: ffmpeg will not be killed with a crashed worker.");
+  say("Install it with:  sudo apt-get install -y util-linux");
+}
+
 /** HAProxy runs the load-balancer test in front of spawned gateway replicas (Debian package `haproxy`). */
 function ensureHaproxy() {
   if (has("haproxy")) return;
@@ -70,6 +78,7 @@ if (!nodeModulesFresh()) {
   run("npm", ["install", "--no-audit", "--no-fund"]);
 }
 ensureFfmpeg();
+checkSetpriv();
 ensureHaproxy();
 
 const databaseUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/chatwave";

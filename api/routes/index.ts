@@ -6,6 +6,7 @@ import { chatRoutes } from "./chat.routes.js";
 import { meRoutes } from "./me.routes.js";
 import { notificationsRoutes } from "./notifications.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
+import { videosRoutes } from "./videos.routes.js";
 
 /**
  * Every resource router of the API, mounted under /api. Each lives in its own
@@ -18,6 +19,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/admin", adminRoutes(deps));
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
+  router.use("/videos", videosRoutes(deps));
   router.use("/notifications", notificationsRoutes(deps));
   return router;
 }

@@ -138,6 +138,24 @@ const envSchema = z.object({
   MEDIA_DIR: z.string().min(1).default(".data/media"),
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   FFPROBE_PATH: z.string().min(1).default("ffprobe"),
+  /** x264 preset of the HLS ladder encode (ultrafast … veryslow): speed against size. */
+  VIDEO_TRANSCODE_PRESET: z.enum(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]).default("veryfast"),
+  /** Encoder threads per rendition (0: ffmpeg decides from the core count). */
+  VIDEO_TRANSCODE_THREADS: z.coerce.number().int().min(0).max(64).default(0),
+  /** A transcode running longer than this is stopped and the video fails with a reason. */
+  VIDEO_TRANSCODE_TIMEOUT_MS: z.coerce.number().int().min(5_000).max(4 * 3600_000 - 60_000).default(60 * 60_000),
+  /** Local scratch directory for sources and outputs while a job runs (default: the OS temp directory). */
+  VIDEO_WORK_DIR: z.string().min(1).optional(),
+  /** Largest accepted frame side of a source, pixels. */
+  VIDEO_MAX_DIMENSION: z.coerce.number().int().min(320).max(16384).default(4096),
+  /** Longest accepted long-form video, seconds (shorts: 15-60 s). */
+  VIDEO_MAX_DURATION_SECONDS: z.coerce.number().int().min(60).default(3 * 3600),
+  /** Lifetime of signed playback URLs of private and unlisted videos. */
+  VIDEO_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(6 * 3600),
+  /** A video processing without progress this long, whose job is gone, is failed by the sweep. */
+  VIDEO_STALE_MS: z.coerce.number().int().min(10_000).default(15 * 60_000),
+  /** How often the uploader's devices get `video:progress` while a job runs (at most 1000). */
+  VIDEO_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(1000).default(1000),
 
   /** Web Push application server keys (`npx web-push generate-vapid-keys`); unset: pushes go to the development outbox. */
   VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, "a base64url P-256 public key").optional(),

@@ -2,6 +2,7 @@ import { profilesCollection } from "../profiles/profile.collections.js";
 import { blockedUsersCollection } from "../social/block.collections.js";
 import { followsCollection } from "../social/follow.collections.js";
 import { chatCollections } from "../chat/chat.collections.js";
+import { videoCollections } from "../videos/video.collections.js";
 import { notificationCollections } from "../notifications/notification.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
@@ -14,5 +15,6 @@ export const allCollections: readonly CollectionSpec[] = [
   followsCollection,
   blockedUsersCollection,
   ...chatCollections,
+  ...videoCollections,
   ...notificationCollections,
 ];

@@ -1,13 +1,14 @@
 import type { ChatDomainEvents } from "../chat/chat.domain-events.js";
 import type { ProfileDomainEvents } from "../profiles/profile.domain-events.js";
 import type { SocialDomainEvents } from "../social/social.domain-events.js";
+import type { VideoDomainEvents } from "../videos/video.domain-events.js";
 
 /**
  * Every domain event, by name: what happened and its payload. Each domain
  * declares its own in `<domain>.domain-events.ts`; adding a domain is one more
  * `extends` here. Payloads are plain JSON (they travel through BullMQ).
  */
-export interface DomainEvents extends ChatDomainEvents, SocialDomainEvents, ProfileDomainEvents {}
+export interface DomainEvents extends ChatDomainEvents, SocialDomainEvents, ProfileDomainEvents, VideoDomainEvents {}
 
 export type EventName = keyof DomainEvents & string;
 

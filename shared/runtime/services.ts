@@ -19,6 +19,7 @@ import { RateLimiter } from "../rate-limit/rate-limiter.js";
 import type { BlockService } from "../social/block.service.js";
 import type { FollowService } from "../social/follow.service.js";
 import { createSocialModule } from "../social/social.module.js";
+import { createVideoModule, type VideoServices } from "../videos/video.module.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -50,6 +51,8 @@ export interface Services extends IdentityServices {
   typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
+  /** Videos and shorts: catalogue, transcoding, views and engagement, trending. */
+  videos: VideoServices;
   /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
   notifications: NotificationsServices;
 }
@@ -106,6 +109,7 @@ export function composeModules(platform: Platform): Composition {
     ttlSeconds: config.PRESENCE_TTL_SECONDS,
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
   });
+  const videos = createVideoModule({ config, db, redis, jobs, realtime, events, access, logger });
   const notifications = createNotificationsModule({
     config,
     db,
@@ -120,10 +124,10 @@ export function composeModules(platform: Platform): Composition {
     logger,
   });
   const maintenance = createMaintenanceModule({
-    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks],
+    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks, ...videos.maintenanceTasks],
     logger,
   });
-  eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections);
+  eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections, ...videos.outboxCollections);
 
   const { accessGuard, maintenanceTasks: _identityTasks, ...identityServices } = identity.services;
   const services: Services = {
@@ -141,17 +145,19 @@ export function composeModules(platform: Platform): Composition {
     presence: presence.presence,
     typing: presence.typing,
     chat: chat.services,
+    videos: videos.services,
     notifications: notifications.services,
   };
   const handlers = {
     ...eventsModule.jobHandlers,
     ...maintenance.jobHandlers,
     ...identity.jobHandlers,
+    ...videos.jobHandlers,
     ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
     services,
-    jobs: { handlers, finalFailureHooks: {}, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs] },
+    jobs: { handlers, finalFailureHooks: { ...videos.finalFailureHooks }, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs] },
   };
 }
 

@@ -3,6 +3,7 @@ import type { ChatClientToServerEvents, ChatServerToClientEvents } from "../chat
 import type { NotificationServerToClientEvents } from "../notifications/notification.events.js";
 import type { PresenceClientToServerEvents, PresenceServerToClientEvents } from "../presence/presence.events.js";
 import type { CoreClientToServerEvents, CoreServerToClientEvents } from "../realtime/events.js";
+import type { VideoServerToClientEvents } from "../videos/video.events.js";
 
 export type { Ack, AckResponse, InterServerEvents, SessionRevokedEvent, SocketData } from "../realtime/events.js";
 
@@ -11,7 +12,7 @@ export type { Ack, AckResponse, InterServerEvents, SessionRevokedEvent, SocketDa
  * (`shared/<domain>/<domain>.events.ts`); adding a domain is one more
  * `extends` in each. Used by the server, the tests and the web client.
  */
-export interface ServerToClientEvents extends CoreServerToClientEvents, ChatServerToClientEvents, PresenceServerToClientEvents, NotificationServerToClientEvents {}
+export interface ServerToClientEvents extends CoreServerToClientEvents, ChatServerToClientEvents, PresenceServerToClientEvents, NotificationServerToClientEvents, VideoServerToClientEvents {}
 
 export interface ClientToServerEvents extends CoreClientToServerEvents, ChatClientToServerEvents, PresenceClientToServerEvents {}
 

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench:transcode`: the video pipeline on a 20 s 1080p30 clip, in one run:
+ *
+ * 1. the same single-pass ladder command the pipeline builds, run directly with ffmpeg;
+ * 2. four separate ffmpeg runs, one per rung, each decoding the source again (PeerTube's way);
+ * 3. the pipeline: a real worker process, from `uploaded` to `ready` (claim, download, one-pass
+ *    encode, validation of every rung, upload of the version, the publishing write).
+ *
+ * Prints wall times, the ratios against the two baselines (targets: ≤ 1.15× the direct pass,
+ * ≤ 0.8× the four runs) and the worker's peak RSS (ffmpeg is its own process, so not included;
+ * target < 200 MB). BENCH_PRESET (default veryfast) and BENCH_SECONDS (default 20) adjust it.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createLogger } from "../../shared/logging/logger.js";
+import { createPlatform } from "../../shared/runtime/platform.js";
+import { composeModules } from "../../shared/runtime/services.js";
+import { buildLadderArgs, planOutputs, probeSource } from "../../shared/videos/transcoder.js";
+import { VideoRepository } from "../../shared/videos/video.repository.js";
+import { BenchStack, until } from "./gateway-stack.js";
+
+const preset = process.env.BENCH_PRESET ?? "veryfast";
+const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+
+function ffmpeg(args: string[]): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.once("error", reject);
+    child.once("close", (code) => (code === 0 ? resolve((performance.now() - started) / 1000) : reject(new Error(`ffmpeg exited ${code}: ${stderr}`))));
+  });
+}
+
+async function peakRss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+const dir = await mkdtemp(path.join(tmpdir(), "cw-bench-transcode-"));
+const stack = new BenchStack();
+try {
+  const source = path.join(dir, "source.mp4");
+  console.log(`generating a ${seconds} s 1080p30 clip (testsrc2 + sine)...`);
+  await ffmpeg(["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=s=1920x1080:r=30:d=${seconds}`, "-f", "lavfi", "-i", `sine=f=440:sample_rate=48000:d=${seconds}`, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", "-t", String(seconds), source]);
+  const probe = await probeSource(source, { maxDimension: 4096, maxDurationSeconds: 3600, minDurationSeconds: 1 });
+  const plan = planOutputs(probe);
+  console.log(`ladder: ${plan.rungs.map((r) => `${r.name} ${r.width}x${r.height} ${r.videoKbps}k`).join(", ")}; preset ${preset}`);
+
+  const direct = await ffmpeg(buildLadderArgs(source, path.join(dir, "direct"), plan, { preset, threads: 0 }).filter((arg) => arg !== "pipe:1").map((arg) => (arg === "-progress" ? "-nostats" : arg)));
+  console.log(`direct single pass: ${direct.toFixed(1)} s`);
+
+  let four = 0;
+  for (const rung of plan.rungs) {
+    const out = path.join(dir, "four", rung.name);
+    await mkdir(out, { recursive: true });
+    four += await ffmpeg([
+      "-v", "error", "-y", "-i", source,
+      "-vf", `fps=${plan.fps},scale=${rung.width}:${rung.height}`,
+      "-c:v", "libx264", "-preset", preset, "-profile:v", "high", "-b:v", `${rung.videoKbps}k`, "-maxrate", `${rung.maxKbps}k`, "-bufsize", `${rung.bufferKbits}k`,
+      "-g", String(plan.fps * 2), "-keyint_min", String(plan.fps * 2), "-sc_threshold", "0", "-force_key_frames", "expr:gte(t,n_forced*2)",
+      "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+      "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_filename", path.join(out, "seg_%04d.ts"), path.join(out, "index.m3u8"),
+    ]);
+  }
+  console.log(`four runs (one per rung): ${four.toFixed(1)} s`);
+
+  const mediaDir = path.join(dir, "media");
+  await stack.start({ MEDIA_DIR: mediaDir, VIDEO_WORK_DIR: path.join(dir, "work"), VIDEO_TRANSCODE_PRESET: preset, WORKER_QUEUES: "transcode", LOG_LEVEL: "error" });
+  const worker = await stack.spawn("workers/main.ts", "WORKER_PORT");
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const idleRss = await peakRss(worker.child.pid!);
+  const platform = await createPlatform(stack.config, createLogger(stack.config).child({ role: "bench" }), stack.mongoUrl);
+  try {
+    const { services } = composeModules(platform);
+    const userId = randomUUID();
+    const uploadId = randomUUID().replaceAll("-", "");
+    await services.videos.storage.putFile(`uploads/${userId}/${uploadId}`, source, { contentType: "video/mp4" });
+    const repository = new VideoRepository(platform.mongo.db);
+    const started = performance.now();
+    const created = await services.videos.videos.create(userId, { uploadId, type: "long", title: "Benchmark", description: "", tags: [], privacy: "public" });
+    let status = created.status;
+    await until(async () => {
+      status = (await repository.findById(created.id))?.status ?? status;
+      return status === "ready" || status === "failed";
+    }, 15 * 60_000, "the video to be ready");
+    const pipeline = (performance.now() - started) / 1000;
+    if (status !== "ready") throw new Error(`the video ended ${status}: ${(await repository.findById(created.id))?.failureReason}`);
+    const rss = await peakRss(worker.child.pid!);
+    console.log(`pipeline uploaded → ready: ${pipeline.toFixed(1)} s (worker peak RSS ${(rss / 1048576).toFixed(0)} MB, ffmpeg excluded; ${(idleRss / 1048576).toFixed(0)} MB before the job)`);
+    console.log("");
+    const check = (ok: boolean) => (ok ? "ok" : "MISSED");
+    console.log(`pipeline / direct single pass: ${(pipeline / direct).toFixed(2)}× (target ≤ 1.15×) ${check(pipeline / direct <= 1.15)}`);
+    console.log(`pipeline / four runs:          ${(pipeline / four).toFixed(2)}× (target ≤ 0.80×) ${check(pipeline / four <= 0.8)}`);
+    console.log(`direct single pass / four runs: ${(direct / four).toFixed(2)}×`);
+    console.log(`worker peak RSS: ${(rss / 1048576).toFixed(0)} MB (target < 200 MB) ${check(rss < 200 * 1048576)}`);
+  } finally {
+    await platform.close();
+  }
+} finally {
+  await stack.close();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,153 @@
+import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
+import type { OutboxEntry } from "./video-events.port.js";
+import type { VideoDoc, VideoStats } from "./video.types.js";
+
+/** Ready, visible to everyone, not deleted: what feeds, trending and search may show. */
+const LISTED = { status: "ready", privacy: "public", isDeleted: false } as const;
+
+/** Only code that touches `videos`. Each status transition is one conditional write. */
+export class VideoRepository {
+  private readonly videos: Collection<VideoDoc>;
+
+  constructor(db: Db) {
+    this.videos = db.collection<VideoDoc>("videos");
+  }
+
+  async insert(doc: VideoDoc): Promise<void> {
+    await this.videos.insertOne(doc);
+  }
+
+  async findById(id: string): Promise<VideoDoc | null> {
+    return this.videos.findOne({ _id: id });
+  }
+
+  async findByUpload(uploadId: string): Promise<VideoDoc | null> {
+    return this.videos.findOne({ "source.uploadId": uploadId });
+  }
+
+  /** A user's videos, newest first (index userId_createdAt). */
+  async listByUser(userId: string, options: { before?: Date; limit: number; includeHidden: boolean }): Promise<VideoDoc[]> {
+    const filter: Filter<VideoDoc> = { userId, isDeleted: false };
+    if (!options.includeHidden) Object.assign(filter, { status: "ready", privacy: "public" });
+    if (options.before) filter.createdAt = { $lt: options.before };
+    return this.videos.find(filter).sort({ createdAt: -1, _id: -1 }).limit(options.limit).toArray();
+  }
+
+  /** The shorts feed: by trending score, then newest (index type_trendingScore_createdAt). */
+  async shortsFeed(skip: number, limit: number): Promise<VideoDoc[]> {
+    return this.videos.find({ type: "short", ...LISTED }).sort({ trendingScore: -1, createdAt: -1 }).skip(skip).limit(limit).toArray();
+  }
+
+  /** Trending over all videos (index trendingScore_viewCount). */
+  async trending(skip: number, limit: number): Promise<VideoDoc[]> {
+    return this.videos.find({ trendingScore: { $gte: 0 }, ...LISTED }).sort({ trendingScore: -1, "stats.viewCount": -1 }).skip(skip).limit(limit).toArray();
+  }
+
+  /** Full-text search over title, description and tags (index video_text). */
+  async search(text: string, limit: number): Promise<VideoDoc[]> {
+    return this.videos
+      .find({ $text: { $search: text }, ...LISTED }, { projection: { score: { $meta: "textScore" } } })
+      .sort({ score: { $meta: "textScore" } })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** uploading → uploaded once the source is complete; returns the video when it moved. */
+  async markUploaded(id: string, now: Date): Promise<VideoDoc | null> {
+    return this.videos.findOneAndUpdate({ _id: id, status: "uploading", isDeleted: false }, { $set: { status: "uploaded", updatedAt: now } }, { returnDocument: "after" });
+  }
+
+  /**
+   * Claims the video for one transcode attempt: uploaded or processing (a
+   * stalled attempt's job picked up again) → processing with a new attempt id.
+   * A ready or failed video is never claimed again.
+   */
+  async claim(id: string, attemptId: string, now: Date): Promise<VideoDoc | null> {
+    return this.videos.findOneAndUpdate(
+      { _id: id, status: { $in: ["uploaded", "processing"] }, isDeleted: false },
+      { $set: { status: "processing", processing: { attemptId, stage: "probing", percent: 0, startedAt: now, heartbeatAt: now }, updatedAt: now }, $unset: { failureReason: "" } },
+      { returnDocument: "after" },
+    );
+  }
+
+  /** Records progress; false when the attempt no longer holds the video. */
+  async heartbeat(id: string, attemptId: string, stage: string, percent: number, now: Date): Promise<boolean> {
+    const result = await this.videos.updateOne(
+      { _id: id, status: "processing", "processing.attemptId": attemptId },
+      { $set: { "processing.stage": stage, "processing.percent": percent, "processing.heartbeatAt": now, updatedAt: now } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /** processing → ready, in one write, only by the attempt that holds the video. */
+  async publish(id: string, attemptId: string, fields: Partial<VideoDoc>, outbox: OutboxEntry[], now: Date): Promise<VideoDoc | null> {
+    const update: UpdateFilter<VideoDoc> = { $set: { ...fields, status: "ready", updatedAt: now }, $unset: { processing: "", failureReason: "" } };
+    if (outbox.length > 0) update.$push = { outbox: { $each: outbox } } as UpdateFilter<VideoDoc>["$push"];
+    return this.videos.findOneAndUpdate({ _id: id, status: "processing", "processing.attemptId": attemptId, isDeleted: false }, update, { returnDocument: "after" });
+  }
+
+  /**
+   * → failed with a reason. With `attemptId`, only while that attempt holds the
+   * video; without, from any state but ready (a ready video is never failed by
+   * a late job).
+   */
+  async fail(id: string, reason: string, attemptId: string | null, outbox: OutboxEntry[], now: Date): Promise<VideoDoc | null> {
+    const filter: Filter<VideoDoc> = attemptId ? { _id: id, status: "processing", "processing.attemptId": attemptId } : { _id: id, status: { $in: ["uploading", "uploaded", "processing"] } };
+    const update: UpdateFilter<VideoDoc> = { $set: { status: "failed", failureReason: reason.slice(0, 500), updatedAt: now }, $unset: { processing: "" } };
+    if (outbox.length > 0) update.$push = { outbox: { $each: outbox } } as UpdateFilter<VideoDoc>["$push"];
+    return this.videos.findOneAndUpdate(filter, update, { returnDocument: "after" });
+  }
+
+  /** Videos left processing with no progress since `cutoff` (index status_updatedAt). */
+  async findStale(cutoff: Date, limit: number): Promise<VideoDoc[]> {
+    return this.videos.find({ status: "processing", updatedAt: { $lt: cutoff } }).limit(limit).toArray();
+  }
+
+  async clearOutbox(id: string, entryIds: string[]): Promise<void> {
+    await this.videos.updateOne({ _id: id }, { $pull: { outbox: { id: { $in: entryIds } } } });
+  }
+
+  async updateMetadata(id: string, userId: string, fields: Partial<VideoDoc>, outbox: OutboxEntry[], now: Date, unsetLocation = false): Promise<VideoDoc | null> {
+    const update: UpdateFilter<VideoDoc> = { $set: { ...fields, updatedAt: now } };
+    if (unsetLocation) update.$unset = { location: "" };
+    if (outbox.length > 0) update.$push = { outbox: { $each: outbox } } as UpdateFilter<VideoDoc>["$push"];
+    return this.videos.findOneAndUpdate({ _id: id, userId, isDeleted: false }, update, { returnDocument: "after" });
+  }
+
+  async softDelete(id: string, userId: string, now: Date): Promise<VideoDoc | null> {
+    return this.videos.findOneAndUpdate({ _id: id, userId, isDeleted: false }, { $set: { isDeleted: true, deletedAt: now, updatedAt: now } }, { returnDocument: "after" });
+  }
+
+  /** Moves counters; also flags the video for the next incremental trending recompute. */
+  async incrementStats(id: string, deltas: Partial<Record<keyof VideoStats, number>>): Promise<void> {
+    const inc = Object.fromEntries(Object.entries(deltas).filter(([, value]) => value !== 0).map(([key, value]) => [`stats.${key}`, value]));
+    if (Object.keys(inc).length === 0) return;
+    await this.videos.updateOne({ _id: id }, { $inc: inc, $set: { needsTrendingUpdate: true } });
+  }
+
+  /** Sets a counter to an exact value (repair from the source documents). */
+  async setStat(id: string, stat: keyof VideoStats, value: number): Promise<void> {
+    await this.videos.updateOne({ _id: id }, { $set: { [`stats.${stat}`]: value, needsTrendingUpdate: true } });
+  }
+
+  /** Shorts whose stats changed since the last recompute (index needsTrendingUpdate). */
+  async findNeedingTrendingUpdate(limit: number): Promise<VideoDoc[]> {
+    return this.videos.find({ needsTrendingUpdate: true, type: "short" }).limit(limit).toArray();
+  }
+
+  /** Flags every short for the next recompute (the weekly full pass, seed maintenance). */
+  async flagAllShorts(): Promise<number> {
+    const result = await this.videos.updateMany({ type: "short", trendingScore: { $gte: 0 } }, { $set: { needsTrendingUpdate: true } });
+    return result.modifiedCount;
+  }
+
+  async setTrendingScores(scores: Array<{ id: string; score: number }>): Promise<void> {
+    if (scores.length === 0) return;
+    await this.videos.bulkWrite(scores.map(({ id, score }) => ({ updateOne: { filter: { _id: id }, update: { $set: { trendingScore: score, needsTrendingUpdate: false } } } })));
+  }
+
+  /** The largest view velocity among listed shorts, to normalise against (served by the shorts feed index). */
+  async shortsForNormalisation(limit: number): Promise<VideoDoc[]> {
+    return this.videos.find({ type: "short", ...LISTED }).sort({ trendingScore: -1, createdAt: -1 }).limit(limit).toArray();
+  }
+}
