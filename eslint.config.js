@@ -35,6 +35,21 @@ export default tseslint.config(
     },
   },
   {
+    // Services enforce rules over repositories and the transactor: no driver, not even its types.
+    files: ["shared/**/*.service.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: ["mongodb", "pg", "ioredis"].map((name) => ({
+            name,
+            message: "Services do not touch store drivers: use a repository, or the Transactor from shared/db/transactor.ts.",
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ["scripts/**/*.ts", "scripts/**/*.mjs", "test/**/*.ts"],
     rules: { "no-console": "off" },
   },

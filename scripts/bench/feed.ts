@@ -96,7 +96,7 @@ try {
   const latencies: number[] = [];
   for (let n = 0; n < POSTS; n++) {
     const start = performance.now();
-    const post = await services.posts.posts.create({ userId: author.userId, roles: ["user"] }, { text: `post ${n}`, media: [], visibility: "public" });
+    const post = await services.posts.posts.create({ userId: author.userId, sessionId: randomUUID(), roles: ["user"] }, { text: `post ${n}`, media: [], visibility: "public" });
     const member = `${post.id}:${author.userId}`;
     // Poll a sample of 100 followers (polling all 10,000 would load Redis more than the fan-out), then confirm all.
     const sample = followerIds.filter((_, i) => i % 100 === 0 || i === FOLLOWERS - 1);
@@ -132,7 +132,7 @@ try {
   const authors = await Promise.all(Array.from({ length: 20 }, () => services.profiles.ensureProfile({ userId: randomUUID(), displayName: "Author" })));
   for (const a of authors) {
     await platform.mongo.db.collection("follows").insertOne({ followerId: reader, followeeId: a.userId, status: "accepted", createdAt: new Date(), acceptedAt: new Date() });
-    for (let k = 0; k < 10; k++) await services.posts.posts.create({ userId: a.userId, roles: ["user"] }, { text: `by ${a.username} ${k} #bench`, media: [], visibility: "public" });
+    for (let k = 0; k < 10; k++) await services.posts.posts.create({ userId: a.userId, sessionId: randomUUID(), roles: ["user"] }, { text: `by ${a.username} ${k} #bench`, media: [], visibility: "public" });
   }
   await services.posts.feed.rebuild(reader);
   const pageTimes: number[] = [];

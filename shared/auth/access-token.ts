@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
+import type { Actor } from "./actor.js";
 
-/** What an access token asserts about its bearer. */
-export interface AccessClaims {
-  userId: string;
-  sessionId: string;
+/** What an access token asserts about its bearer: the acting user, as every service takes it (roles as a plain array for socket data). */
+export interface AccessClaims extends Actor {
   roles: string[];
 }
 

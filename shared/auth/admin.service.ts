@@ -1,8 +1,7 @@
-import type pg from "pg";
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
-import { withTransaction } from "./pg-transaction.js";
+import type { Transactor } from "../db/transactor.js";
 import type { SessionRevoker } from "./session-revoker.js";
 import type { SessionRepository } from "./session.repository.js";
 import type { UserRepository } from "./user.repository.js";
@@ -13,7 +12,7 @@ export const ADMIN_ROLE = "admin";
 /** Account administration, for holders of the `admin` role (checked in PostgreSQL on every call). */
 export class AdminService {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Transactor,
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly revoker: SessionRevoker,
@@ -21,7 +20,7 @@ export class AdminService {
   ) {}
 
   /** Accounts newest first; `cursor` is the `nextCursor` of the previous page. */
-  async listUsers(actor: AccessClaims, options: { query?: string | undefined; status?: "active" | "disabled" | undefined; cursor?: string | undefined; limit: number }): Promise<{ users: AccountView[]; nextCursor: string | null }> {
+  async listUsers(actor: Actor, options: { query?: string | undefined; status?: "active" | "disabled" | undefined; cursor?: string | undefined; limit: number }): Promise<{ users: AccountView[]; nextCursor: string | null }> {
     await this.assertAdmin(actor);
     const beforeId = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const page = await this.users.list({ query: options.query, status: options.status, beforeId, limit: options.limit + 1 });
@@ -35,10 +34,10 @@ export class AdminService {
   }
 
   /** Disables an account: every session ends and every socket drops, at once. */
-  async disable(actor: AccessClaims, userId: string, reason: string | undefined, meta: RequestMeta): Promise<{ disabled: true; revokedSessions: number }> {
+  async disable(actor: Actor, userId: string, reason: string | undefined, meta: RequestMeta): Promise<{ disabled: true; revokedSessions: number }> {
     await this.assertAdmin(actor);
     if (userId === actor.userId) throw new AppError("CONFLICT", "You cannot disable your own account");
-    const revoked = await withTransaction(this.pool, async (client) => {
+    const revoked = await this.db.run(async (client) => {
       if (!(await this.users.findByIdForUpdate(client, userId))) throw new AppError("USER_NOT_FOUND", "No such user");
       await this.users.setStatus(userId, "disabled", client);
       const ids = await this.sessions.revokeAll(userId, "disabled", null, client);
@@ -49,10 +48,10 @@ export class AdminService {
     return { disabled: true, revokedSessions: revoked.length };
   }
 
-  async enable(actor: AccessClaims, userId: string, meta: RequestMeta): Promise<{ enabled: true }> {
+  async enable(actor: Actor, userId: string, meta: RequestMeta): Promise<{ enabled: true }> {
     await this.assertAdmin(actor);
     if (!(await this.users.findById(userId))) throw new AppError("USER_NOT_FOUND", "No such user");
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       if (await this.users.setStatus(userId, "active", client)) {
         await this.audit.insert({ event: "user.enabled", userId, actorId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
       }
@@ -61,7 +60,7 @@ export class AdminService {
     return { enabled: true };
   }
 
-  async grantRole(actor: AccessClaims, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
+  async grantRole(actor: Actor, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
     await this.assertAdmin(actor);
     return this.grant(userId, role, actor.userId, { sessionId: actor.sessionId, ...meta });
   }
@@ -74,12 +73,12 @@ export class AdminService {
     return this.grant(userId, role, null, {});
   }
 
-  async revokeRole(actor: AccessClaims, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
+  async revokeRole(actor: Actor, userId: string, role: string, meta: RequestMeta): Promise<{ roles: string[] }> {
     await this.assertAdmin(actor);
     if (userId === actor.userId && role === ADMIN_ROLE) throw new AppError("CONFLICT", "You cannot remove your own admin role");
     if (!(await this.users.roleExists(role))) throw new AppError("ROLE_NOT_FOUND", `No role named "${role}"`);
     if (!(await this.users.findById(userId))) throw new AppError("USER_NOT_FOUND", "No such user");
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       if (await this.users.revokeRole(userId, role, client)) {
         await this.audit.insert({ event: "role.revoked", userId, actorId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { role } }, client);
       }
@@ -90,7 +89,7 @@ export class AdminService {
   private async grant(userId: string, role: string, actorId: string | null, context: RequestMeta & { sessionId?: string }): Promise<{ roles: string[] }> {
     if (!(await this.users.roleExists(role))) throw new AppError("ROLE_NOT_FOUND", `No role named "${role}"`);
     if (!(await this.users.findById(userId))) throw new AppError("USER_NOT_FOUND", "No such user");
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       if (await this.users.grantRole(userId, role, actorId, client)) {
         await this.audit.insert({ event: "role.granted", userId, actorId, sessionId: context.sessionId, ip: context.ip, userAgent: context.userAgent, metadata: { role } }, client);
       }
@@ -98,7 +97,7 @@ export class AdminService {
     return { roles: await this.users.roles(userId) };
   }
 
-  private async assertAdmin(actor: AccessClaims): Promise<void> {
+  private async assertAdmin(actor: Actor): Promise<void> {
     const roles = await this.users.roles(actor.userId);
     if (!roles.includes(ADMIN_ROLE)) throw new AppError("FORBIDDEN", "Administrators only");
   }

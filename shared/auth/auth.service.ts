@@ -1,4 +1,3 @@
-import type pg from "pg";
 import { AppError } from "../errors/app-error.js";
 import type { AccessTokens } from "./access-token.js";
 import type { AuditRepository } from "./audit.repository.js";
@@ -6,7 +5,8 @@ import type { RegisterInput, LoginInput } from "./auth.schema.js";
 import type { EmailVerificationService } from "./email-verification.service.js";
 import type { PasswordHasher } from "./password-hasher.js";
 import type { PasswordPolicy } from "./password-policy.js";
-import { uniqueViolation, withTransaction } from "./pg-transaction.js";
+import { uniqueViolation } from "../db/sql-errors.js";
+import type { Transactor } from "../db/transactor.js";
 import { normalisePhone } from "./phone-number.js";
 import type { ProfileProvisioner } from "./profile-provisioner.js";
 import type { ProfileProvisioningRepository } from "./profile-provisioning.repository.js";
@@ -40,7 +40,7 @@ const CHALLENGE_TTL_SECONDS = 300;
  */
 export class AuthService {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Transactor,
     private readonly users: UserRepository,
     private readonly provisioning: ProfileProvisioningRepository,
     private readonly provisioner: ProfileProvisioner,
@@ -63,7 +63,7 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(input.password);
     let user: UserRecord;
     try {
-      user = await withTransaction(this.pool, async (client) => {
+      user = await this.db.run(async (client) => {
         const created = await this.users.insert(client, {
           email: input.email ?? null,
           phoneNumber: phone?.e164 ?? null,
@@ -97,7 +97,7 @@ export class AuthService {
     const identifier = input.email ?? normalisePhone(input.phone ?? "", input.countryCode).e164;
     const user = input.email !== undefined ? await this.users.findByEmail(input.email) : await this.users.findByPhone(identifier);
     const refusal = async (reason: string, userId: string | null) => {
-      await withTransaction(this.pool, async (client) => {
+      await this.db.run(async (client) => {
         await this.audit.recordLoginAttempt({ userId, identifier, ip: meta.ip ?? null, success: false, reason }, client);
         await this.audit.insert({ event: "login.failed", userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { reason } }, client);
       });
@@ -122,7 +122,7 @@ export class AuthService {
     }
     if (needsRehash) {
       const rehashed = await this.hasher.hash(input.password);
-      await withTransaction(this.pool, async (client) => {
+      await this.db.run(async (client) => {
         await this.users.updatePasswordHash(user.id, rehashed, false, client);
         await this.audit.insert({ event: "password.rehashed", userId: user.id }, client);
       });
@@ -143,7 +143,7 @@ export class AuthService {
     const identifier = user?.email ?? user?.phoneNumber ?? challenge.userId;
     if (!user || user.status !== "active" || isLocked(user) || !(await this.twoFactor.verifySecondFactor(user, input))) {
       if (user) await this.reauth.recordFailure(user.id);
-      await withTransaction(this.pool, async (client) => {
+      await this.db.run(async (client) => {
         await this.audit.recordLoginAttempt({ userId: user?.id ?? null, identifier, ip: meta.ip ?? null, success: false, reason: "second_factor" }, client);
         await this.audit.insert({ event: "login.2fa_failed", userId: challenge.userId, ip: meta.ip, userAgent: meta.userAgent }, client);
       });

@@ -1,13 +1,12 @@
-import type pg from "pg";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { OutboundMessenger } from "../messaging/outbound-message.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../rate-limit/rate-rules.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
-import { withTransaction } from "./pg-transaction.js";
+import type { Transactor } from "../db/transactor.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import type { UserRepository } from "./user.repository.js";
 import type { RequestMeta } from "./user.types.js";
@@ -18,7 +17,7 @@ type VerificationConfig = Pick<Config, "EMAIL_VERIFICATION_TTL_SECONDS" | "PUBLI
 /** E-mail ownership: a 256-bit single-use link, stored hashed, sent through the outbound port. */
 export class EmailVerificationService {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Transactor,
     private readonly users: UserRepository,
     private readonly tokens: VerificationTokenRepository,
     private readonly audit: AuditRepository,
@@ -47,7 +46,7 @@ export class EmailVerificationService {
   }
 
   async verify(token: string, meta: RequestMeta): Promise<{ verified: true }> {
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       const claimed = await this.tokens.consumeEmailToken(hashOpaqueToken(token), client);
       // The address may have changed since the link was sent; then the link proves nothing.
       if (!claimed || !(await this.users.markEmailVerified(claimed.userId, claimed.email, client))) {
@@ -58,7 +57,7 @@ export class EmailVerificationService {
     return { verified: true };
   }
 
-  async resend(actor: AccessClaims, meta: RequestMeta): Promise<{ sent: true }> {
+  async resend(actor: Actor, meta: RequestMeta): Promise<{ sent: true }> {
     const user = await this.users.findById(actor.userId);
     if (!user?.email) throw new AppError("BAD_REQUEST", "This account has no e-mail address");
     if (user.emailVerifiedAt) throw new AppError("CONFLICT", "This e-mail address is already verified");

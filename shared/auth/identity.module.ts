@@ -29,6 +29,7 @@ import { SessionRevoker, type SocketControl } from "./session-revoker.js";
 import { SessionRepository } from "./session.repository.js";
 import { SessionService } from "./session.service.js";
 import { TwoFactorService } from "./two-factor.service.js";
+import type { Transactor } from "../db/transactor.js";
 import { UserRepository } from "./user.repository.js";
 import { VerificationTokenRepository } from "./verification-token.repository.js";
 
@@ -61,7 +62,9 @@ export type IdentityServices = Omit<AuthServices, "accessGuard" | "maintenanceTa
 export interface IdentityModuleDeps {
   config: Config;
   logger: Logger;
+  /** Repositories query the pool; services open transactions through the transactor built on it. */
   pool: pg.Pool;
+  transactor: Transactor;
   redis: Redis;
   realtime: SocketControl;
   jobs: Pick<JobQueue, "add">;
@@ -73,6 +76,7 @@ export interface IdentityModuleDeps {
 /** Builds the identity domain (PostgreSQL) and its profile-provisioning job. */
 export function createIdentityModule(deps: IdentityModuleDeps) {
   const { config, logger, pool: pg } = deps;
+  const db = deps.transactor;
   const log = logger.child({ domain: "auth" });
   const users = new UserRepository(pg);
   const sessionRepository = new SessionRepository(pg);
@@ -91,11 +95,11 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const profileProvisioner = new ProfileProvisioner(provisioning, deps.profiles, log, async (userId) => {
     await deps.jobs.add("profiles.provision", { userId });
   });
-  const sessions = new SessionService(pg, sessionRepository, users, deps.tokens, revoker, audit, config);
-  const emailVerification = new EmailVerificationService(pg, users, verificationTokens, audit, messenger, deps.rateLimiter, log, config);
-  const twoFactor = new TwoFactorService(pg, users, new RecoveryCodeRepository(pg), reauth, box, audit, config);
-  const auth = new AuthService(pg, users, provisioning, profileProvisioner, sessions, hasher, policy, reauth, emailVerification, twoFactor, deps.tokens, revocations, audit);
-  const passwords = new PasswordService(pg, users, sessionRepository, verificationTokens, hasher, policy, reauth, revoker, messenger, deps.rateLimiter, audit, log, config);
+  const sessions = new SessionService(db, sessionRepository, users, deps.tokens, revoker, audit, config);
+  const emailVerification = new EmailVerificationService(db, users, verificationTokens, audit, messenger, deps.rateLimiter, log, config);
+  const twoFactor = new TwoFactorService(db, users, new RecoveryCodeRepository(pg), reauth, box, audit, config);
+  const auth = new AuthService(db, users, provisioning, profileProvisioner, sessions, hasher, policy, reauth, emailVerification, twoFactor, deps.tokens, revocations, audit);
+  const passwords = new PasswordService(db, users, sessionRepository, verificationTokens, hasher, policy, reauth, revoker, messenger, deps.rateLimiter, audit, log, config);
 
   const maintenanceTasks: MaintenanceTask[] = [
     { name: "auth.expired-tokens", period: "daily", run: (now) => verificationTokens.cleanupExpired(now) },
@@ -104,11 +108,11 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const services: AuthServices = {
     auth,
     sessions,
-    users: new AccountService(pg, users, profileProvisioner, audit),
+    users: new AccountService(db, users, profileProvisioner, audit),
     passwords,
     emailVerification,
     twoFactor,
-    admin: new AdminService(pg, users, sessionRepository, revoker, audit),
+    admin: new AdminService(db, users, sessionRepository, revoker, audit),
     accessGuard: new SessionAccessGuard(deps.tokens, revocations, sessionRepository, log),
     profileProvisioner,
     messages: messenger,

@@ -1,16 +1,15 @@
-import type pg from "pg";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { OutboundMessenger } from "../messaging/outbound-message.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../rate-limit/rate-rules.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import type { PasswordHasher } from "./password-hasher.js";
 import type { PasswordPolicy } from "./password-policy.js";
-import { withTransaction } from "./pg-transaction.js";
+import type { Transactor } from "../db/transactor.js";
 import { normalisePhone } from "./phone-number.js";
 import type { Reauthenticator } from "./reauthenticator.js";
 import type { SessionRevoker } from "./session-revoker.js";
@@ -27,7 +26,7 @@ type PasswordConfig = Pick<Config, "PASSWORD_RESET_TTL_SECONDS" | "PUBLIC_URL">;
  */
 export class PasswordService {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Transactor,
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly tokens: VerificationTokenRepository,
@@ -56,7 +55,7 @@ export class PasswordService {
       return { accepted: true };
     }
     const { token, hash } = newOpaqueToken();
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.tokens.insertResetToken({ userId: user.id, tokenHash: hash, expiresAt: new Date(Date.now() + this.config.PASSWORD_RESET_TTL_SECONDS * 1000), ip: meta.ip ?? null }, client);
       await this.audit.insert({ event: "password.reset_requested", userId: user.id, ip: meta.ip, userAgent: meta.userAgent, metadata: { known: true, channel: target.channel } }, client);
     });
@@ -82,7 +81,7 @@ export class PasswordService {
   async reset(input: { token: string; newPassword: string }, meta: RequestMeta): Promise<{ reset: true }> {
     this.policy.assertAcceptable(input.newPassword, "newPassword");
     const passwordHash = await this.hasher.hash(input.newPassword);
-    const outcome = await withTransaction(this.pool, async (client) => {
+    const outcome = await this.db.run(async (client) => {
       const userId = await this.tokens.consumeResetToken(client, hashOpaqueToken(input.token));
       if (!userId) return undefined;
       const user = await this.users.findByIdForUpdate(client, userId);
@@ -102,7 +101,7 @@ export class PasswordService {
   }
 
   /** Changes the password of the signed-in user, who proves the current one. */
-  async change(actor: AccessClaims, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ revokedSessions: number }> {
+  async change(actor: Actor, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ revokedSessions: number }> {
     const user = await this.users.findById(actor.userId);
     if (!user) throw new AppError("USER_NOT_FOUND", "No such user");
     await this.reauth.confirm(user, input.currentPassword);
@@ -111,7 +110,7 @@ export class PasswordService {
     }
     this.policy.assertAcceptable(input.newPassword, "newPassword", contextOf(user));
     const passwordHash = await this.hasher.hash(input.newPassword);
-    const revoked = await withTransaction(this.pool, async (client) => {
+    const revoked = await this.db.run(async (client) => {
       await this.users.updatePasswordHash(user.id, passwordHash, true, client);
       const ids = await this.sessions.revokeAll(user.id, "password_changed", actor.sessionId, client);
       await this.audit.insert({ event: "password.changed", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { sessionsRevoked: ids.length } }, client);

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Queryable } from "./pg-transaction.js";
+import type { Queryable } from "../db/transactor.js";
 
 /** `two_factor_recovery_codes`: HMAC-hashed, each usable once. */
 export class RecoveryCodeRepository {

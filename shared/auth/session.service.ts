@@ -1,10 +1,10 @@
-import type pg from "pg";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims, AccessTokens } from "./access-token.js";
+import type { AccessTokens } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
-import { withTransaction, type Queryable } from "./pg-transaction.js";
+import type { SqlTx, Transactor } from "../db/transactor.js";
 import type { SessionRevoker } from "./session-revoker.js";
 import type { SessionRecord, SessionRepository } from "./session.repository.js";
 import type { UserRepository } from "./user.repository.js";
@@ -48,7 +48,7 @@ type RefreshOutcome =
  */
 export class SessionService {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Transactor,
     private readonly sessions: SessionRepository,
     private readonly users: UserRepository,
     private readonly tokens: AccessTokens,
@@ -61,15 +61,15 @@ export class SessionService {
    * Starts a session for a user who has just proven who they are; `record`
    * writes the sign-in's audit trail in the same transaction.
    */
-  async start(userId: string, meta: RequestMeta, record?: (client: Queryable, sessionId: string) => Promise<void>): Promise<IssuedTokens> {
-    return withTransaction(this.pool, async (client) => {
+  async start(userId: string, meta: RequestMeta, record?: (client: SqlTx, sessionId: string) => Promise<void>): Promise<IssuedTokens> {
+    return this.db.run(async (client) => {
       const tokens = await this.startIn(client, userId, meta);
       await record?.(client, tokens.sessionId);
       return tokens;
     });
   }
 
-  private async startIn(client: Queryable, userId: string, meta: RequestMeta): Promise<IssuedTokens> {
+  private async startIn(client: SqlTx, userId: string, meta: RequestMeta): Promise<IssuedTokens> {
     const expiresAt = this.refreshExpiry();
     const sessionId = await this.sessions.createSession(client, {
       userId,
@@ -85,7 +85,7 @@ export class SessionService {
 
   /** Rotates a refresh token. Parallel refreshes of one token yield exactly one new token. */
   async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
-    const outcome = await withTransaction(this.pool, async (client): Promise<RefreshOutcome> => {
+    const outcome = await this.db.run(async (client): Promise<RefreshOutcome> => {
       // The row lock makes concurrent refreshes of one token wait for each other.
       const row = await this.sessions.lockRefreshToken(client, hashOpaqueToken(refreshToken));
       const now = Date.now();
@@ -122,23 +122,23 @@ export class SessionService {
   }
 
   /** Ends the caller's own session. */
-  async logout(actor: AccessClaims, meta: RequestMeta): Promise<void> {
+  async logout(actor: Actor, meta: RequestMeta): Promise<void> {
     // The revocation and its audit record commit together, or neither does.
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.sessions.revoke(actor.userId, actor.sessionId, "logout", client);
       await this.audit.insert({ event: "logout", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
     });
     await this.revoker.sessionsRevoked([actor.sessionId], "logout");
   }
 
-  async list(actor: AccessClaims): Promise<SessionView[]> {
+  async list(actor: Actor): Promise<SessionView[]> {
     const sessions = await this.sessions.listActive(actor.userId);
     return sessions.map((session) => toView(session, actor.sessionId));
   }
 
   /** Ends one of the caller's sessions; another user's session is "not found", never "forbidden". */
-  async revoke(actor: AccessClaims, sessionId: string, meta: RequestMeta): Promise<void> {
-    await withTransaction(this.pool, async (client) => {
+  async revoke(actor: Actor, sessionId: string, meta: RequestMeta): Promise<void> {
+    await this.db.run(async (client) => {
       const revoked = await this.sessions.revoke(actor.userId, sessionId, "revoked", client);
       if (!revoked) throw new AppError("SESSION_NOT_FOUND", "No such active session");
       await this.audit.insert({ event: "session.revoked", userId: actor.userId, sessionId, actorId: actor.userId, ip: meta.ip, userAgent: meta.userAgent }, client);
@@ -147,8 +147,8 @@ export class SessionService {
   }
 
   /** Ends every session of the caller except the current one. */
-  async revokeOthers(actor: AccessClaims, meta: RequestMeta): Promise<{ revoked: number }> {
-    const ids = await withTransaction(this.pool, async (client) => {
+  async revokeOthers(actor: Actor, meta: RequestMeta): Promise<{ revoked: number }> {
+    const ids = await this.db.run(async (client) => {
       const revoked = await this.sessions.revokeAll(actor.userId, "revoked", actor.sessionId, client);
       await this.audit.insert({ event: "session.revoked_others", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { count: revoked.length } }, client);
       return revoked;

@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type pg from "pg";
 import * as OTPAuth from "otpauth";
 import QRCode from "qrcode";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
-import type { AccessClaims } from "./access-token.js";
+import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
-import { withTransaction } from "./pg-transaction.js";
+import type { Transactor } from "../db/transactor.js";
 import type { Reauthenticator } from "./reauthenticator.js";
 import type { RecoveryCodeRepository } from "./recovery-code.repository.js";
 import type { SecretBox } from "./secret-box.js";
@@ -30,7 +29,7 @@ export interface SecondFactor {
  */
 export class TwoFactorService {
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly db: Transactor,
     private readonly users: UserRepository,
     private readonly recoveryCodes: RecoveryCodeRepository,
     private readonly reauth: Reauthenticator,
@@ -40,13 +39,13 @@ export class TwoFactorService {
   ) {}
 
   /** Starts enrolment: a new secret, its otpauth:// URI and a QR code of it. Needs the password. */
-  async setup(actor: AccessClaims, password: string, meta: RequestMeta): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
+  async setup(actor: Actor, password: string, meta: RequestMeta): Promise<{ secret: string; otpauthUri: string; qrCodeDataUrl: string }> {
     const user = await this.requireUser(actor.userId);
     if (user.totpEnabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already enabled");
     await this.reauth.confirm(user, password);
     const secret = new OTPAuth.Secret({ size: 20 });
     const totp = this.totp(secret, user.email ?? user.phoneNumber ?? user.id);
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.users.setPendingTotpSecret(user.id, this.box.encrypt(secret.base32), client);
       await this.audit.insert({ event: "2fa.setup_started", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
     });
@@ -55,7 +54,7 @@ export class TwoFactorService {
   }
 
   /** Confirms enrolment with a code from the app; returns the recovery codes (shown once). */
-  async enable(actor: AccessClaims, code: string, meta: RequestMeta): Promise<{ recoveryCodes: string[] }> {
+  async enable(actor: Actor, code: string, meta: RequestMeta): Promise<{ recoveryCodes: string[] }> {
     const user = await this.requireUser(actor.userId);
     if (user.totpEnabledAt) throw new AppError("CONFLICT", "Two-factor authentication is already enabled");
     if (!user.totpPendingSecret) throw new AppError("BAD_REQUEST", "Start with POST /api/auth/2fa/setup");
@@ -66,7 +65,7 @@ export class TwoFactorService {
       throw new AppError("INVALID_CODE", "The code is not valid; check the time on your device");
     }
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.users.enableTotp(client, user.id, sealed, step);
       await this.recoveryCodes.replace(client, user.id, codes.map((c) => this.box.hmac(normaliseRecoveryCode(c))));
       await this.audit.insert({ event: "2fa.enabled", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
@@ -75,7 +74,7 @@ export class TwoFactorService {
   }
 
   /** Turns 2FA off; needs the password and a second factor. */
-  async disable(actor: AccessClaims, input: SecondFactor & { password: string }, meta: RequestMeta): Promise<{ disabled: true }> {
+  async disable(actor: Actor, input: SecondFactor & { password: string }, meta: RequestMeta): Promise<{ disabled: true }> {
     const user = await this.requireUser(actor.userId);
     if (!user.totpEnabledAt) throw new AppError("CONFLICT", "Two-factor authentication is not enabled");
     await this.reauth.confirm(user, input.password);
@@ -83,7 +82,7 @@ export class TwoFactorService {
       await this.reauth.recordFailure(user.id);
       throw new AppError("INVALID_CODE", "The code is not valid");
     }
-    await withTransaction(this.pool, async (client) => {
+    await this.db.run(async (client) => {
       await this.users.disableTotp(client, user.id);
       await this.recoveryCodes.deleteAll(client, user.id);
       await this.audit.insert({ event: "2fa.disabled", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);

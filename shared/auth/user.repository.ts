@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Queryable } from "./pg-transaction.js";
+import type { Queryable } from "../db/transactor.js";
 import type { UserRecord } from "./user.types.js";
 
 const COLUMNS = `id, email::text AS email, phone_number, country_code, full_name, bio, profile_picture_url, timezone,

@@ -1,6 +1,7 @@
-import { ObjectId } from "mongodb";
+import { ObjectId } from "bson";
 import { AppError } from "../errors/app-error.js";
-import { isAdmin, type Actor } from "../profiles/profile.service.js";
+import type { Actor } from "../auth/actor.js";
+import { isAdmin } from "../profiles/profile.service.js";
 import { decodeCursor, encodeCursor, type Page } from "../social/page-cursor.js";
 import type { CommentDoc, CommentView } from "./comment.types.js";
 import { ENGAGEMENT_WEIGHTS } from "./engagement.js";

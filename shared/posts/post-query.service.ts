@@ -1,4 +1,4 @@
-import type { Actor } from "../profiles/profile.service.js";
+import type { Actor } from "../auth/actor.js";
 import type { Page } from "../social/page-cursor.js";
 import { PostAudience } from "./post-audience.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./post-cursor.js";

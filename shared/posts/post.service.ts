@@ -1,6 +1,7 @@
-import { ObjectId } from "mongodb";
+import { ObjectId } from "bson";
 import { AppError } from "../errors/app-error.js";
-import { isAdmin, type Actor } from "../profiles/profile.service.js";
+import type { Actor } from "../auth/actor.js";
+import { isAdmin } from "../profiles/profile.service.js";
 import { ENGAGEMENT_WEIGHTS, engagementScore } from "./engagement.js";
 import { movePostStats } from "./post-stats.js";
 import { parseHashtags, parseMentions } from "./post-text.js";

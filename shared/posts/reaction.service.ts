@@ -1,5 +1,5 @@
-import type { ObjectId } from "mongodb";
-import type { Actor } from "../profiles/profile.service.js";
+import type { ObjectId } from "bson";
+import type { Actor } from "../auth/actor.js";
 import { decodeCursor, encodeCursor, type Page } from "../social/page-cursor.js";
 import type { ProfileSummary } from "../profiles/profile.types.js";
 import type { CommentService } from "./comment.service.js";

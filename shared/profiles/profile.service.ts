@@ -1,3 +1,4 @@
+import type { Actor } from "../auth/actor.js";
 import type { AccessControlService } from "../access/access-control.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
 import { AppError } from "../errors/app-error.js";
@@ -24,11 +25,6 @@ import {
 import { toCard, toOwnView, toView, type ProfileCard } from "./profile-view.js";
 import { usernameBase, withRandomSuffix } from "./username.js";
 
-/** Who is acting: the claims of an access token, or what a service passes on behalf of a user. */
-export interface Actor {
-  userId: string;
-  roles: readonly string[];
-}
 
 export const isAdmin = (actor: Actor | undefined): boolean => actor?.roles.includes(ADMIN_ROLE) === true;
 

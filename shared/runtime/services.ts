@@ -4,6 +4,7 @@ import { chatTestHooks } from "../chat/chat-test-hooks.js";
 import { createChatModule, type ChatServices } from "../chat/chat.module.js";
 import type { AccessControlService } from "../access/access-control.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
+import { Transactor } from "../db/transactor.js";
 import { createEventsModule } from "../events/events.module.js";
 import type { OutboxSweeper } from "../events/outbox-sweeper.js";
 import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
@@ -107,7 +108,7 @@ export function composeModules(platform: Platform): Composition {
   const profilesModule = createProfilesModule({ db, redis, events, logger });
   const { access, profiles } = profilesModule;
   const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
-  const identity = createIdentityModule({ config, logger, pool: pg, redis, realtime, jobs, tokens, rateLimiter, profiles });
+  const identity = createIdentityModule({ config, logger, pool: pg, transactor: new Transactor(pg), redis, realtime, jobs, tokens, rateLimiter, profiles });
   const media = createMediaModule({ config, db, jobs, realtime, events, logger });
   const chat = createChatModule({
     db,

@@ -2,7 +2,7 @@ import type { AccessControlService } from "../access/access-control.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
 import { AppError } from "../errors/app-error.js";
 import type { ProfileRepository } from "../profiles/profile.repository.js";
-import type { Actor } from "../profiles/profile.service.js";
+import type { Actor } from "../auth/actor.js";
 import { toSummary } from "../profiles/profile-view.js";
 import type { ProfileSummary } from "../profiles/profile.types.js";
 import type { BlockRepository } from "./block.repository.js";

@@ -46,7 +46,7 @@ describe("chat: groups, members and roles", function () {
   it("refuses unknown and blocked users as members", async () => {
     await assert.rejects(services.chat.groups.create(owner.userId, { title: "X", memberIds: [randomUUID()] }), code("USER_NOT_FOUND"));
     const [blocker] = (await makeUsers(services, 1)) as [TestUser];
-    await services.blocks.block({ userId: blocker.userId, roles: [] }, owner.userId);
+    await services.blocks.block({ userId: blocker.userId, sessionId: blocker.sessionId, roles: [] }, owner.userId);
     await assert.rejects(services.chat.groups.create(owner.userId, { title: "X", memberIds: [blocker.userId] }), code("MESSAGING_NOT_ALLOWED"));
   });
 

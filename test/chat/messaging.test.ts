@@ -111,7 +111,7 @@ describe("chat: direct conversations, sending, history and idempotency", functio
   it("enforces blocks on creation and on send", async () => {
     const [gus, hal] = (await makeUsers(services, 2)) as [TestUser, TestUser];
     const conversation = await services.chat.conversations.openDirect(gus.userId, hal.userId);
-    await services.blocks.block({ userId: hal.userId, roles: [] }, gus.userId);
+    await services.blocks.block({ userId: hal.userId, sessionId: hal.sessionId, roles: [] }, gus.userId);
     await rejectsWith(services.chat.messages.send(gus.userId, textMessage(conversation.id, "hey")), "MESSAGING_NOT_ALLOWED");
     await rejectsWith(services.chat.conversations.openDirect(gus.userId, hal.userId), "MESSAGING_NOT_ALLOWED");
     const history = await services.chat.queries.history(hal.userId, { conversationId: conversation.id, limit: 30 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createIdentityModule, type AuthServices } from "../../shared/auth/identity.module.js";
 import type { ProfileWriter } from "../../shared/auth/profile-provisioner.js";
+import { Transactor } from "../../shared/db/transactor.js";
 import { waitFor } from "../helpers/ports.js";
 import { spawnRole, type RoleProcess } from "../helpers/processes.js";
 import { createTestUser } from "../helpers/users.js";
@@ -81,6 +82,7 @@ describe("identity: the account (/api/me) and its profile", () => {
         config: platform.config,
         logger: platform.logger,
         pool: platform.pg,
+        transactor: new Transactor(platform.pg),
         redis: platform.redis,
         realtime: platform.realtime,
         jobs: platform.jobs,

@@ -71,7 +71,7 @@ describe("identity: authorisation matrix (anonymous, other, blocked, self, admin
       createTestUser(h.services),
       createTestUser(h.services, { roles: ["admin"] }),
     ]);
-    await h.services.blocks.block({ userId: target.userId, roles: ["user"] }, blocked.userId);
+    await h.services.blocks.block({ userId: target.userId, sessionId: target.sessionId, roles: ["user"] }, blocked.userId);
     return { target, other, blocked, admin };
   }
 

@@ -59,7 +59,7 @@ describe("hashtags: trending (expected vs observed, peak with half-life)", funct
     // Four accounts' posts are deleted (one by moderation): eps falls to (3 − 1)² = 4, its old peak forgotten.
     const [admin] = await createProfileUsers(services, 1);
     for (const [i, post] of posts.slice(3, 7).entries()) {
-      await services.posts.posts.delete(i === 0 ? { userId: admin.userId, roles: ["user", "admin"] } : users[3 + i]!.actor, post.id);
+      await services.posts.posts.delete(i === 0 ? { ...admin.actor, roles: ["user", "admin"] } : users[3 + i]!.actor, post.id);
     }
     await trends.refresh(new Date(now.getTime() + 60_000));
     ranked = await ranking();

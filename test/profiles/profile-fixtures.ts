@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Actor } from "../../shared/profiles/profile.service.js";
+import type { Actor } from "../../shared/auth/actor.js";
 import type { Profile } from "../../shared/profiles/profile.types.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestUser } from "../helpers/users.js";
@@ -17,7 +17,7 @@ export interface ProfileUser {
 export async function registerProfileUser(services: Services, options: { roles?: string[] } = {}): Promise<ProfileUser> {
   const user = await createTestUser(services, options.roles ? { roles: options.roles } : {});
   const profile = await services.profiles.ensureProfile({ userId: user.userId, displayName: user.fullName });
-  return { userId: user.userId, token: user.accessToken, profile, actor: { userId: user.userId, roles: ["user", ...(options.roles ?? [])] } };
+  return { userId: user.userId, token: user.accessToken, profile, actor: { userId: user.userId, sessionId: user.sessionId, roles: ["user", ...(options.roles ?? [])] } };
 }
 
 /**
@@ -34,7 +34,7 @@ export async function createProfileUser(
     displayName: options.displayName ?? `Tester ${userId.slice(0, 6)}`,
     ...(options.username ? { username: options.username } : {}),
   });
-  return { userId, token: "", profile, actor: { userId, roles: options.roles ?? ["user"] } };
+  return { userId, token: "", profile, actor: { userId, sessionId: randomUUID(), roles: options.roles ?? ["user"] } };
 }
 
 /** A username unique to this run (usernames are global). */

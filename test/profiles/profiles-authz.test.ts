@@ -19,7 +19,7 @@ interface Scene {
   actors: Record<Exclude<ActorName, "anonymous">, ProfileUser>;
 }
 
-const NO_USER: ProfileUser = { userId: "", token: "", profile: {} as ProfileUser["profile"], actor: { userId: "", roles: [] } };
+const NO_USER: ProfileUser = { userId: "", token: "", profile: {} as ProfileUser["profile"], actor: { userId: "", sessionId: "", roles: [] } };
 /** Lets `run` ask a request builder for its method before a scene exists. */
 const EMPTY_SCENE: Scene = { target: NO_USER, requester: NO_USER, actors: { self: NO_USER, other: NO_USER, blocked: NO_USER, blocker: NO_USER, admin: NO_USER } };
 

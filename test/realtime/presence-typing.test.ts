@@ -19,7 +19,7 @@ describe("presence and typing across two gateway replicas", function () {
   let gateways: RoleProcess[] = [];
   let alice: TestUser, bob: TestUser, carol: TestUser, dave: TestUser, erin: TestUser;
   const pool = new SocketPool();
-  const actor = (user: TestUser) => ({ userId: user.userId, roles: ["user"] });
+  const actor = (user: TestUser) => ({ userId: user.userId, sessionId: user.sessionId, roles: ["user"] });
 
   before(async () => {
     ({ platform, services } = await createTestPlatform());

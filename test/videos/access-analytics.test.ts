@@ -89,11 +89,11 @@ describe("videos: privacy, analytics and trending", function () {
 
     assert.equal((await patch(long.id, { privacy: "public" })).status, 200);
     assert.equal(await status(stableMaster), 200);
-    await h.services.blocks.block({ userId: owner.userId, roles: [] }, other.userId);
+    await h.services.blocks.block({ userId: owner.userId, sessionId: owner.sessionId, roles: [] }, other.userId);
     assert.equal((await get(other, long.id)).status, 404, "blocked: not visible");
     assert.deepEqual((await h.call("GET", "/api/videos/search?q=zebra", { token: other.accessToken })).body.items, []);
     assert.equal((await h.call("GET", "/api/videos/search?q=zebra")).body.items.length, 2);
-    await h.services.blocks.unblock({ userId: owner.userId, roles: [] }, other.userId);
+    await h.services.blocks.unblock({ userId: owner.userId, sessionId: owner.sessionId, roles: [] }, other.userId);
     assert.equal((await get(other, long.id)).status, 200);
 
     for (const body of [{}, { privacy: "friends" }, { title: "x", owner: "me" }, { tags: "one" }]) assert.equal((await patch(long.id, body)).status, 400, JSON.stringify(body));
