@@ -2,6 +2,7 @@ import { Router } from "express";
 import type { ApiDeps } from "../app.js";
 import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
+import { callsRoutes } from "./calls.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { meRoutes } from "./me.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
@@ -17,5 +18,6 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/admin", adminRoutes(deps));
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
+  router.use("/calls", callsRoutes(deps));
   return router;
 }

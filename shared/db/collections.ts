@@ -2,6 +2,7 @@ import { profilesCollection } from "../profiles/profile.collections.js";
 import { blockedUsersCollection } from "../social/block.collections.js";
 import { followsCollection } from "../social/follow.collections.js";
 import { chatCollections } from "../chat/chat.collections.js";
+import { callCollections } from "../calls/call.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
 /**
@@ -13,4 +14,5 @@ export const allCollections: readonly CollectionSpec[] = [
   followsCollection,
   blockedUsersCollection,
   ...chatCollections,
+  ...callCollections,
 ];

@@ -1,5 +1,6 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
+import { ringTimeoutSchema, type RingTimeoutPayload } from "../calls/call.jobs.js";
 
 /** One queue per kind of work. */
 export const QUEUE_NAMES = ["transcode", "notifications", "trending", "maintenance", "calls"] as const;
@@ -19,6 +20,8 @@ export interface JobPayloads {
   "maintenance.monthly": Record<string, never>;
   /** Writes a registered user's profile that the registration request failed to write. */
   "profiles.provision": { userId: string };
+  /** A call's ring timeout: those who did not answer missed it. Delayed; removed when the call is answered. */
+  "calls.ring-timeout": RingTimeoutPayload;
 }
 
 export type JobName = keyof JobPayloads;
@@ -31,6 +34,7 @@ export const JOB_SCHEMAS: { [K in JobName]: z.ZodType<JobPayloads[K]> } = {
   "maintenance.weekly": noPayload,
   "maintenance.monthly": noPayload,
   "profiles.provision": z.strictObject({ userId: z.uuid() }),
+  "calls.ring-timeout": ringTimeoutSchema,
 };
 
 export interface JobDefinition {
@@ -50,6 +54,8 @@ export const JOBS: { [K in JobName]: JobDefinition } = {
   "maintenance.monthly": { queue: "maintenance", options: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, ...KEEP_FINISHED } },
   // Retries for about half an hour; past that the daily sweep and GET /api/me still complete it.
   "profiles.provision": { queue: "maintenance", options: { attempts: 10, backoff: { type: "exponential", delay: 2_000 }, ...KEEP_FINISHED } },
+  // The liveness sweep ends a call still ringing well past its expiry if every attempt fails.
+  "calls.ring-timeout": { queue: "calls", options: { attempts: 5, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } } },
 };
 
 /** How many jobs of each queue one worker process runs at once. */

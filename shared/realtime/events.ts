@@ -1,3 +1,4 @@
+import type { CallClientToServerEvents, CallServerToClientEvents } from "../calls/call.events.js";
 import type { ErrorBody } from "../errors/app-error.js";
 import type { PresenceUpdate, PresenceWatchResult, TypingEvent } from "../presence/presence.types.js";
 import type {
@@ -38,7 +39,7 @@ export interface SessionRevokedEvent {
 }
 
 /** A generic push to a user (notifications, job progress...). */
-export interface ServerToClientEvents {
+export interface ServerToClientEvents extends CallServerToClientEvents {
   "session:revoked": (event: SessionRevokedEvent) => void;
   /**
    * The socket's access token expires in `expiresInMs`; send `auth:refresh`
@@ -64,7 +65,7 @@ export interface ServerToClientEvents {
   "chat:conversation-updated": (event: ConversationUpdateEvent) => void;
 }
 
-export interface ClientToServerEvents {
+export interface ClientToServerEvents extends CallClientToServerEvents {
   /** Round-trip check; answers with the server's clock. */
   "system:ping": (payload: unknown, ack: Ack<{ serverTime: string }>) => void;
   /** Presents a fresh access token of the same user, extending the socket's life to its expiry. */
@@ -103,6 +104,8 @@ export interface InterServerEvents {
 export interface SocketData {
   userId: string;
   sessionId: string;
+  /** This device: the id the client gave in the handshake (`auth.deviceId`), else the session id. Call parties are devices. */
+  deviceId: string;
   roles: string[];
   /** When the access token the socket last presented expires (epoch ms). */
   expiresAt: number;

@@ -55,6 +55,11 @@ export class RealtimePublisher {
     this.toUsers([userId], event, ...args);
   }
 
+  /** Emits to every device of a user but those in `exceptRoom` (the device that acted). */
+  toUserExcept<E extends EventName>(userId: string, exceptRoom: string, event: E, ...args: EventArgs<E>): void {
+    this.io.to(userRoom(userId)).except(exceptRoom).emit(event, ...args);
+  }
+
   /** Tells a session's sockets why, then disconnects them on every gateway. */
   revokeSession(event: SessionRevokedEvent): void {
     const room = sessionRoom(event.sessionId);

@@ -2,6 +2,7 @@ import { AccessControlService } from "../access/access-control.service.js";
 import { BlockCacheRepository } from "../access/block-cache.repository.js";
 import { AccessTokens, type VerifiedAccess } from "../auth/access-token.js";
 import { createAuthServices, type IdentityServices } from "../auth/auth-services.js";
+import { createCallsModule, type CallServices } from "../calls/calls.module.js";
 import { createChatServices, type ChatServices } from "../chat/chat.module.js";
 import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
 import { LastSeenRepository } from "../presence/last-seen.repository.js";
@@ -48,6 +49,10 @@ export interface Services extends IdentityServices {
   typing: TypingService;
   /** Chat: conversations, groups, messages, receipts, sync. */
   chat: ChatServices;
+  /** Calls: signalling state machine, WebRTC relay, history, ICE servers. */
+  calls: CallServices;
+  /** Job handlers contributed by domain modules. */
+  callJobHandlers: ReturnType<typeof createCallsModule>["jobHandlers"];
 }
 
 export function createServices(platform: Platform): Services {
@@ -86,6 +91,7 @@ export function createServices(platform: Platform): Services {
   const { accessGuard, maintenanceTasks: identityTasks, ...identity } = createAuthServices(platform, { tokens, rateLimiter, profiles });
   maintenanceTasks.push(...identityTasks);
   const chat = createChatServices(platform, access, profiles);
+  const callsModule = createCallsModule(platform, { chat, access });
   const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
   return {
     ...identity,
@@ -100,5 +106,7 @@ export function createServices(platform: Platform): Services {
     presence,
     typing,
     chat,
+    calls: callsModule.services,
+    callJobHandlers: callsModule.jobHandlers,
   };
 }

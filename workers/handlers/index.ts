@@ -14,5 +14,6 @@ export function createJobHandlers(services: Services, _platform: Platform): JobH
   return {
     ...maintenanceHandlers(services),
     ...profileProvisionHandlers(services),
+    ...services.callJobHandlers,
   };
 }
