@@ -13,6 +13,8 @@ const SIGNAL_WINDOWS_PER_SOCKET = 4;
  * for liveness while it is a joined party. Signals are relayed through this
  * replica's server straight to the target device's room, under a budget per
  * call (ICE candidates come in bursts) rather than the socket's general one.
+ * The device is a tracked party while its acks or the call:state pushes it
+ * receives say it is joined.
  */
 export function registerCallHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
   const { calls, signals } = ctx.services.calls;
@@ -51,5 +53,11 @@ export function registerCallHandlers(socket: GatewaySocket, ctx: GatewayContext)
     budget(input.callId);
     return signals.relay(device(), input, (room, event) => ctx.io.to(room).emit("call:signal", event));
   }, options);
+  // Every transition reaches the participants' devices as call:state: the device
+  // learns it became (or stopped being) a party here even when no ack told it
+  // (glare made it a party of the other caller's call).
+  socket.onAnyOutgoing((event: string, payload: unknown) => {
+    if (event === "call:state") follow(payload as CallView);
+  });
   socket.on("disconnect", () => liveness.untrack(socket.id));
 }

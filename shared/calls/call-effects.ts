@@ -144,6 +144,11 @@ export class CallEffects {
     }
   }
 
+  /** `settle` without waiting (its failures are logged). */
+  settleLater(prev: CallState | null, next: CallState): void {
+    void this.settle(prev, next);
+  }
+
   async cancelRingTimeout(callId: string): Promise<void> {
     try {
       await this.deps.jobs.queue("calls").remove(ringTimeoutJobId({ callId }));

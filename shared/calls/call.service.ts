@@ -185,7 +185,8 @@ export class CallService {
       await this.jobs.add(RING_TIMEOUT_JOB, { callId: call.id }, { delay: Math.max(0, latest.expiresAt - Date.now()), jobId: ringTimeoutJobId({ callId: call.id }) });
     }
     if (!FINAL_STATUSES.has(latest.status)) await this.state.scheduleReap(call.id, Date.now() + this.reapPeriod());
-    await this.effects.settle(null, call);
+    // The record of a new call carries no domain event: the caller need not wait for it.
+    this.effects.settleLater(null, call);
     if (latest.replacedBy) return { call: toCallView(latest), glare: { survivorId: latest.replacedBy, replacedId: latest.id } };
     return { call: toCallView(latest) };
   }
@@ -254,7 +255,7 @@ export class CallService {
     this.effects.announce(null, next, device);
     this.effects.announceGlare(next, glare);
     await this.state.scheduleReap(mine.id, Date.now() + this.reapPeriod());
-    await this.effects.settle(null, next);
+    this.effects.settleLater(null, next);
     return { call: toCallView(next), glare };
   }
 
