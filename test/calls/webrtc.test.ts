@@ -216,4 +216,3 @@ describe("a real WebRTC peer connection signalled through the gateways", functio
     ok(await request(caller, "call:hangup", { callId }));
   });
 });
-});
