@@ -1,15 +1,16 @@
 import type { Redis } from "ioredis";
 import type { CallState } from "./call.types.js";
-import { ACCEPT, DECLINE, DELETE_IF, HANGUP, MARK_BUSY, REAP, REPLACE, SWAP_IF, TIMEOUT, TOUCH } from "./call-state.scripts.js";
+import { ACCEPT, CREATE, DECLINE, DELETE_IF, HANGUP, MARK_BUSY, REAP, REPLACE, SWAP_IF, TIMEOUT, TOUCH } from "./call-state.scripts.js";
 
 /** What a transition script answered: `OK` (it wrote) or why not, with the state it saw. */
 export interface Transition {
-  code: "OK" | "NOOP" | "ALREADY" | "CALL_NOT_FOUND" | "CALL_ENDED" | "VERSION_CONFLICT" | "ANSWERED_ELSEWHERE" | "CALL_NOT_RINGING" | "DEVICE_CONFLICT" | "NOT_A_PARTY";
+  code: "OK" | "NOOP" | "ALREADY" | "CALL_NOT_FOUND" | "CALL_ENDED" | "VERSION_CONFLICT" | "ANSWERED_ELSEWHERE" | "CALL_NOT_RINGING" | "DEVICE_CONFLICT" | "NOT_A_PARTY" | "CALL_FULL";
   state: CallState | null;
   previous: CallState | null;
 }
 
 const SCRIPTS = {
+  callCreate: CREATE,
   callAccept: ACCEPT,
   callDecline: DECLINE,
   callHangup: HANGUP,
@@ -22,10 +23,13 @@ const SCRIPTS = {
   callDeleteIf: DELETE_IF,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
-type Scripted = Redis & { [K in ScriptName]: (key: string, ...args: Array<string | number>) => Promise<unknown> };
+/** Transitions write the state and the joined-parties hash (same hash slot). */
+const TWO_KEYS = new Set<string>(["callCreate", "callAccept", "callDecline", "callHangup", "callTimeout", "callMarkBusy", "callReplace", "callReap"]);
+type Scripted = Redis & { [K in ScriptName]: (...keysAndArgs: Array<string | number>) => Promise<unknown> };
 
 /** Keys of one call share the `{call:<id>}` hash tag; per-user keys `{u:<id>}`; per-conversation keys `{c:<id>}`. */
 const stateKey = (callId: string) => `{call:${callId}}:state`;
+const joinedKey = (callId: string) => `{call:${callId}}:joined`;
 const busyKey = (userId: string) => `{u:${userId}}:call`;
 const conversationKey = (conversationId: string) => `{c:${conversationId}}:call`;
 /** Calls under way, scored by when the liveness sweep should look at them next. */
@@ -43,14 +47,15 @@ export class CallStateRepository {
 
   constructor(redis: Redis, private readonly finalTtlMs: number) {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 1, lua });
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: TWO_KEYS.has(name) ? 2 : 1, lua });
     }
     this.redis = redis as Scripted;
   }
 
   /** Writes a new call; `false` when the id is taken. */
   async create(state: CallState, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(stateKey(state.id), JSON.stringify(state), "PX", ttlMs, "NX")) === "OK";
+    const caller = state.parties[state.initiatorId]!;
+    return (await this.redis.callCreate(stateKey(state.id), joinedKey(state.id), JSON.stringify(state), ttlMs, state.initiatorId, caller.deviceId!)) === 1;
   }
 
   async get(callId: string): Promise<CallState | null> {
@@ -66,11 +71,16 @@ export class CallStateRepository {
 
   /** Deletes a call nobody was told about (a glare loser before it rang). */
   async discard(callId: string): Promise<void> {
-    await this.redis.del(stateKey(callId));
+    await this.redis.del(stateKey(callId), joinedKey(callId));
   }
 
-  accept(callId: string, userId: string, deviceId: string, mode: "answer" | "join", version?: number): Promise<Transition> {
-    return this.run("callAccept", callId, version, userId, deviceId, mode);
+  /** The joined parties of a live call: user id → device id (empty when none or the call is over). */
+  async joined(callId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(joinedKey(callId));
+  }
+
+  accept(callId: string, userId: string, deviceId: string, mode: "answer" | "join", maxJoined: number, version?: number): Promise<Transition> {
+    return this.run("callAccept", callId, version, userId, deviceId, mode, maxJoined);
   }
 
   decline(callId: string, userId: string, version?: number): Promise<Transition> {
@@ -163,7 +173,7 @@ export class CallStateRepository {
   }
 
   private async run(name: ScriptName, callId: string, version: number | undefined, ...args: Array<string | number>): Promise<Transition> {
-    const [code, state, previous] = (await this.redis[name](stateKey(callId), version === undefined ? "" : String(version), this.finalTtlMs, ...args)) as [
+    const [code, state, previous] = (await this.redis[name](stateKey(callId), joinedKey(callId), version === undefined ? "" : String(version), this.finalTtlMs, ...args)) as [
       Transition["code"],
       string | null,
       string | null,

@@ -44,29 +44,45 @@ local function finish(status, reason, by, ringingTo)
   end
   event({ type = 'end', reason = reason, userId = by })
 end
+-- KEYS[2]: the joined parties (userId -> deviceId), which the signal relay reads instead of the whole state.
 local function save()
   c.version = c.version + 1
   c.updatedAt = now
   local out = cjson.encode(c)
+  redis.call('DEL', KEYS[2])
   if FINAL[c.status] then
     redis.call('SET', KEYS[1], out, 'PX', tonumber(ARGV[2]))
   else
     redis.call('SET', KEYS[1], out, 'KEEPTTL')
+    for uid, p in pairs(c.parties) do
+      if p.state == 'accepted' and p.deviceId then redis.call('HSET', KEYS[2], uid, p.deviceId) end
+    end
+    redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[1]))
   end
   return {'OK', out, raw}
 end
 if FINAL[c.status] then return {'CALL_ENDED', raw, raw} end
 `;
 
-/** ARGV: expected version, final ttl ms, userId, deviceId, mode ("answer" | "join"). */
+/** KEYS: state, joined. ARGV: state JSON, ttl ms, caller id, caller device id. Writes a new call unless the id is taken. */
+export const CREATE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]), 'NX') == false then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
+return 1
+`;
+
+/** ARGV: expected version, final ttl ms, userId, deviceId, mode ("answer" | "join"), max joined parties. */
 export const ACCEPT = `${PRELUDE}
 local p = c.parties[ARGV[3]]
 if not p then return {'CALL_NOT_FOUND', raw, raw} end
+if p.state ~= 'accepted' and count('accepted') >= tonumber(ARGV[6]) then return {'CALL_FULL', raw, raw} end
 if p.state == 'accepted' then
   if p.deviceId == ARGV[4] then return {'ALREADY', raw, raw} end
   return {'ANSWERED_ELSEWHERE', raw, raw}
 end
-local rejoin = ARGV[5] == 'join' and c.status == 'active'
+local rejoin = ARGV[5] == 'join'
 if p.state ~= 'ringing' and not rejoin then return {'CALL_NOT_RINGING', raw, raw} end
 for _, q in pairs(c.parties) do
   if q.state == 'accepted' and q.deviceId == ARGV[4] then return {'DEVICE_CONFLICT', raw, raw} end

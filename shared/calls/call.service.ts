@@ -85,26 +85,27 @@ export class CallService {
       },
       events: [{ type: "invite", userId, deviceId: device.deviceId, at: now }],
     };
-    if (!(await this.state.create(call, this.liveTtl()))) throw new AppError("CONFLICT", "This call id is taken");
     // The caller's "in a call" key is set before the call can be found through
     // the conversation, so a glare resolver that moves it never races this write.
-    await this.state.setBusy(userId, call.id, this.liveTtl());
+    const [created] = await Promise.all([this.state.create(call, this.liveTtl()), this.state.setBusy(userId, call.id, this.liveTtl())]);
+    if (!created) {
+      await this.state.releaseBusy([userId], call.id);
+      throw new AppError("CONFLICT", "This call id is taken");
+    }
 
     const holder = await this.state.claimConversation(call.conversationId, call.id, this.liveTtl());
     if (holder !== call.id) return this.resolveGlare(device, call, holder);
     return this.startRinging(call, [...holders.keys()]);
   }
 
+  /**
+   * The first device to accept wins (one script); the user's "in a call" key is
+   * claimed after it, and a user found in another call leaves this one again.
+   */
   async accept(device: Device, input: CallRefInput): Promise<CallView> {
-    const current = await this.state.get(input.callId);
-    if (!current || !current.parties[device.userId]) throw notFound();
-    const joined = Object.values(current.parties).filter((p) => p.state === "accepted").length;
-    if (joined >= this.settings.maxParticipants) throw new AppError("CALL_FULL", "This call is full");
-    const holders = await this.liveHolders([device.userId], current.conversationId, current.id);
-    if (holders.has(device.userId)) throw new AppError("ALREADY_IN_CALL", "You are already in another call");
-    const result = await this.state.accept(input.callId, device.userId, device.deviceId, "answer", input.version);
+    const result = await this.state.accept(input.callId, device.userId, device.deviceId, "answer", this.settings.maxParticipants, input.version);
     const next = await this.applied(result, device);
-    await this.holdBusy(device, next);
+    if (result.code === "OK") await this.holdBusy(device, next);
     return toCallView(next);
   }
 
@@ -169,7 +170,6 @@ export class CallService {
 
   private async startRinging(call: CallState, busyInvitees: readonly string[]): Promise<InviteResult> {
     let current = call;
-    this.effects.announce(null, current, { userId: call.initiatorId, deviceId: call.initiatorDeviceId });
     if (busyInvitees.length > 0) {
       const marked = await this.state.markBusy(call.id, busyInvitees);
       if (marked.code === "OK" && marked.state) {
@@ -180,8 +180,9 @@ export class CallService {
     // Glare may have moved the call on meanwhile: ring only those still ringing, at the latest version.
     const latest = (await this.state.get(call.id)) ?? current;
     const stillRinging = !FINAL_STATUSES.has(latest.status) && Object.values(latest.parties).some((p) => p.state === "ringing");
+    if (stillRinging) this.effects.ring(latest);
+    this.effects.announce(null, latest, { userId: call.initiatorId, deviceId: call.initiatorDeviceId });
     if (stillRinging) {
-      this.effects.ring(latest);
       await this.jobs.add(RING_TIMEOUT_JOB, { callId: call.id }, { delay: Math.max(0, latest.expiresAt - Date.now()), jobId: ringTimeoutJobId({ callId: call.id }) });
     }
     if (!FINAL_STATUSES.has(latest.status)) await this.state.scheduleReap(call.id, Date.now() + this.reapPeriod());
@@ -228,7 +229,7 @@ export class CallService {
         holderId = other.id;
         continue;
       }
-      const joined = await this.state.accept(other.id, device.userId, device.deviceId, "join");
+      const joined = await this.state.accept(other.id, device.userId, device.deviceId, "join", this.settings.maxParticipants);
       if (joined.code === "OK" && joined.state) {
         await this.discard(mine, device, other.id);
         await this.afterTransition(joined.previous, joined.state, device);
@@ -249,7 +250,7 @@ export class CallService {
     await this.state.swapConversation(mine.conversationId, other.id, mine.id, this.liveTtl());
     await this.state.swapBusy(other.initiatorId, other.id, mine.id, this.liveTtl());
     await this.afterTransition(replaced.previous, replaced.state!, {});
-    const joined = await this.state.accept(mine.id, other.initiatorId, other.initiatorDeviceId, "join");
+    const joined = await this.state.accept(mine.id, other.initiatorId, other.initiatorDeviceId, "join", this.settings.maxParticipants);
     const next = joined.state ?? mine;
     const glare = { survivorId: mine.id, replacedId: other.id };
     this.effects.announce(null, next, device);
@@ -279,7 +280,10 @@ export class CallService {
     await this.effects.settle(prev, next);
   }
 
-  /** After an accept: the user's "in a call" key, or — if another call took it meanwhile — leaving this one again. */
+  /**
+   * After an accept: claims the user's "in a call" key. If another live call
+   * holds it, the accept is undone (compensation: the device hangs up again).
+   */
   private async holdBusy(device: Device, call: CallState): Promise<void> {
     const holder = await this.state.claimBusy(device.userId, call.id, this.liveTtl());
     if (holder === call.id) return;
@@ -289,7 +293,7 @@ export class CallService {
       return;
     }
     const undone = await this.state.hangup(call.id, device.userId, device.deviceId);
-    if (undone.code === "OK" && undone.state) await this.afterTransition(undone.previous, undone.state, device);
+    if (undone.code === "OK" && undone.state) await this.afterTransition(call, undone.state, device);
     throw new AppError("ALREADY_IN_CALL", "You are already in another call");
   }
 
@@ -329,6 +333,8 @@ export class CallService {
         return new AppError("DEVICE_CONFLICT", "Another party of the call uses this device id", details);
       case "VERSION_CONFLICT":
         return new AppError("VERSION_CONFLICT", "The call changed; here is its current state", details);
+      case "CALL_FULL":
+        return new AppError("CALL_FULL", "This call is full", details);
       case "NOT_A_PARTY":
         return new AppError("NOT_A_PARTY", "This device is not in the call", details);
       default:

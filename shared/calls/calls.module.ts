@@ -1,5 +1,6 @@
 import type { AccessControl } from "../access/access-control.js";
 import type { ChatServices } from "../chat/chat.module.js";
+import { DirectPermissionCache } from "../chat/direct-permission.cache.js";
 import type { Platform } from "../runtime/platform.js";
 import { CallEffects, type CallRecordSink } from "./call-effects.js";
 import { InProcessCallEvents } from "./call-events.port.js";
@@ -48,12 +49,14 @@ export function createCallsModule(platform: Platform, deps: { chat: ChatServices
       return typeof outcome === "string" ? outcome : "updated";
     },
   };
+  const permissions = new DirectPermissionCache(deps.access);
   const effects = new CallEffects({ state, records, realtime: platform.realtime, jobs: platform.jobs, events, chatRecords, logger });
   const calls = new CallService(
     state,
     effects,
     deps.chat.conversations,
-    deps.access,
+    // "Who can message" answers are reused for a few seconds, as on the chat send path.
+    { canMessage: (a, b) => permissions.canMessage(a, b), blockedAmong: (a, others) => deps.access.blockedAmong(a, others) },
     platform.jobs,
     {
       ringTimeoutMs: config.CALL_RING_TIMEOUT_MS,
