@@ -137,7 +137,9 @@ export class CallEffects {
         if (entries.length > 0) await events.published({ collection: "calls", id: next.id }, entries);
       })(),
     );
-    if (prev === null || prev.status !== next.status) chores.push(this.syncChatRecord(next));
+    // The record message is written when the call starts ringing and updated once, when it ends
+    // (answered with its duration, missed, declined...): two chat writes per call.
+    if (prev === null || (ended && !wasEnded)) chores.push(this.syncChatRecord(next));
     const results = await Promise.allSettled(chores);
     for (const result of results) {
       if (result.status === "rejected") logger.error({ err: result.reason, callId: next.id }, "call follow-up failed");
@@ -202,18 +204,20 @@ export class CallEffects {
     return entries;
   }
 
-  /** Writes the call's record message, or updates it in place to this state. */
+  /**
+   * Writes the call's record message, or updates it in place to this state.
+   * A post that lost a race with a later transition (whose update found no
+   * message yet) is brought up to the call's latest state right after.
+   */
   private async syncChatRecord(next: CallState): Promise<void> {
-    if (next.endReason === "glare" && next.replacedBy) {
-      // A call that gave way to another is not shown; its record (if one was written) says cancelled.
-      await this.deps.chatRecords.update(next.conversationId, toCallRecord(next));
-      return;
-    }
+    const { chatRecords, state } = this.deps;
     const record = toCallRecord(next);
-    const outcome = await this.deps.chatRecords.update(next.conversationId, record);
-    if (outcome !== "missing") return;
-    const posted = await this.deps.chatRecords.post(next.conversationId, record);
-    // Another replica's report for an older version got there first.
-    if (posted && (posted.version ?? 0) < record.version!) await this.deps.chatRecords.update(next.conversationId, record);
+    const outcome = await chatRecords.update(next.conversationId, record);
+    // A call that gave way to another (glare) before its record was written gets none.
+    if (outcome !== "missing" || next.endReason === "glare") return;
+    const posted = await chatRecords.post(next.conversationId, record);
+    const latest = await state.get(next.id);
+    const newest = latest && latest.version > next.version ? latest : next;
+    if (posted && (posted.version ?? 0) < newest.version) await chatRecords.update(next.conversationId, toCallRecord(newest));
   }
 }

@@ -67,10 +67,15 @@ async function startCoturn(): Promise<{ port: number; process: ChildProcess; out
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`turnserver exited:\n${output}`);
-    return stunAnswers(port);
-  }, 15_000, "coturn to answer a STUN binding request");
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`turnserver exited:\n${output}`);
+      return stunAnswers(port);
+    }, 15_000, "coturn to answer a STUN binding request");
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw new Error(`coturn did not start: ${(error as Error).message}\n${output}`, { cause: error });
+  }
   return { port, process: child, output: () => output };
 }
 
