@@ -37,7 +37,8 @@ export function createApp(deps: ApiDeps): Express {
         res.setHeader("x-request-id", id);
         return id;
       },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      // A client error is the client's: logged like any answered request, not as a warning.
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : "info"),
     }),
   );
   app.use((req, res, next) => {

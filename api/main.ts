@@ -3,4 +3,4 @@ import { startApi } from "./server.js";
 
 const { config, platform, services, shutdown } = await boot("api");
 const api = await startApi(platform, services, config.API_PORT);
-shutdown.add("http", () => api.close()).add("stores", () => platform.close()).listen();
+shutdown.add("http", () => api.close()).add("events", () => services.events.flush()).add("stores", () => platform.close()).listen();

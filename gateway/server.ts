@@ -10,7 +10,7 @@ import { LocalWindow } from "../shared/rate-limit/local-window.js";
 import type { RateRule } from "../shared/rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../shared/rate-limit/rate-rules.js";
 import { createRealtimeAdapter } from "../shared/realtime/adapter.js";
-import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../shared/realtime/events.js";
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../shared/runtime/socket-events.js";
 import { deviceRoom, sessionRoom, userRoom } from "../shared/realtime/rooms.js";
 import { deviceIdSchema } from "../shared/calls/call.schema.js";
 import type { Platform } from "../shared/runtime/platform.js";
@@ -70,6 +70,9 @@ export async function startGateway(platform: Platform, services: Services, port:
       callback(ok ? null : "origin not allowed", ok);
     },
   });
+
+  // Pushes from this process's services go through this server: no second adapter and Redis pair.
+  platform.realtime.attach(io);
 
   // The handshake has read what it needs (token, origin); keeping each socket's
   // first HTTP request alive costs ~4 KB per socket (Socket.IO "Memory usage").

@@ -24,14 +24,15 @@ if (!mongoUrl) {
 if (!mongoUrl) throw new Error("unreachable: no MongoDB address");
 await migrateAll(config, logger, mongoUrl);
 
-const { platform, services, shutdown } = await boot("all", { mongoUrl });
+const { platform, services, jobs, shutdown } = await boot("all", { mongoUrl });
 const api = await startApi(platform, services, config.API_PORT);
 const gateway = await startGateway(platform, services, config.GATEWAY_PORT);
-const workers = await startWorkers(platform, services, config.WORKER_PORT);
+const workers = await startWorkers(platform, jobs, config.WORKER_PORT);
 shutdown
   .add("sockets", () => gateway.close())
   .add("http", () => api.close())
   .add("jobs", () => workers.close(Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 2_000)))
+  .add("events", () => services.events.flush())
   .add("stores", () => platform.close())
   .add("embedded-mongo", async () => stopEmbedded?.())
   .listen();

@@ -5,12 +5,13 @@ import { isClientError } from "../shared/errors/app-error.js";
 import { createOpsHandler } from "../shared/http/ops-handler.js";
 import { metrics } from "../shared/metrics/metrics.js";
 import { closeRedis, createRedis } from "../shared/db/redis.js";
-import { JOB_SCHEMAS, QUEUE_CONCURRENCY, QUEUE_NAMES, SCHEDULES, JOBS, bullPrefix, type JobName, type QueueName } from "../shared/queues/queues.js";
+import type { JobContext, QueueName } from "../shared/queues/job-definition.js";
+import { JOB_DEFINITIONS, QUEUE_CONCURRENCY, bullPrefix, jobSchema, queuesWithJobs, type JobHandlers, type JobName, type ScheduledJob } from "../shared/queues/jobs.js";
 import type { Platform } from "../shared/runtime/platform.js";
 import { checkReadiness } from "../shared/runtime/readiness.js";
-import type { Services } from "../shared/runtime/services.js";
+import type { JobRuntime } from "../shared/runtime/services.js";
 import { parseInput } from "../shared/validation/parse.js";
-import { createJobHandlers, type JobHandlers } from "./handlers/index.js";
+import { applySchedules } from "./schedules.js";
 
 export interface WorkerHost {
   port: number;
@@ -23,10 +24,11 @@ export interface WorkerHost {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Which queues a process runs, from WORKER_QUEUES ("all" or a list). */
+/** Which queues a process runs, from WORKER_QUEUES ("all" or a list): only queues some job runs on. */
 export function selectQueues(requested: readonly string[]): QueueName[] {
-  if (requested.includes("all")) return [...QUEUE_NAMES];
-  const unknown = requested.filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
+  const available = queuesWithJobs();
+  if (requested.includes("all")) return available;
+  const unknown = requested.filter((name) => !(available as readonly string[]).includes(name));
   if (unknown.length > 0) throw new Error(`Unknown queue(s) in WORKER_QUEUES: ${unknown.join(", ")}`);
   return requested as QueueName[];
 }
@@ -34,37 +36,84 @@ export function selectQueues(requested: readonly string[]): QueueName[] {
 export interface WorkerHostOptions {
   /** Replaces some handlers (tests of the host's own mechanics use this). */
   handlers?: Partial<JobHandlers>;
+  /** Replaces the declared schedules (tests of scheduler safety). */
+  schedules?: ScheduledJob[];
+  /** Replaces some jobs' timeouts (tests of the timeout itself). */
+  timeouts?: Partial<Record<JobName, number>>;
 }
 
-/** Starts one BullMQ worker per selected queue and applies the declared schedules. */
-export async function startWorkers(platform: Platform, services: Services, port: number, options: WorkerHostOptions = {}): Promise<WorkerHost> {
+/** Thrown into a job whose attempt ran past its definition's timeout. */
+export class JobTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`The job ran past its ${timeoutMs} ms timeout`);
+    this.name = "JobTimeoutError";
+  }
+}
+
+/**
+ * Starts one BullMQ worker per selected queue and applies the declared
+ * schedules. Every attempt is parsed against its job's schema, bounded by its
+ * timeout (the handler's AbortSignal fires, the attempt fails), and its
+ * definition's final-failure hook runs once when the last attempt fails.
+ */
+export async function startWorkers(platform: Platform, runtime: JobRuntime, port: number, options: WorkerHostOptions = {}): Promise<WorkerHost> {
   const { config, logger } = platform;
   const queues = selectQueues(config.WORKER_QUEUES);
-  const handlers = { ...createJobHandlers(services, platform), ...options.handlers };
+  const handlers = { ...runtime.handlers, ...options.handlers };
   const connection = createRedis(config.REDIS_URL, "bullmq", logger);
 
   const inFlight = new InFlight();
-  const processJob = (job: Job): Promise<unknown> => inFlight.track(run(job));
-  const run = async (job: Job): Promise<unknown> => {
+  const processJob = (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => inFlight.track(run(job, signal));
+  const run = async (job: Job, workerSignal: AbortSignal | undefined): Promise<unknown> => {
     const name = job.name as JobName;
+    const definition = JOB_DEFINITIONS[name] as (typeof JOB_DEFINITIONS)[JobName] | undefined;
     const log = logger.child({ jobId: job.id, job: name, queue: job.queueName, attempt: job.attemptsMade + 1 });
-    const handler = handlers[name] as ((payload: unknown, job: Job) => Promise<unknown>) | undefined;
-    if (!handler) throw new UnrecoverableError(`No handler for job "${job.name}"`);
+    const handler = handlers[name] as ((payload: unknown, context: JobContext) => Promise<unknown>) | undefined;
+    if (!definition || !handler) throw new UnrecoverableError(`No handler for job "${job.name}"`);
     const end = metrics.jobDuration.startTimer({ queue: job.queueName });
+    const controller = new AbortController();
+    const onWorkerAbort = () => controller.abort(workerSignal?.reason);
+    workerSignal?.addEventListener("abort", onWorkerAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const context: JobContext = { job, signal: controller.signal, log };
+    let payload: unknown;
     try {
-      const payload = parseInput(JOB_SCHEMAS[name], job.data, `${name} job data`);
-      const result = await handler(payload, job);
-      metrics.jobsProcessed.inc({ queue: job.queueName, outcome: "completed" });
-      log.info("job completed");
+      payload = parseInput(jobSchema(name), job.data, `${name} job data`);
+      const timeoutMs = options.timeouts?.[name] ?? definition.timeoutMs;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new JobTimeoutError(timeoutMs);
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      const result = await Promise.race([handler(payload, context), timedOut]);
+      const skipped = typeof result === "object" && result !== null && "skipped" in result;
+      metrics.jobsProcessed.inc({ queue: job.queueName, outcome: skipped ? "skipped" : "completed" });
+      log.debug({ result }, skipped ? "job skipped" : "job completed");
       return result;
     } catch (error) {
       metrics.jobsProcessed.inc({ queue: job.queueName, outcome: "failed" });
-      log.warn({ err: error }, "job failed");
-      // A client error will fail the same way on every attempt.
+      // A client error (or bad job data) fails the same way on every attempt.
+      const final = isClientError(error) || error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log.warn({ err: error, final }, "job failed");
+      if (final) await runFinalFailureHook(name, payload, error as Error, context);
       if (isClientError(error)) throw new UnrecoverableError((error as Error).message);
       throw error;
     } finally {
+      clearTimeout(timer);
+      workerSignal?.removeEventListener("abort", onWorkerAbort);
       end();
+    }
+  };
+
+  const runFinalFailureHook = async (name: JobName, payload: unknown, error: Error, context: JobContext): Promise<void> => {
+    const hook = runtime.finalFailureHooks[name] as ((p: unknown, e: Error, c: JobContext) => Promise<void>) | undefined;
+    if (!hook || payload === undefined) return;
+    try {
+      await hook(payload, error, context);
+    } catch (hookError) {
+      context.log.error({ err: hookError }, "final-failure hook failed");
     }
   };
 
@@ -79,14 +128,9 @@ export async function startWorkers(platform: Platform, services: Services, port:
       }).on("error", (error) => logger.warn({ err: error, queue }, "worker error")),
   );
 
-  if (config.WORKER_SCHEDULES) {
-    for (const schedule of SCHEDULES) {
-      const definition = JOBS[schedule.job];
-      if (!queues.includes(definition.queue)) continue;
-      await platform.jobs
-        .queue(definition.queue)
-        .upsertJobScheduler(schedule.id, { pattern: schedule.pattern }, { name: schedule.job, data: {}, opts: definition.options });
-    }
+  if (config.WORKER_SCHEDULES || options.schedules) {
+    const schedules = (options.schedules ?? runtime.schedules).filter((s) => queues.includes(JOB_DEFINITIONS[s.job].queue));
+    await applySchedules(platform.jobs, platform.redis, schedules, logger);
   }
 
   const ops = createOpsHandler(() => checkReadiness(platform), "worker");

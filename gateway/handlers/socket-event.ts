@@ -3,7 +3,7 @@ import type { Socket } from "socket.io";
 import type { Logger } from "../../shared/logging/logger.js";
 import { AppError, toErrorBody } from "../../shared/errors/app-error.js";
 import { metrics } from "../../shared/metrics/metrics.js";
-import type { AckResponse, ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../../shared/realtime/events.js";
+import type { AckResponse, ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../../shared/runtime/socket-events.js";
 import { parseInput } from "../../shared/validation/parse.js";
 
 export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

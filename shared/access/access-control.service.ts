@@ -24,27 +24,6 @@ export class AccessControlService implements AccessControl {
     private readonly logger: Logger,
   ) {}
 
-  private readonly audienceListeners: Array<(userId: string) => void> = [];
-
-  /**
-   * Called with a user whose audience may have shrunk (a block either way, a
-   * narrower last-seen setting, a contact removed), so whoever pushes that
-   * user's status to others (presence) can make them ask again.
-   */
-  onAudienceNarrowed(listener: (userId: string) => void): void {
-    this.audienceListeners.push(listener);
-  }
-
-  audienceNarrowed(userId: string): void {
-    for (const listener of this.audienceListeners) {
-      try {
-        listener(userId);
-      } catch (error) {
-        this.logger.warn({ err: error, userId }, "audience listener failed");
-      }
-    }
-  }
-
   /** Every user `userId` blocked or is blocked by. */
   async blockedSet(userId: string): Promise<Set<string>> {
     try {
@@ -82,8 +61,6 @@ export class AccessControlService implements AccessControl {
   /** Drops cached block sets of both users; call after every block or unblock write. */
   async invalidateBlocks(userA: string, userB: string): Promise<void> {
     await this.cache.invalidate([userA, userB]);
-    this.audienceNarrowed(userA);
-    this.audienceNarrowed(userB);
   }
 
   async canViewProfile(viewerId: string | undefined, targetId: string): Promise<boolean> {

@@ -1,10 +1,10 @@
 import type { Logger } from "../logging/logger.js";
 import type { SessionRevokedEvent } from "../realtime/events.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { RevocationRepository } from "./revocation.repository.js";
 
 /** The part of the realtime publisher revocation needs. */
-export type SocketControl = Pick<RealtimePublisher, "revokeSession" | "disconnectUser">;
+export type SocketControl = Pick<Realtime, "revokeSession" | "disconnectUser">;
 
 /**
  * Makes a revocation that PostgreSQL already recorded take effect at once:

@@ -1,13 +1,14 @@
 import type { CallRecord } from "../chat/chat.types.js";
 import type { Logger } from "../logging/logger.js";
+import type { DomainEventBus } from "../events/event-bus.js";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import type { JobQueue } from "../queues/job-queue.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
 import { deviceRoom } from "../realtime/rooms.js";
-import type { CallEventsPort } from "./call-events.port.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { CallStateRepository } from "./call-state.repository.js";
 import type { CallEndedHereEvent, IncomingCallEvent } from "./call.events.js";
-import { ringTimeoutJobId } from "./call.jobs.js";
-import type { CallRepository, OutboxEntry } from "./call.repository.js";
+import { RING_TIMEOUT_JOB, ringTimeoutJobId } from "./call.jobs.js";
+import type { CallRepository } from "./call.repository.js";
 import { FINAL_STATUSES, toCallView, type CallState, type StopReason } from "./call.types.js";
 
 /** The chat seam: one record message per call, written once and updated in place. */
@@ -58,9 +59,9 @@ export class CallEffects {
     private readonly deps: {
       state: CallStateRepository;
       records: CallRepository;
-      realtime: Pick<RealtimePublisher, "toUser" | "toUsers" | "toUserExcept" | "toRoom">;
-      jobs: JobQueue;
-      events: CallEventsPort;
+      realtime: Pick<Realtime, "toUser" | "toUsers" | "toUserExcept" | "toRoom">;
+      jobs: Pick<JobQueue, "cancel">;
+      events: Pick<DomainEventBus, "record" | "published">;
       chatRecords: CallRecordSink;
       logger: Logger;
     },
@@ -134,7 +135,7 @@ export class CallEffects {
         const saved = await records.save(next, entries);
         // A later transition was saved first: its write did not carry these entries.
         if (!saved && entries.length > 0) await records.pushOutbox(next.id, entries);
-        if (entries.length > 0) await events.published({ collection: "calls", id: next.id }, entries);
+        if (entries.length > 0) await events.published({ collection: "calls", filter: { _id: next.id, conversationId: next.conversationId } }, entries);
       })(),
     );
     // The record message is written when the call starts ringing and updated once, when it ends
@@ -153,7 +154,7 @@ export class CallEffects {
 
   async cancelRingTimeout(callId: string): Promise<void> {
     try {
-      await this.deps.jobs.queue("calls").remove(ringTimeoutJobId({ callId }));
+      await this.deps.jobs.cancel(RING_TIMEOUT_JOB, ringTimeoutJobId({ callId }));
     } catch (error) {
       // A timeout that is running now finds the call answered and does nothing.
       this.deps.logger.debug({ err: error, callId }, "ring timeout not removed");
@@ -175,8 +176,8 @@ export class CallEffects {
     }
   }
 
-  private domainEvents(prev: CallState | null, next: CallState, events: CallEventsPort): OutboxEntry[] {
-    const entries: OutboxEntry[] = [];
+  private domainEvents(prev: CallState | null, next: CallState, events: Pick<DomainEventBus, "record">): AnyOutboxEntry[] {
+    const entries: AnyOutboxEntry[] = [];
     const at = new Date(next.updatedAt).toISOString();
     for (const [userId, party] of Object.entries(next.parties)) {
       const before = prev?.parties[userId]?.state;

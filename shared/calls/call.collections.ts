@@ -1,4 +1,5 @@
 import type { CollectionSpec } from "../db/mongo-collections.js";
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import { CALL_STATES, MEDIA_TYPES, PARTICIPANT_STATES } from "./call.types.js";
 
 const id = { bsonType: "string", minLength: 1, maxLength: 64 };
@@ -68,7 +69,7 @@ export const callsCollection: CollectionSpec = {
         signalPayload: { bsonType: "null" },
         /** Users who missed it (history "missed only"). */
         missedUserIds: { bsonType: "array", items: id },
-        outbox: { bsonType: "array" },
+        outbox: outboxProperty,
       },
     },
   },
@@ -85,7 +86,7 @@ export const callsCollection: CollectionSpec = {
     { key: { endedAt: -1 }, name: "idx_endedAt", sparse: true },
     { key: { mediaType: 1 }, name: "idx_mediaType" },
     // The outbox sweep re-dispatches undelivered domain events.
-    { key: { "outbox.at": 1 }, name: "outbox_at", sparse: true },
+    outboxIndex,
   ],
 };
 

@@ -1,14 +1,9 @@
 import type { Collection, Db, Filter } from "mongodb";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { CallState, CallStatus, MediaType, ParticipantState } from "./call.types.js";
 
-/** A domain event waiting in the document that announced it (see the outbox contract). */
-export interface OutboxEntry {
-  id: string;
-  name: string;
-  payload: unknown;
-  at: Date;
-}
+type OutboxEntry = AnyOutboxEntry;
 
 export interface CallDoc {
   _id: string;
@@ -115,10 +110,6 @@ export class CallRepository {
   /** Adds domain events to a record whose projection a later transition already wrote. */
   async pushOutbox(callId: string, entries: readonly OutboxEntry[]): Promise<void> {
     await this.calls.updateOne({ _id: callId }, { $push: { outbox: { $each: [...entries] } } });
-  }
-
-  async clearOutbox(callId: string, eventIds: readonly string[]): Promise<void> {
-    await this.calls.updateOne({ _id: callId }, { $pull: { outbox: { id: { $in: [...eventIds] } } } });
   }
 
   async findById(callId: string): Promise<CallDoc | null> {

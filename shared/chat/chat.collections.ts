@@ -1,3 +1,4 @@
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import type { CollectionSpec } from "../db/mongo-collections.js";
 import { MAX_GROUP_MEMBERS } from "./chat.schema.js";
 import { MESSAGE_TYPES } from "./chat.types.js";
@@ -41,10 +42,12 @@ export const conversationsCollection: CollectionSpec = {
         lastSeqAt: date,
         createdAt: date,
         updatedAt: date,
+        outbox: outboxProperty,
       },
     },
   },
   indexes: [
+    outboxIndex,
     { key: { directKey: 1 }, name: "directKey_unique", unique: true, partialFilterExpression: { directKey: { $exists: true } } },
     // The chat list: a user's conversations, most recent activity first (seed: participants + lastMessageAt).
     { key: { memberIds: 1, lastMessageAt: -1, _id: -1 }, name: "memberIds_lastMessageAt" },
@@ -113,10 +116,12 @@ export const messagesCollection: CollectionSpec = {
         editedAt: date,
         deletedAt: date,
         createdAt: date,
+        outbox: outboxProperty,
       },
     },
   },
   indexes: [
+    outboxIndex,
     // History and sync by seq cursors; unread counts since a read cursor.
     { key: { conversationId: 1, seq: 1 }, name: "conversationId_seq_unique", unique: true },
     // Idempotent sends: a retry with the same clientMessageId collides here.

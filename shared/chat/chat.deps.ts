@@ -1,9 +1,9 @@
 import type { AccessControl } from "../access/access-control.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { ChangeRepository } from "./change.repository.js";
-import type { ChatMessage } from "./chat.types.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import type { ConversationRepository } from "./conversation.repository.js";
 import type { DirectPermissionCache } from "./direct-permission.cache.js";
 import type { MemberListCache, MemberList } from "./member-list.cache.js";
@@ -16,12 +16,6 @@ export interface UserDirectory {
   existing(userIds: readonly string[]): Promise<Set<string>>;
 }
 
-/**
- * Told after a message is stored and pushed. The seam for work outside the
- * request path (push notifications to offline devices enqueue a job here).
- */
-export type MessageSentListener = (message: ChatMessage, recipientIds: readonly string[]) => void | Promise<void>;
-
 /** Everything the chat services share; built once per process. */
 export interface ChatDeps {
   conversations: ConversationRepository;
@@ -33,9 +27,10 @@ export interface ChatDeps {
   permissions: DirectPermissionCache;
   access: AccessControl;
   directory: UserDirectory;
-  realtime: Pick<RealtimePublisher, "toUsers">;
+  realtime: Pick<Realtime, "toUsers">;
   logger: Logger;
-  sentListeners: MessageSentListener[];
+  /** Domain events: `chat.message-sent` after every stored message, `chat.member-added`. */
+  events: DomainEventBus;
 }
 
 /** The error every non-participant gets, whether or not the conversation exists. */

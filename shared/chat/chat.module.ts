@@ -1,7 +1,12 @@
 import type { AccessControl } from "../access/access-control.js";
-import type { Platform } from "../runtime/platform.js";
+import type { Db } from "mongodb";
+import type { Redis } from "../db/redis.js";
+import type { DomainEventBus } from "../events/event-bus.js";
+import type { OutboxCollection } from "../events/outbox-sweeper.js";
+import type { Logger } from "../logging/logger.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import { ChangeRepository } from "./change.repository.js";
-import type { ChatDeps, MessageSentListener, UserDirectory } from "./chat.deps.js";
+import type { ChatDeps, UserDirectory } from "./chat.deps.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
 import { DirectPermissionCache } from "./direct-permission.cache.js";
@@ -28,31 +33,46 @@ export interface ChatServices {
   queries: MessageQueryService;
   receipts: ReceiptService;
   sync: SyncService;
-  /** Runs `listener` after every stored message (the seam for offline push notifications). */
-  onMessageSent(listener: MessageSentListener): void;
 }
 
-/** Builds the chat services over the platform's stores. */
-export function createChatServices(platform: Platform, access: AccessControl, directory: UserDirectory): ChatServices {
-  const conversations = new ConversationRepository(platform.mongo.db);
+export interface ChatModuleDeps {
+  db: Db;
+  redis: Redis;
+  access: AccessControl;
+  directory: UserDirectory;
+  realtime: Pick<Realtime, "toUsers">;
+  events: DomainEventBus;
+  logger: Logger;
+}
+
+/** Messages carry `chat.message-sent`, conversations `chat.member-added` (shard keys: conversation). */
+const CHAT_OUTBOX: OutboxCollection[] = [
+  { name: "messages", shardKey: ["conversationId"] },
+  { name: "conversations" },
+];
+
+/** Builds the chat domain over its stores. */
+export function createChatModule(input: ChatModuleDeps) {
+  const { db, access } = input;
+  const conversations = new ConversationRepository(db);
   const deps: ChatDeps = {
     conversations,
-    members: new MemberRepository(platform.mongo.db),
-    messages: new MessageRepository(platform.mongo.db),
-    changes: new ChangeRepository(platform.mongo.db),
-    unread: new UnreadRepository(platform.redis),
+    members: new MemberRepository(db),
+    messages: new MessageRepository(db),
+    changes: new ChangeRepository(db),
+    unread: new UnreadRepository(input.redis),
     memberLists: new MemberListCache(conversations),
     permissions: new DirectPermissionCache(access),
     access,
-    directory,
-    realtime: platform.realtime,
-    logger: platform.logger.child({ domain: "chat" }),
-    sentListeners: [],
+    directory: input.directory,
+    realtime: input.realtime,
+    logger: input.logger.child({ domain: "chat" }),
+    events: input.events,
   };
   const messages = new MessageService(deps);
   const receipts = new ReceiptService(deps);
   const conversationService = new ConversationService(deps, messages, receipts);
-  return {
+  const services: ChatServices = {
     conversations: conversationService,
     groups: new GroupService(deps, conversationService, messages),
     messages,
@@ -60,6 +80,6 @@ export function createChatServices(platform: Platform, access: AccessControl, di
     queries: new MessageQueryService(deps),
     receipts,
     sync: new SyncService(deps),
-    onMessageSent: (listener) => void deps.sentListeners.push(listener),
   };
+  return { services, outboxCollections: CHAT_OUTBOX };
 }

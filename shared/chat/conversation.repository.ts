@@ -1,3 +1,4 @@
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import type { Collection, Db, Filter } from "mongodb";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { ConversationType, MessageType } from "./chat.types.js";
@@ -13,6 +14,8 @@ export interface LastMessageDoc {
 
 export interface ConversationDoc {
   _id: string;
+  /** `chat.member-added`, until it is enqueued. */
+  outbox?: AnyOutboxEntry[];
   type: ConversationType;
   directKey?: string;
   directMembers?: string[];
@@ -150,11 +153,16 @@ export class ConversationRepository {
   }
 
   /** Adds users none of whom is a member yet, keeping `memberCount` within the cap; false if that did not hold. */
-  async addMembers(id: string, userIds: readonly string[], maxMembers: number, at: Date): Promise<boolean> {
+  async addMembers(id: string, userIds: readonly string[], maxMembers: number, at: Date, outbox: AnyOutboxEntry[] = []): Promise<boolean> {
     const result = await this.conversations.updateOne(
       // All-or-nothing: if any of them joined meanwhile, nothing changes and the caller re-reads.
       { _id: id, type: "group", memberIds: { $nin: [...userIds] }, memberCount: { $lte: maxMembers - userIds.length } },
-      { $addToSet: { memberIds: { $each: [...userIds] } }, $inc: { memberCount: userIds.length, membersVersion: 1 }, $set: { updatedAt: at } },
+      {
+        $addToSet: { memberIds: { $each: [...userIds] } },
+        $inc: { memberCount: userIds.length, membersVersion: 1 },
+        $set: { updatedAt: at },
+        ...(outbox.length > 0 ? { $push: { outbox: { $each: outbox } } } : {}),
+      },
     );
     return result.matchedCount === 1;
   }

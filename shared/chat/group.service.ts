@@ -47,7 +47,10 @@ export class GroupService {
     };
     if (input.description) doc.description = input.description;
     if (input.avatarUrl) doc.avatarUrl = input.avatarUrl;
+    const joined = others.length > 0 ? [this.deps.events.record("chat.member-added", { conversationId: id, addedBy: actorId, userIds: others })] : [];
+    if (joined.length > 0) doc.outbox = joined;
     await this.deps.conversations.insert(doc);
+    if (joined.length > 0) await this.deps.events.published({ collection: "conversations", filter: { _id: id } }, joined);
     await this.messages.postSystem(id, actorId, { event: "group_created", actorId, title: input.title });
     this.deps.realtime.toUsers(memberIds, "chat:conversation-updated", { conversationId: id, reason: "created" });
     return this.conversations.get(actorId, id);
@@ -77,7 +80,11 @@ export class GroupService {
       }
       tried = fresh;
       await this.deps.members.insertMissing(fresh.map((userId) => newMember(head._id, userId, "member", new Date(), head.lastSeq)));
-      if (await this.deps.conversations.addMembers(head._id, fresh, MAX_GROUP_MEMBERS, new Date())) added = fresh;
+      const joined = this.deps.events.record("chat.member-added", { conversationId: head._id, addedBy: actorId, userIds: fresh });
+      if (await this.deps.conversations.addMembers(head._id, fresh, MAX_GROUP_MEMBERS, new Date(), [joined])) {
+        added = fresh;
+        await this.deps.events.published({ collection: "conversations", filter: { _id: head._id } }, [joined]);
+      }
     }
     if (added.length === 0) {
       await this.discardStrays(head._id, tried);

@@ -1,3 +1,4 @@
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { GalleryKind, MessageContent, MessageType, QuotedMessage, ReactionEmoji } from "./chat.types.js";
@@ -22,6 +23,8 @@ export interface MessageDoc {
   editedAt?: Date;
   deletedAt?: Date;
   createdAt: Date;
+  /** `chat.message-sent`, until it is enqueued. */
+  outbox?: AnyOutboxEntry[];
 }
 
 /** The `messages` collection. Every query is bounded by conversation and served by a declared index. */

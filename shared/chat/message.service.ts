@@ -127,10 +127,28 @@ export class MessageService {
     if (searchText) doc.searchText = searchText;
     if (draft.replyTo) doc.replyTo = draft.replyTo;
     if (draft.forwarded) doc.forwarded = true;
+    const event = this.deps.events.record("chat.message-sent", {
+      conversationId,
+      conversationType: list.type,
+      messageId: id,
+      seq: claim.seq,
+      senderId: actorId,
+      recipientIds: [],
+      type: draft.content.type,
+      mentions: draft.mentions,
+      preview: snapshot.preview,
+    });
+    // The marker costs a write only when some durable subscriber needs the event.
+    const durable = this.deps.events.hasDurable("chat.message-sent");
 
+    const memberIdsAtClaim = claim.membersVersion === list.version ? list.memberIds : null;
+    if (durable) {
+      event.payload.recipientIds = (memberIdsAtClaim ?? (await listAt(this.deps, conversationId, claim.membersVersion))).filter((memberId) => memberId !== actorId);
+      doc.outbox = [event];
+    }
     if (!(await messages.insert(doc))) return { message: await this.original(doc, claim.seq), duplicate: true };
 
-    const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.deps, conversationId, claim.membersVersion);
+    const memberIds = memberIdsAtClaim ?? (await listAt(this.deps, conversationId, claim.membersVersion));
     const recipients = memberIds.filter((memberId) => memberId !== actorId);
     try {
       await unread.incrementExisting(recipients, conversationId);
@@ -140,11 +158,8 @@ export class MessageService {
     }
     const message = toMessage(doc);
     realtime.toUsers(memberIds, "chat:message", message);
-    for (const listener of this.deps.sentListeners) {
-      Promise.resolve()
-        .then(() => listener(message, recipients))
-        .catch((error: unknown) => logger.error({ err: error, messageId: id }, "message-sent listener failed"));
-    }
+    event.payload.recipientIds = recipients;
+    void this.deps.events.published(durable ? { collection: "messages", filter: { _id: id, conversationId } } : null, [event]);
     return { message, duplicate: false };
   }
 

@@ -104,6 +104,12 @@ const envSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Apply the cron-like job schedules when a worker starts. */
   WORKER_SCHEDULES: bool.default(true),
+  /** An outbox entry older than this is presumed abandoned by its process and re-dispatched by the sweep. */
+  OUTBOX_STALE_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How often the outbox sweep runs (a scheduled job on the events queue). */
+  OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Test hook (NODE_ENV=test only): record outbox entries but never dispatch them, as if the process died right after its writes. */
+  OUTBOX_TEST_HOLD: bool.default(false),
   MEDIA_DIR: z.string().min(1).default(".data/media"),
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   FFPROBE_PATH: z.string().min(1).default("ffprobe"),
@@ -151,5 +157,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     if (problems.length > 0) throw new ConfigError(problems);
   }
+  if (config.OUTBOX_TEST_HOLD && config.NODE_ENV !== "test") throw new ConfigError(["OUTBOX_TEST_HOLD: only allowed with NODE_ENV=test"]);
   return Object.freeze(config);
 }

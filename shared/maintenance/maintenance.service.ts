@@ -13,19 +13,23 @@ export interface MaintenanceTask {
   run(now: Date): Promise<Record<string, number>>;
 }
 
-/** Runs every task of a period, one after another, and reports what each did. */
+/** Runs upkeep tasks and reports what each did. */
 export class MaintenanceService {
   constructor(
     private readonly tasks: readonly MaintenanceTask[],
     private readonly logger: Logger,
   ) {}
 
+  /** Runs every task of a period in turn (operators and tests; the schedules run tasks one by one). */
   async run(period: MaintenancePeriod, now = new Date()): Promise<Record<string, Record<string, number>>> {
     const results: Record<string, Record<string, number>> = {};
-    for (const task of this.tasks.filter((t) => t.period === period)) {
-      results[task.name] = await task.run(now);
-      this.logger.info({ task: task.name, period, result: results[task.name] }, "maintenance task done");
-    }
+    for (const task of this.tasks.filter((t) => t.period === period)) results[task.name] = await this.runTask(task, now);
     return results;
+  }
+
+  async runTask(task: MaintenanceTask, now = new Date()): Promise<Record<string, number>> {
+    const result = await task.run(now);
+    this.logger.info({ task: task.name, period: task.period, result }, "maintenance task done");
+    return result;
   }
 }

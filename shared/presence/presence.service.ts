@@ -3,7 +3,7 @@ import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { LastSeenRepository } from "./last-seen.repository.js";
-import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import type { PresenceRepository } from "./presence.repository.js";
 import { presenceRoom, type Device, type PresenceUpdate, type PresenceWatchResult } from "./presence.types.js";
 
@@ -25,7 +25,7 @@ export class PresenceService {
     private readonly access: Pick<AccessControl, "canSeeLastSeen">,
     private readonly logger: Logger,
     private readonly maxDevicesPerUser: number,
-    private readonly rooms: Pick<RealtimePublisher, "emptyRoom" | "toRoom">,
+    private readonly rooms: Pick<Realtime, "emptyRoom" | "toRoom">,
   ) {}
 
   /** Registers a device at the handshake; throws TOO_MANY_CONNECTIONS when the user holds the cap already. */

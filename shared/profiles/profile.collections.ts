@@ -1,3 +1,4 @@
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import type { CollectionSpec } from "../db/mongo-collections.js";
 import {
   AUDIENCES,
@@ -91,6 +92,7 @@ export const profilesCollection: CollectionSpec = {
         deletedAt: { bsonType: ["date", "null"] },
         createdAt: date,
         updatedAt: date,
+        outbox: outboxProperty,
       },
     },
   },
@@ -105,5 +107,6 @@ export const profilesCollection: CollectionSpec = {
     },
     // Retention purge: soft-deleted profiles by deletion time.
     { key: { isDeleted: 1, deletedAt: 1 }, name: "isDeleted_deletedAt" },
+    outboxIndex,
   ],
 };

@@ -1,8 +1,9 @@
 import type { Collection, Db, Filter } from "mongodb";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { ContentStat, PrivacySettings, Profile, ProfileSummary } from "./profile.types.js";
 
-const NO_ID = { _id: 0 } as const;
+const NO_ID = { _id: 0, outbox: 0 } as const;
 const SUMMARY_FIELDS = { _id: 0, userId: 1, username: 1, displayName: 1, avatarUrl: 1, "verification.isVerified": 1 } as const;
 
 /** Result of an insert that may lose to a concurrent one or to a taken username. */
@@ -78,7 +79,7 @@ export class ProfileRepository {
    * Applies changes to a live profile and returns it as updated, or null when
    * there is none; a taken username surfaces as `"username_taken"`.
    */
-  async update(userId: string, changes: ProfileChanges): Promise<Profile | null | "username_taken"> {
+  async update(userId: string, changes: ProfileChanges, outbox: AnyOutboxEntry[] = []): Promise<Profile | null | "username_taken"> {
     const set: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) continue;
@@ -92,7 +93,7 @@ export class ProfileRepository {
     try {
       return await this.profiles.findOneAndUpdate(
         { userId, isDeleted: false },
-        { $set: set },
+        outbox.length > 0 ? { $set: set, $push: { outbox: { $each: outbox } } } : { $set: set },
         { returnDocument: "after", projection: NO_ID },
       );
     } catch (error) {
@@ -149,12 +150,17 @@ export class ProfileRepository {
   }
 
   /** Soft-deletes a profile; true when it was live. */
-  async markDeleted(userId: string, at: Date): Promise<boolean> {
+  async markDeleted(userId: string, at: Date, outbox: AnyOutboxEntry[] = []): Promise<boolean> {
     const result = await this.profiles.updateOne(
       { userId, isDeleted: false },
-      { $set: { isDeleted: true, deletedAt: at, updatedAt: at } },
+      { $set: { isDeleted: true, deletedAt: at, updatedAt: at }, ...(outbox.length > 0 ? { $push: { outbox: { $each: outbox } } } : {}) },
     );
     return result.modifiedCount === 1;
+  }
+
+  /** Records events on the profile document alone (announcing a write elsewhere that removes its own document). */
+  async appendOutbox(userId: string, outbox: AnyOutboxEntry[]): Promise<void> {
+    await this.profiles.updateOne({ userId }, { $push: { outbox: { $each: outbox } } });
   }
 
   /** User ids of profiles soft-deleted before `before`, oldest first. */

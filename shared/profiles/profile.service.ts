@@ -1,6 +1,6 @@
 import type { AccessControlService } from "../access/access-control.service.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import { AppError } from "../errors/app-error.js";
-import type { Logger } from "../logging/logger.js";
 import type { FollowRepository } from "../social/follow.repository.js";
 import { parseInput } from "../validation/parse.js";
 import type { ProfileChanges, ProfileRepository } from "./profile.repository.js";
@@ -34,32 +34,17 @@ export const isAdmin = (actor: Actor | undefined): boolean => actor?.roles.inclu
 
 const MAX_USERNAME_ATTEMPTS = 8;
 
-/** What the follow graph does when a profile changes (the follow service needs profiles, so it is wired after). */
-export interface GraphHooks {
-  /** A private account turned public: accept its waiting requests, counters included; returns how many. */
-  acceptAllPending(userId: string): Promise<number>;
-  /** An account was deleted: remove its follows both ways, counters included. */
-  removeAllEdges(userId: string): Promise<number>;
-}
-
 /**
  * Profiles: creation at registration, the owner's view and edits, other users'
  * views (blocks hide, privacy reduces), search, and lookups other services use.
  */
 export class ProfileService {
-  private graph: GraphHooks | undefined;
-
   constructor(
     private readonly profiles: ProfileRepository,
     private readonly follows: FollowRepository,
     private readonly access: AccessControlService,
-    private readonly logger: Logger,
+    private readonly events: DomainEventBus,
   ) {}
-
-  /** Wires the follow graph's reactions to profile changes. */
-  useGraphHooks(hooks: GraphHooks): void {
-    this.graph = hooks;
-  }
 
   /**
    * Creates the user's profile unless it exists (idempotent, safe under
@@ -141,18 +126,18 @@ export class ProfileService {
     const before = await this.requireLive(actor.userId);
     const changes: ProfileChanges = { ...input, updatedAt: new Date() } as ProfileChanges;
     if (input.username !== undefined) changes.usernameLower = input.username.toLowerCase();
-    const updated = await this.profiles.update(actor.userId, changes);
+    // Turning public accepts the waiting requests: durable, and tried inline so the answer shows it.
+    const turningPublic = before.privacy.isPrivate && input.privacy?.isPrivate === false;
+    const entries = turningPublic ? [this.events.record("profile.became-public", { userId: actor.userId })] : [];
+    const updated = await this.profiles.update(actor.userId, changes, entries);
     if (updated === "username_taken") throw new AppError("ALREADY_EXISTS", "That username is taken", { field: "username" });
     if (!updated) throw new AppError("PROFILE_NOT_FOUND", "Profile not found");
     if (AUDIENCES.indexOf(updated.privacy.lastSeenVisibility) > AUDIENCES.indexOf(before.privacy.lastSeenVisibility)) {
-      this.access.audienceNarrowed(actor.userId);
+      this.events.emit("profile.visibility-narrowed", { userId: actor.userId });
     }
-    if (before.privacy.isPrivate && !updated.privacy.isPrivate && this.graph) {
-      const accepted = await this.graph.acceptAllPending(actor.userId);
-      if (accepted > 0) {
-        this.logger.info({ userId: actor.userId, accepted }, "account turned public; pending follow requests accepted");
-        return toOwnView(await this.requireLive(actor.userId));
-      }
+    if (entries.length > 0) {
+      await this.events.published({ collection: "profiles", filter: { userId: actor.userId } }, entries);
+      return toOwnView(await this.requireLive(actor.userId));
     }
     return toOwnView(updated);
   }
@@ -194,8 +179,9 @@ export class ProfileService {
    * the monthly purge removes the document after the retention period.
    */
   async markDeleted(userId: string): Promise<boolean> {
-    const changed = await this.profiles.markDeleted(userId, new Date());
-    await this.graph?.removeAllEdges(userId);
+    const entry = this.events.record("profile.deleted", { userId });
+    const changed = await this.profiles.markDeleted(userId, new Date(), [entry]);
+    if (changed) await this.events.published({ collection: "profiles", filter: { userId } }, [entry]);
     return changed;
   }
 

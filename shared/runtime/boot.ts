@@ -2,13 +2,15 @@ import { loadConfig, ConfigError, type Config } from "../config/config.js";
 import { createLogger, type Logger } from "../logging/logger.js";
 import { GracefulShutdown } from "../lifecycle/shutdown.js";
 import { createPlatform, type Platform } from "./platform.js";
-import { createServices, type Services } from "./services.js";
+import { composeModules, type JobRuntime, type Services } from "./services.js";
 
 export interface Booted {
   config: Config;
   logger: Logger;
   platform: Platform;
   services: Services;
+  /** Job handlers, hooks and schedules, for a process that runs workers. */
+  jobs: JobRuntime;
   shutdown: GracefulShutdown;
 }
 
@@ -39,8 +41,8 @@ export async function boot(role: string, options: { mongoUrl?: string } = {}): P
     process.exit(78);
   }
   const platform = await createPlatform(config, logger, mongoUrl);
-  const services = createServices(platform);
+  const { services, jobs } = composeModules(platform);
   const shutdown = new GracefulShutdown(logger, config.SHUTDOWN_TIMEOUT_MS);
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
-  return { config, logger, platform, services, shutdown };
+  return { config, logger, platform, services, jobs, shutdown };
 }

@@ -6,6 +6,7 @@ import { closeRedis, createRedis, type Redis } from "../db/redis.js";
 import { connectMongo, type MongoHandle } from "../db/mongo.js";
 import { JobQueue } from "../queues/job-queue.js";
 import { RealtimePublisher } from "../realtime/publisher.js";
+import type { Realtime, ServerToClientEvents } from "./socket-events.js";
 
 /**
  * The store clients a process holds. Built once per process by its entry point
@@ -21,7 +22,8 @@ export interface Platform {
   bullRedis: Redis;
   mongo: MongoHandle;
   jobs: JobQueue;
-  realtime: RealtimePublisher;
+  /** Pushes to users on whichever gateway holds them (a gateway attaches its own server). */
+  realtime: Realtime;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,7 @@ export async function createPlatform(config: Config, logger: Logger, mongoUrl: s
   const bullRedis = createRedis(config.REDIS_URL, "bullmq", logger);
   const mongo = await connectMongo(mongoUrl, config.MONGO_DB, logger, config.SLOW_QUERY_MS);
   const jobs = new JobQueue(bullRedis, config.REDIS_PREFIX);
-  const realtime = RealtimePublisher.create(config.REDIS_URL, config.REDIS_PREFIX, logger);
+  const realtime = RealtimePublisher.create<ServerToClientEvents>(config.REDIS_URL, config.REDIS_PREFIX, logger);
   return {
     config,
     logger,

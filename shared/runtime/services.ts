@@ -1,24 +1,23 @@
-import { AccessControlService } from "../access/access-control.service.js";
-import { BlockCacheRepository } from "../access/block-cache.repository.js";
 import { AccessTokens, type VerifiedAccess } from "../auth/access-token.js";
-import { createAuthServices, type IdentityServices } from "../auth/auth-services.js";
+import { createIdentityModule, type IdentityServices } from "../auth/identity.module.js";
 import { createCallsModule, type CallServices } from "../calls/calls.module.js";
-import { createChatServices, type ChatServices } from "../chat/chat.module.js";
-import { MaintenanceService, type MaintenanceTask } from "../maintenance/maintenance.service.js";
-import { LastSeenRepository } from "../presence/last-seen.repository.js";
-import { PresenceRepository } from "../presence/presence.repository.js";
-import { PresenceService } from "../presence/presence.service.js";
-import { TypingRepository } from "../presence/typing.repository.js";
-import { TypingService } from "../presence/typing.service.js";
-import { ProfileRepository } from "../profiles/profile.repository.js";
-import { ProfileService } from "../profiles/profile.service.js";
+import { createChatModule, type ChatServices } from "../chat/chat.module.js";
+import type { AccessControlService } from "../access/access-control.service.js";
+import type { DomainEventBus } from "../events/event-bus.js";
+import { createEventsModule } from "../events/events.module.js";
+import type { OutboxSweeper } from "../events/outbox-sweeper.js";
+import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
+import type { MaintenanceService } from "../maintenance/maintenance.service.js";
+import { createPresenceModule } from "../presence/presence.module.js";
+import type { PresenceService } from "../presence/presence.service.js";
+import type { TypingService } from "../presence/typing.service.js";
+import { createProfilesModule } from "../profiles/profiles.module.js";
+import type { ProfileService } from "../profiles/profile.service.js";
+import type { FinalFailureHooks, JobHandlers, ScheduledJob } from "../queues/jobs.js";
 import { RateLimiter } from "../rate-limit/rate-limiter.js";
-import { BlockRepository } from "../social/block.repository.js";
-import { BlockService } from "../social/block.service.js";
-import { followCountersTask } from "../social/follow-counters.task.js";
-import { purgeDeletedProfilesTask } from "../social/profile-purge.task.js";
-import { FollowRepository } from "../social/follow.repository.js";
-import { FollowService } from "../social/follow.service.js";
+import type { BlockService } from "../social/block.service.js";
+import type { FollowService } from "../social/follow.service.js";
+import { createSocialModule } from "../social/social.module.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -26,15 +25,16 @@ export interface AccessGuard {
   authenticate(token: unknown): Promise<VerifiedAccess>;
 }
 
-/**
- * The composition root of the domain: every service, built once per process
- * from the platform's store clients. Transports receive this object.
- */
+/** Every domain service, as transports reach them. */
 export interface Services extends IdentityServices {
   tokens: AccessTokens;
   accessGuard: AccessGuard;
   maintenance: MaintenanceService;
   rateLimiter: RateLimiter;
+  /** Domain events: publish after writes, subscribe in-process or durably. */
+  events: DomainEventBus;
+  /** Re-dispatches outbox entries a dead process left behind. */
+  outboxSweeper: OutboxSweeper;
   /** Blocks and privacy: the one place every service asks "may this user see/do that?". */
   access: AccessControlService;
   /** Profiles: ensureProfile at registration, summaries/existence for other services, the profile API. */
@@ -51,62 +51,96 @@ export interface Services extends IdentityServices {
   chat: ChatServices;
   /** Calls: signalling state machine, WebRTC relay, history, ICE servers. */
   calls: CallServices;
-  /** Job handlers contributed by domain modules. */
-  callJobHandlers: ReturnType<typeof createCallsModule>["jobHandlers"];
 }
 
-export function createServices(platform: Platform): Services {
-  const tokens = new AccessTokens(platform.config);
-  const maintenanceTasks: MaintenanceTask[] = [];
-  const profileRepository = new ProfileRepository(platform.mongo.db);
-  const followRepository = new FollowRepository(platform.mongo.db);
-  const blockRepository = new BlockRepository(platform.mongo.db);
-  const access = new AccessControlService(
-    blockRepository,
-    new BlockCacheRepository(platform.redis),
-    profileRepository,
-    followRepository,
-    platform.logger,
-  );
-  const profiles = new ProfileService(profileRepository, followRepository, access, platform.logger);
-  const follows = new FollowService(followRepository, blockRepository, profileRepository, profiles, access, platform.logger);
-  profiles.useGraphHooks({
-    acceptAllPending: (userId) => follows.acceptAllPending(userId),
-    removeAllEdges: (userId) => follows.removeAllEdgesOf(userId),
+/** What the worker host runs: one handler per job, the final-failure hooks, and the schedules. */
+export interface JobRuntime {
+  handlers: JobHandlers;
+  finalFailureHooks: FinalFailureHooks;
+  schedules: ScheduledJob[];
+}
+
+export interface Composition {
+  services: Services;
+  jobs: JobRuntime;
+}
+
+/**
+ * The composition root: every domain module, built once per process from the
+ * platform's clients, each given only what it uses. Adding a domain is one
+ * module here (and its job handlers in the exhaustive map).
+ */
+export function composeModules(platform: Platform): Composition {
+  const { config, logger, mongo, pg, redis, realtime, jobs } = platform;
+  const db = mongo.db;
+
+  const eventsModule = createEventsModule({
+    db,
+    pool: pg,
+    jobs,
+    logger,
+    staleMs: config.OUTBOX_STALE_MS,
+    sweepIntervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
+    hold: config.OUTBOX_TEST_HOLD,
   });
-  const blocks = new BlockService(blockRepository, profileRepository, follows, access);
-  maintenanceTasks.push(followCountersTask(profileRepository, follows), purgeDeletedProfilesTask(profileRepository, follows, blocks));
-  const presenceTtlMs = platform.config.PRESENCE_TTL_SECONDS * 1000;
-  const presence = new PresenceService(
-    new PresenceRepository(platform.redis, { deviceTtlMs: presenceTtlMs, keyTtlMs: presenceTtlMs * 5, drainGraceMs: presenceTtlMs }),
-    new LastSeenRepository(platform.pg),
+  const { events } = eventsModule;
+  const tokens = new AccessTokens(config);
+  const rateLimiter = new RateLimiter(redis);
+
+  const profilesModule = createProfilesModule({ db, redis, events, logger });
+  const { access, profiles } = profilesModule;
+  const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
+  const identity = createIdentityModule({ config, logger, pool: pg, redis, realtime, jobs, tokens, rateLimiter, profiles });
+  const chat = createChatModule({ db, redis, access, directory: profiles, realtime, events, logger });
+  const presence = createPresenceModule({
+    redis,
+    pool: pg,
     access,
-    platform.logger,
-    platform.config.SOCKET_MAX_CONNECTIONS_PER_USER,
-    platform.realtime,
-  );
-  maintenanceTasks.push(presence.reconcileTask());
-  access.onAudienceNarrowed((userId) => presence.forgetWatchers(userId));
-  const rateLimiter = new RateLimiter(platform.redis);
-  const { accessGuard, maintenanceTasks: identityTasks, ...identity } = createAuthServices(platform, { tokens, rateLimiter, profiles });
-  maintenanceTasks.push(...identityTasks);
-  const chat = createChatServices(platform, access, profiles);
-  const callsModule = createCallsModule(platform, { chat, access });
-  const typing = new TypingService(new TypingRepository(platform.redis), chat.conversations, access);
-  return {
-    ...identity,
+    conversations: chat.services.conversations,
+    realtime,
+    events,
+    logger,
+    ttlSeconds: config.PRESENCE_TTL_SECONDS,
+    maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
+  });
+  const calls = createCallsModule({ config, db, redis, realtime, jobs, events, logger, chat: chat.services, access });
+  const maintenance = createMaintenanceModule({
+    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks],
+    logger,
+  });
+  eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections, ...calls.outboxCollections);
+
+  const { accessGuard, maintenanceTasks: _identityTasks, ...identityServices } = identity.services;
+  const services: Services = {
+    ...identityServices,
     tokens,
     accessGuard,
-    maintenance: new MaintenanceService(maintenanceTasks, platform.logger),
+    maintenance: maintenance.maintenance,
     rateLimiter,
+    events,
+    outboxSweeper: eventsModule.sweeper,
     access,
     profiles,
-    follows,
-    blocks,
-    presence,
-    typing,
-    chat,
-    calls: callsModule.services,
-    callJobHandlers: callsModule.jobHandlers,
+    follows: social.follows,
+    blocks: social.blocks,
+    presence: presence.presence,
+    typing: presence.typing,
+    chat: chat.services,
+    calls: calls.services,
   };
+  const handlers = {
+    ...eventsModule.jobHandlers,
+    ...maintenance.jobHandlers,
+    ...identity.jobHandlers,
+    ...calls.jobHandlers,
+  } satisfies JobHandlers;
+  return {
+    services,
+    jobs: { handlers, finalFailureHooks: {}, schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs] },
+  };
+}
+
+/** The services alone (transports and tests that run no workers). */
+export function createServices(platform: Platform): Services {
+  return composeModules(platform).services;
 }

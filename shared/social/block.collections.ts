@@ -1,3 +1,4 @@
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import type { CollectionSpec } from "../db/mongo-collections.js";
 
 /** `blockedUsers`: one document per (blocker, blocked) pair. */
@@ -11,6 +12,7 @@ export const blockedUsersCollection: CollectionSpec = {
         blockerId: { bsonType: "string", minLength: 1, maxLength: 64 },
         blockedId: { bsonType: "string", minLength: 1, maxLength: 64 },
         createdAt: { bsonType: "date" },
+        outbox: outboxProperty,
       },
     },
   },
@@ -20,5 +22,6 @@ export const blockedUsersCollection: CollectionSpec = {
     { key: { blockerId: 1, _id: -1 }, name: "blocker_id" },
     // Who blocked me: the other half of "blocked either way".
     { key: { blockedId: 1, blockerId: 1 }, name: "blocked_blocker" },
+    outboxIndex,
   ],
 };

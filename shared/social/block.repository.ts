@@ -1,4 +1,5 @@
 import { ObjectId, type Collection, type Db, type Filter } from "mongodb";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import { isDuplicateKeyError } from "./duplicate-key.js";
 import type { BlockRecord } from "./follow.types.js";
 
@@ -6,6 +7,7 @@ interface BlockDoc {
   blockerId: string;
   blockedId: string;
   createdAt: Date;
+  outbox?: AnyOutboxEntry[];
 }
 
 /** Only code that touches `blockedUsers`. */
@@ -17,9 +19,9 @@ export class BlockRepository {
   }
 
   /** Records the block; false when it already existed. */
-  async insert(blockerId: string, blockedId: string, at: Date): Promise<boolean> {
+  async insert(blockerId: string, blockedId: string, at: Date, outbox: AnyOutboxEntry[] = []): Promise<boolean> {
     try {
-      await this.blocks.insertOne({ blockerId, blockedId, createdAt: at });
+      await this.blocks.insertOne({ blockerId, blockedId, createdAt: at, ...(outbox.length > 0 ? { outbox } : {}) });
       return true;
     } catch (error) {
       if (isDuplicateKeyError(error)) return false;

@@ -1,4 +1,5 @@
 import type { AccessControlService } from "../access/access-control.service.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import { AppError } from "../errors/app-error.js";
 import type { ProfileRepository } from "../profiles/profile.repository.js";
 import type { Actor } from "../profiles/profile.service.js";
@@ -25,6 +26,7 @@ export class BlockService {
     private readonly profileStore: ProfileRepository,
     private readonly follows: FollowService,
     private readonly access: AccessControlService,
+    private readonly events: DomainEventBus,
   ) {}
 
   /** Blocks a user; idempotent. Works even if they blocked the actor first (without revealing it). */
@@ -32,8 +34,11 @@ export class BlockService {
     if (actor.userId === targetId) throw new AppError("BAD_REQUEST", "You cannot block yourself");
     const target = await this.profileStore.findByUserId(targetId);
     if (!target || target.isDeleted) throw new AppError("PROFILE_NOT_FOUND", "Profile not found");
-    await this.blocks.insert(actor.userId, targetId, new Date());
+    const entry = this.events.record("social.blocked", { blockerId: actor.userId, blockedId: targetId });
+    const inserted = await this.blocks.insert(actor.userId, targetId, new Date(), [entry]);
     await this.access.invalidateBlocks(actor.userId, targetId);
+    this.narrowed(actor.userId, targetId);
+    if (inserted) await this.events.published({ collection: "blockedUsers", filter: { blockerId: actor.userId, blockedId: targetId } }, [entry]);
     // Even on a retried block: a previous attempt may have stopped before this step.
     await this.follows.removeEdge(actor.userId, targetId);
     await this.follows.removeEdge(targetId, actor.userId);
@@ -44,12 +49,22 @@ export class BlockService {
     if (actor.userId === targetId) throw new AppError("BAD_REQUEST", "You cannot unblock yourself");
     await this.blocks.remove(actor.userId, targetId);
     await this.access.invalidateBlocks(actor.userId, targetId);
+    this.narrowed(actor.userId, targetId);
+  }
+
+  /** Both users' watchers ask again (presence), whichever way the block went. */
+  private narrowed(userA: string, userB: string): void {
+    this.events.emit("profile.visibility-narrowed", { userId: userA });
+    this.events.emit("profile.visibility-narrowed", { userId: userB });
   }
 
   /** Deletes every block a (deleted) user made or received, and the cached sets it touched. */
   async removeAllOf(userId: string): Promise<number> {
     const others = await this.blocks.removeAllOf(userId);
-    for (const other of others) await this.access.invalidateBlocks(userId, other);
+    for (const other of others) {
+      await this.access.invalidateBlocks(userId, other);
+      this.narrowed(userId, other);
+    }
     return others.length;
   }
 

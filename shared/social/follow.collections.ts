@@ -1,3 +1,4 @@
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import type { CollectionSpec } from "../db/mongo-collections.js";
 
 /**
@@ -16,6 +17,7 @@ export const followsCollection: CollectionSpec = {
         status: { enum: ["pending", "accepted"] },
         createdAt: { bsonType: "date" },
         acceptedAt: { bsonType: ["date", "null"] },
+        outbox: outboxProperty,
       },
     },
   },
@@ -26,5 +28,6 @@ export const followsCollection: CollectionSpec = {
     { key: { followeeId: 1, status: 1, _id: -1 }, name: "followee_status_id" },
     // Whom a user follows, newest first.
     { key: { followerId: 1, status: 1, _id: -1 }, name: "follower_status_id" },
+    outboxIndex,
   ],
 };

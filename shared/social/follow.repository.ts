@@ -1,4 +1,5 @@
 import { ObjectId, type Collection, type Db, type Filter, type WithId } from "mongodb";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import { isDuplicateKeyError } from "./duplicate-key.js";
 import type { Follow, FollowRecord, FollowStatus } from "./follow.types.js";
 
@@ -63,10 +64,10 @@ export class FollowRepository {
   }
 
   /** pending → accepted; true only for the one write that made the transition. */
-  async accept(followerId: string, followeeId: string, at: Date): Promise<boolean> {
+  async accept(followerId: string, followeeId: string, at: Date, outbox: AnyOutboxEntry[] = []): Promise<boolean> {
     const result = await this.follows.updateOne(
       { followerId, followeeId, status: "pending" },
-      { $set: { status: "accepted", acceptedAt: at } },
+      { $set: { status: "accepted", acceptedAt: at }, ...(outbox.length > 0 ? { $push: { outbox: { $each: outbox } } } : {}) },
     );
     return result.modifiedCount === 1;
   }

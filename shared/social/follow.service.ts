@@ -1,4 +1,5 @@
 import type { AccessControlService } from "../access/access-control.service.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { ProfileRepository } from "../profiles/profile.repository.js";
@@ -12,12 +13,6 @@ import { decodeCursor, encodeCursor, type Page, type PageRequest } from "./page-
 /** A pending request as its target sees it. */
 export interface FollowRequestItem extends ProfileCard {
   requestedAt: string;
-}
-
-/** Told after a follow edge is written, e.g. to queue a notification. */
-export interface FollowListener {
-  followed?(followerId: string, followeeId: string, status: FollowStatus): void;
-  requestAccepted?(followerId: string, followeeId: string): void;
 }
 
 const ACCEPT_BATCH = 200;
@@ -35,7 +30,7 @@ export class FollowService {
     private readonly profiles: ProfileService,
     private readonly access: AccessControlService,
     private readonly logger: Logger,
-    private readonly listener: FollowListener = {},
+    private readonly events: DomainEventBus,
   ) {}
 
   /** Follows (public account) or asks to follow (private account); idempotent. */
@@ -47,10 +42,11 @@ export class FollowService {
     if (await this.access.isBlockedEitherWay(actor.userId, targetId)) await this.throwBlocked(actor.userId, targetId);
 
     const status: FollowStatus = target.privacy.isPrivate ? "pending" : "accepted";
+    const entry = this.events.record(status === "accepted" ? "social.followed" : "social.follow-requested", { followerId: actor.userId, followeeId: targetId });
     let inserted = false;
     for (let attempt = 0; attempt < 3 && !inserted; attempt++) {
       const now = new Date();
-      inserted = await this.follows.insert({ followerId: actor.userId, followeeId: targetId, status, createdAt: now, acceptedAt: status === "accepted" ? now : null });
+      inserted = await this.follows.insert({ followerId: actor.userId, followeeId: targetId, status, createdAt: now, acceptedAt: status === "accepted" ? now : null, outbox: [entry] });
       if (inserted) break;
       // The pair exists (a retry): report it. If it vanished meanwhile (an unfollow racing), insert again.
       const existing = await this.follows.find(actor.userId, targetId);
@@ -64,7 +60,7 @@ export class FollowService {
       await this.removeEdge(actor.userId, targetId);
       await this.throwBlocked(actor.userId, targetId);
     }
-    this.listener.followed?.(actor.userId, targetId, status);
+    await this.events.published({ collection: "follows", filter: { followerId: actor.userId, followeeId: targetId } }, [entry]);
     return { status };
   }
 
@@ -76,21 +72,26 @@ export class FollowService {
 
   /** Removes the edge `followerId` → `followeeId` if any, moving counters if it was accepted. */
   async removeEdge(followerId: string, followeeId: string): Promise<FollowRecord | null> {
+    // The edge's own document goes, so the event waits on the follower's profile, written first.
+    // A process that dies before the delete leaves an event for an edge that still exists:
+    // subscribers of social.unfollowed re-check the edge.
+    const entry = this.events.record("social.unfollowed", { followerId, followeeId });
+    const ref = { collection: "profiles", filter: { userId: followerId } };
+    await this.profileStore.appendOutbox(followerId, [entry]);
     const removed = await this.follows.remove(followerId, followeeId);
     if (removed?.status === "accepted") {
       await this.countEdge(followerId, followeeId, -1);
       // The follower's "contacts" (people they follow) just lost someone.
-      this.access.audienceNarrowed(followerId);
+      this.events.emit("profile.visibility-narrowed", { userId: followerId });
     }
+    if (removed) await this.events.published(ref, [entry]);
+    else this.events.discard(ref, [entry]);
     return removed;
   }
 
   /** Accepts a pending request to follow the actor. */
   async acceptRequest(actor: Actor, followerId: string): Promise<{ status: FollowStatus }> {
-    if (await this.acceptEdge(followerId, actor.userId)) {
-      this.listener.requestAccepted?.(followerId, actor.userId);
-      return { status: "accepted" };
-    }
+    if (await this.acceptEdge(followerId, actor.userId)) return { status: "accepted" };
     const existing = await this.follows.find(followerId, actor.userId);
     if (existing?.status === "accepted") return { status: "accepted" };
     throw new AppError("NOT_FOUND", "No pending follow request from that user");
@@ -163,8 +164,10 @@ export class FollowService {
   }
 
   private async acceptEdge(followerId: string, followeeId: string): Promise<boolean> {
-    if (!(await this.follows.accept(followerId, followeeId, new Date()))) return false;
+    const entry = this.events.record("social.follow-accepted", { followerId, followeeId });
+    if (!(await this.follows.accept(followerId, followeeId, new Date(), [entry]))) return false;
     await this.countEdge(followerId, followeeId, 1);
+    await this.events.published({ collection: "follows", filter: { followerId, followeeId } }, [entry]);
     return true;
   }
 

@@ -1,3 +1,5 @@
+import type { AnyOutboxEntry } from "../events/domain-events.js";
+
 /** A follow is pending until a private account accepts it; only accepted follows count. */
 export type FollowStatus = "pending" | "accepted";
 
@@ -8,6 +10,8 @@ export interface Follow {
   status: FollowStatus;
   createdAt: Date;
   acceptedAt: Date | null;
+  /** Events announced by the last write, until they are enqueued. */
+  outbox?: AnyOutboxEntry[];
 }
 
 /** A stored follow with its id (used as the pagination key). */

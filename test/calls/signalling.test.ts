@@ -208,7 +208,7 @@ describe("calls across two gateway replicas", function () {
     const [ann, bob, carl] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
     const group = await services.chat.groups.create(ann.userId, { title: "Missed", memberIds: [bob.userId, carl.userId] });
     const missed: string[] = [];
-    services.calls.events.on("call.missed", (payload) => void missed.push(`${payload.callId}:${payload.userId}:${payload.reason}`));
+    services.events.on("call.missed", (payload) => void missed.push(`${payload.callId}:${payload.userId}:${payload.reason}`));
     const caller = await devices.connect(gatewayA.url, ann, "a1");
     const bobSocket = await devices.connect(gatewayB.url, bob, "b1");
     const { call } = ok(await request<InviteResult>(caller, "call:invite", { conversationId: group.id, mediaType: "audio" }));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChatMessage, ConversationView, ReceiptEvent, SendResult, SyncResult } from "../../shared/chat/chat.types.js";
-import type { AckResponse, ClientToServerEvents } from "../../shared/realtime/events.js";
+import type { AckResponse, ClientToServerEvents } from "../../shared/runtime/socket-events.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";

@@ -1,5 +1,5 @@
 import { io, type Socket } from "socket.io-client";
-import type { ClientToServerEvents, ServerToClientEvents } from "../../shared/realtime/events.js";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../shared/runtime/socket-events.js";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

@@ -26,7 +26,7 @@ export const testEnv = {
 export function roleEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: "test",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "error",
     HOST: "127.0.0.1",
     DATABASE_URL: testEnv.databaseUrl,
     DATABASE_CREATE: "false",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createAuthServices, type AuthServices } from "../../shared/auth/auth-services.js";
+import { createIdentityModule, type AuthServices } from "../../shared/auth/identity.module.js";
 import type { ProfileWriter } from "../../shared/auth/profile-provisioner.js";
 import { waitFor } from "../helpers/ports.js";
 import { spawnRole, type RoleProcess } from "../helpers/processes.js";
@@ -76,7 +76,18 @@ describe("identity: the account (/api/me) and its profile", () => {
           return h.services.profiles.ensureProfile(input);
         },
       };
-      const identity = createAuthServices(h.platform, { tokens: h.services.tokens, rateLimiter: h.services.rateLimiter, profiles: writer });
+      const { platform } = h;
+      const { services: identity } = createIdentityModule({
+        config: platform.config,
+        logger: platform.logger,
+        pool: platform.pg,
+        redis: platform.redis,
+        realtime: platform.realtime,
+        jobs: platform.jobs,
+        tokens: h.services.tokens,
+        rateLimiter: h.services.rateLimiter,
+        profiles: writer,
+      });
       return { identity, calls: () => calls };
     }
 

@@ -3,7 +3,7 @@ import type { Job } from "bullmq";
 import { loadConfig } from "../../shared/config/config.js";
 import { createLogger } from "../../shared/logging/logger.js";
 import { createPlatform, type Platform } from "../../shared/runtime/platform.js";
-import { createServices } from "../../shared/runtime/services.js";
+import { composeModules } from "../../shared/runtime/services.js";
 import { startWorkers } from "../../workers/worker-host.js";
 import { waitFor } from "../helpers/ports.js";
 import { testEnv } from "../helpers/test-env.js";
@@ -27,7 +27,7 @@ describe("worker drain on shutdown", function () {
   });
   after(() => platform.close());
 
-  const slowHandler = (ms: number, log: string[]) => async (_payload: unknown, job: Job) => {
+  const slowHandler = (ms: number, log: string[]) => async (_payload: unknown, { job }: { job: Job }) => {
     log.push(`start:${job.id}`);
     await new Promise((resolve) => setTimeout(resolve, ms));
     log.push(`end:${job.id}`);
@@ -36,9 +36,9 @@ describe("worker drain on shutdown", function () {
 
   it("finishes an active job before closing", async () => {
     const log: string[] = [];
-    const services = createServices(platform);
-    const host = await startWorkers(platform, services, 0, { handlers: { "maintenance.daily": slowHandler(1_500, log) } });
-    const jobId = await platform.jobs.add("maintenance.daily", {}, { jobId: "drain-finish" });
+    const { jobs: runtime } = composeModules(platform);
+    const host = await startWorkers(platform, runtime, 0, { handlers: { "maintenance.task": slowHandler(1_500, log) } });
+    const jobId = await platform.jobs.add("maintenance.task", { task: "noop" }, { jobId: "drain-finish" });
     await waitFor(() => log.length > 0, 10_000, "job to start");
     await host.close(10_000);
     assert.deepEqual(log, [`start:${jobId}`, `end:${jobId}`]);
@@ -48,15 +48,15 @@ describe("worker drain on shutdown", function () {
 
   it("releases a job still running at the deadline, and another worker completes it", async () => {
     const log: string[] = [];
-    const services = createServices(platform);
-    const stuck = await startWorkers(platform, services, 0, { handlers: { "maintenance.daily": slowHandler(20_000, log) } });
-    const jobId = await platform.jobs.add("maintenance.daily", {}, { jobId: "drain-release" });
+    const { jobs: runtime } = composeModules(platform);
+    const stuck = await startWorkers(platform, runtime, 0, { handlers: { "maintenance.task": slowHandler(20_000, log) } });
+    const jobId = await platform.jobs.add("maintenance.task", { task: "noop" }, { jobId: "drain-release" });
     await waitFor(() => log.length > 0, 10_000, "job to start");
     const started = Date.now();
     await stuck.close(500);
     assert.ok(Date.now() - started < 5_000, "close returned at its deadline");
 
-    const rescuer = await startWorkers(platform, services, 0, { handlers: { "maintenance.daily": slowHandler(10, log) } });
+    const rescuer = await startWorkers(platform, runtime, 0, { handlers: { "maintenance.task": slowHandler(10, log) } });
     try {
       const job = await platform.jobs.queue("maintenance").getJob(jobId!);
       await waitFor(async () => (await job?.getState()) === "completed", 20_000, "job completed by the second worker");

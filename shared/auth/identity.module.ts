@@ -3,7 +3,12 @@ import { createOutboundMessenger } from "../messaging/outbound-factory.js";
 import type { DevOutbox } from "../messaging/dev-outbox.js";
 import type { OutboundMessenger } from "../messaging/outbound-message.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
-import type { Platform } from "../runtime/platform.js";
+import type { Config } from "../config/config.js";
+import type { Redis } from "../db/redis.js";
+import type { Logger } from "../logging/logger.js";
+import type { JobQueue } from "../queues/job-queue.js";
+import type { JobHandlers } from "../queues/jobs.js";
+import type pg from "pg";
 import type { AccessTokens } from "./access-token.js";
 import { AccountService } from "./account.service.js";
 import { AdminService } from "./admin.service.js";
@@ -20,7 +25,7 @@ import { RecoveryCodeRepository } from "./recovery-code.repository.js";
 import { RevocationRepository } from "./revocation.repository.js";
 import { SecretBox } from "./secret-box.js";
 import { SessionAccessGuard } from "./session-access-guard.js";
-import { SessionRevoker } from "./session-revoker.js";
+import { SessionRevoker, type SocketControl } from "./session-revoker.js";
 import { SessionRepository } from "./session.repository.js";
 import { SessionService } from "./session.service.js";
 import { TwoFactorService } from "./two-factor.service.js";
@@ -53,9 +58,21 @@ export interface AuthServices {
 /** The identity services the composition root exposes by name. */
 export type IdentityServices = Omit<AuthServices, "accessGuard" | "maintenanceTasks">;
 
-/** Builds the identity domain from the platform's clients. */
-export function createAuthServices(platform: Platform, deps: { tokens: AccessTokens; rateLimiter: RateLimiter; profiles: ProfileWriter }): AuthServices {
-  const { config, logger, pg } = platform;
+export interface IdentityModuleDeps {
+  config: Config;
+  logger: Logger;
+  pool: pg.Pool;
+  redis: Redis;
+  realtime: SocketControl;
+  jobs: Pick<JobQueue, "add">;
+  tokens: AccessTokens;
+  rateLimiter: RateLimiter;
+  profiles: ProfileWriter;
+}
+
+/** Builds the identity domain (PostgreSQL) and its profile-provisioning job. */
+export function createIdentityModule(deps: IdentityModuleDeps) {
+  const { config, logger, pool: pg } = deps;
   const log = logger.child({ domain: "auth" });
   const users = new UserRepository(pg);
   const sessionRepository = new SessionRepository(pg);
@@ -63,16 +80,16 @@ export function createAuthServices(platform: Platform, deps: { tokens: AccessTok
   const verificationTokens = new VerificationTokenRepository(pg);
   const provisioning = new ProfileProvisioningRepository(pg);
   // Revocation marks outlive every access token issued before them.
-  const revocations = new RevocationRepository(platform.redis, config.ACCESS_TOKEN_TTL_SECONDS + 60, Math.min(30, config.ACCESS_TOKEN_TTL_SECONDS));
+  const revocations = new RevocationRepository(deps.redis, config.ACCESS_TOKEN_TTL_SECONDS + 60, Math.min(30, config.ACCESS_TOKEN_TTL_SECONDS));
   const hasher = new PasswordHasher(config);
   const policy = new PasswordPolicy(config.COMMON_PASSWORDS_FILE);
   const reauth = new Reauthenticator(users, hasher, config);
   const box = new SecretBox(config.JWT_SECRET);
   const { messenger, outbox } = createOutboundMessenger(config, log);
-  const revoker = new SessionRevoker(revocations, platform.realtime, log);
+  const revoker = new SessionRevoker(revocations, deps.realtime, log);
 
   const profileProvisioner = new ProfileProvisioner(provisioning, deps.profiles, log, async (userId) => {
-    await platform.jobs.add("profiles.provision", { userId }, { jobId: `profile-provision-${userId}` });
+    await deps.jobs.add("profiles.provision", { userId });
   });
   const sessions = new SessionService(pg, sessionRepository, users, deps.tokens, revoker, audit, config);
   const emailVerification = new EmailVerificationService(users, verificationTokens, audit, messenger, deps.rateLimiter, log, config);
@@ -84,7 +101,7 @@ export function createAuthServices(platform: Platform, deps: { tokens: AccessTok
     { name: "auth.expired-tokens", period: "daily", run: (now) => verificationTokens.cleanupExpired(now) },
     { name: "auth.pending-profiles", period: "daily", run: (now) => profileProvisioner.sweep(now) },
   ];
-  return {
+  const services: AuthServices = {
     auth,
     sessions,
     users: new AccountService(users, profileProvisioner, audit),
@@ -98,4 +115,8 @@ export function createAuthServices(platform: Platform, deps: { tokens: AccessTok
     outbox,
     maintenanceTasks,
   };
+  const jobHandlers: Pick<JobHandlers, "profiles.provision"> = {
+    "profiles.provision": async ({ userId }) => ({ completed: await profileProvisioner.complete(userId) }),
+  };
+  return { services, jobHandlers };
 }

@@ -1,0 +1,9 @@
+/** What the profiles domain announces. */
+export interface ProfileDomainEvents {
+  /** Fewer people may now see the user's status (a block, a narrower last-seen setting, a contact removed). */
+  "profile.visibility-narrowed": { userId: string };
+  /** A private account turned public: its waiting follow requests are accepted. */
+  "profile.became-public": { userId: string };
+  /** The profile was soft-deleted with its account: its follows go both ways. */
+  "profile.deleted": { userId: string };
+}
