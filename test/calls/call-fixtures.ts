@@ -23,7 +23,7 @@ export const CALL_TEST_ENV = {
 
 /** In-process stores and services with a cheap password hash (many users are registered). */
 export async function callTestPlatform(): Promise<{ platform: Platform; services: Services }> {
-  const config = loadConfig({ ...process.env, ...CALL_TEST_ENV, ARGON2_MEMORY_KIB: "8192", ARGON2_TIME_COST: "1", LOG_LEVEL: "error" });
+  const config = loadConfig({ ...process.env, ...CALL_TEST_ENV, ARGON2_MEMORY_KIB: "8192", ARGON2_TIME_COST: "1", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "error" });
   const platform = await createPlatform(config, createLogger(config).child({ role: "test" }), testEnv.mongoUrl);
   return { platform, services: createServices(platform) };
 }
@@ -57,7 +57,7 @@ export class Devices {
 }
 
 /** Emits a client event and resolves with its acknowledgement. */
-export function request<T = unknown>(socket: ClientSocket, event: string, payload: unknown, timeoutMs = 10_000): Promise<AckResponse<T>> {
+export function request<T = unknown>(socket: ClientSocket, event: string, payload: unknown, timeoutMs = 20_000): Promise<AckResponse<T>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ack for ${event} within ${timeoutMs} ms`)), timeoutMs);
     (socket as unknown as Socket).emit(event, payload, (response: AckResponse<T>) => {

@@ -35,7 +35,8 @@ describe("calls across two gateway replicas", function () {
 
   afterEach(() => devices.closeAll());
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000);
     await stopAllRoles();
     await platform.close();
   });
@@ -202,24 +203,6 @@ describe("calls across two gateway replicas", function () {
       return messages.length === 1 && messages[0]!.content?.type === "call" && messages[0]!.content.call.status === "missed";
     }, 5_000, "one record message saying missed");
     assert.equal(failed(await request(phone, "call:accept", { callId: call.id })), "CALL_ENDED");
-  });
-
-  it("announces call.missed for each user who did not answer, in the write that ended the call", async () => {
-    const [ann, bob, carl] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
-    const group = await services.chat.groups.create(ann.userId, { title: "Missed", memberIds: [bob.userId, carl.userId] });
-    const missed: string[] = [];
-    services.events.on("call.missed", (payload) => void missed.push(`${payload.callId}:${payload.userId}:${payload.reason}`));
-    const caller = await devices.connect(gatewayA.url, ann, "a1");
-    const bobSocket = await devices.connect(gatewayB.url, bob, "b1");
-    const { call } = ok(await request<InviteResult>(caller, "call:invite", { conversationId: group.id, mediaType: "audio" }));
-    ok(await request(bobSocket, "call:accept", { callId: call.id }));
-    // The job's handler, in this process, so its subscribers are observable here.
-    await services.calls.calls.timeout(call.id);
-    assert.deepEqual(missed, [`${call.id}:${carl.userId}:timeout`]);
-    const doc = await record(call.id);
-    assert.equal(doc!.status, "active");
-    await waitFor(async () => ((await record(call.id))!.outbox ?? []).length === 0, 5_000, "dispatched entries to be cleared");
-    ok(await request(caller, "call:hangup", { callId: call.id }));
   });
 
   it("concurrent accepts from two devices of the callee: exactly one wins", async () => {

@@ -157,7 +157,8 @@ describe("a real WebRTC peer connection signalled through the gateways", functio
     devices.closeAll();
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(120_000);
     coturn?.process.kill("SIGTERM");
     await stopAllRoles();
     await platform?.close();
