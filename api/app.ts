@@ -6,6 +6,7 @@ import { metrics } from "../shared/metrics/metrics.js";
 import type { Platform } from "../shared/runtime/platform.js";
 import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
+import { clientAddress } from "./middleware/client-address.js";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.js";
 import { apiRoutes } from "./routes/index.js";
 
@@ -21,7 +22,9 @@ export function createApp(deps: ApiDeps): Express {
   const { platform } = deps;
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback, uniquelocal");
+  // Who may set X-Forwarded-For is configured (TRUST_PROXY, none by default); a malformed value is ignored.
+  app.set("trust proxy", platform.config.TRUST_PROXY);
+  app.use(clientAddress);
 
   const ops = createOpsHandler(() => checkReadiness(platform), "api");
   app.use((req, res, next) => {

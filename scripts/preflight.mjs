@@ -38,11 +38,26 @@ function ensureFfmpeg() {
   process.exit(1);
 }
 
+/** HAProxy runs the load-balancer test in front of spawned gateway replicas (Debian package `haproxy`). */
+function ensureHaproxy() {
+  if (has("haproxy")) return;
+  if (process.getuid?.() === 0 && has("apt-get")) {
+    say("haproxy is missing: installing the Debian package (apt-get install -y haproxy)...");
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "haproxy"], {
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    return;
+  }
+  say("haproxy is required by the load-balancer test (test/hardening/haproxy.test.ts) and is not installed.");
+  say("Install it with:  sudo apt-get install -y haproxy   (Debian/Ubuntu)  or  brew install haproxy  (macOS)");
+  process.exit(1);
+}
+
 /** coturn's turnserver runs in the calls tests (TURN relay); installed from Debian where possible. */
 function ensureCoturn() {
   if (has("turnserver")) return;
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot && has("apt-get")) {
+  if (process.getuid?.() === 0 && has("apt-get")) {
     say("turnserver is missing: installing the Debian package (apt-get install -y coturn)...");
     run("apt-get", ["update", "-qq"]);
     run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "coturn"], {
@@ -50,7 +65,7 @@ function ensureCoturn() {
     });
     return;
   }
-  say("turnserver (coturn) is required by the calls tests and is not installed.");
+  say("turnserver (coturn) is required by the calls tests (test/calls/webrtc.test.ts) and is not installed.");
   say("Install it with:  sudo apt-get install -y coturn   (Debian/Ubuntu)  or  brew install coturn  (macOS)");
   process.exit(1);
 }
@@ -71,6 +86,7 @@ if (!nodeModulesFresh()) {
   run("npm", ["install", "--no-audit", "--no-fund"]);
 }
 ensureFfmpeg();
+ensureHaproxy();
 ensureCoturn();
 
 const databaseUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/chatwave";

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
-import { AppError, toErrorBody } from "../../shared/errors/app-error.js";
+import { AppError, isStoreUnavailable, toAppError, toErrorBody } from "../../shared/errors/app-error.js";
 
 /** Unknown routes get the same error shape as everything else. */
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
@@ -17,9 +17,10 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   } else if (!appError && typeof bodyError.status === "number" && bodyError.status >= 400 && bodyError.status < 500) {
     appError = new AppError("BAD_REQUEST", "The request could not be read");
   }
+  if (!appError && isStoreUnavailable(error)) appError = toAppError(error);
   const status = appError?.status ?? 500;
   if (status >= 500) req.log.error({ err: error }, "request failed");
-  if (appError?.code === "RATE_LIMITED") {
+  if (appError?.code === "RATE_LIMITED" || appError?.code === "UNAVAILABLE") {
     const retryAfter = (appError.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
     if (retryAfter) res.setHeader("Retry-After", String(retryAfter));
   }

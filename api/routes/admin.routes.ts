@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { adminListSchema, disableUserSchema, emptyBodySchema, grantRoleSchema, userIdParams, userRoleParams } from "../../shared/auth/auth.schema.js";
+import { announcementSchema } from "../../shared/notifications/notification.schema.js";
 import { parseInput } from "../../shared/validation/parse.js";
 import type { ApiDeps } from "../app.js";
 import { actor, authenticate } from "../middleware/authenticate.js";
@@ -40,6 +41,11 @@ export function adminRoutes({ services }: ApiDeps): Router {
   router.delete("/users/:id/roles/:role", write, async (req, res) => {
     const { id, role } = parseInput(userRoleParams, req.params, "path");
     res.json(await admin.revokeRole(actor(res), id, role, requestMeta(req)));
+  });
+
+  router.post("/announcements", write, async (req, res) => {
+    const input = parseInput(announcementSchema, req.body, "announcement");
+    res.status(202).json(await services.notifications.announcements.announce(actor(res), input));
   });
 
   return router;

@@ -54,8 +54,11 @@ export function chatRoutes({ services }: ApiDeps): Router {
 
   router.post("/conversations", write, async (req, res) => {
     const input = parseInput(createConversationSchema, req.body, "conversation");
-    const conversation = input.type === "direct" ? await chat.conversations.openDirect(me(res), input.userId) : await chat.groups.create(me(res), input);
-    res.status(input.type === "group" ? 201 : 200).json({ conversation });
+    if (input.type === "direct") {
+      const { conversation, created } = await chat.conversations.openOrCreateDirect(me(res), input.userId);
+      return void res.status(created ? 201 : 200).json({ conversation });
+    }
+    res.status(201).json({ conversation: await chat.groups.create(me(res), input) });
   });
 
   router.get("/conversations", read, async (req, res) => {

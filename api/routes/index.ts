@@ -5,6 +5,7 @@ import { authRoutes } from "./auth.routes.js";
 import { callsRoutes } from "./calls.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { meRoutes } from "./me.routes.js";
+import { notificationsRoutes } from "./notifications.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 
 /**
@@ -19,5 +20,6 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
   router.use("/calls", callsRoutes(deps));
+  router.use("/notifications", notificationsRoutes(deps));
   return router;
 }

@@ -15,6 +15,13 @@ type AckData<E extends keyof ClientToServerEvents> =
 /** Checked before every event; throws RATE_LIMITED when the socket is over its budget. */
 export type EventGuard = (socket: GatewaySocket, event: string) => Promise<void>;
 
+const registeredEvents = new WeakMap<GatewaySocket, Set<string>>();
+
+/** Whether `onEvent` registered a handler for `event` on this socket (Socket.IO's own listeners, such as "error", do not count). */
+export function isRegisteredEvent(socket: GatewaySocket, event: string): boolean {
+  return registeredEvents.get(socket)?.has(event) ?? false;
+}
+
 /**
  * Registers one client event: the payload is parsed by its schema, the
  * handler gets the acting user, and the acknowledgement always receives a
@@ -45,5 +52,8 @@ export function onEvent<E extends keyof ClientToServerEvents, S extends z.ZodTyp
       ack?.({ ok: false, error: body });
     }
   };
+  let names = registeredEvents.get(socket);
+  if (!names) registeredEvents.set(socket, (names = new Set()));
+  names.add(event);
   (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, listener);
 }

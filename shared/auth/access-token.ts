@@ -22,6 +22,9 @@ export interface ChallengeClaims {
 }
 
 const ALGORITHM = "HS256";
+/** A compact JWS and nothing else: no surrounding white space, no line break (the API, the handshake and auth:refresh agree). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Challenges are for a different audience, so one can never pass as an access token (or the reverse). */
 const CHALLENGE_AUDIENCE_SUFFIX = ":2fa";
 
@@ -49,6 +52,7 @@ export class AccessTokens {
     if (typeof token !== "string" || token.length === 0 || token.length > 4096) {
       throw new AppError("UNAUTHENTICATED", "An access token is required");
     }
+    if (!COMPACT_JWS.test(token)) throw new AppError("UNAUTHENTICATED", "The access token is invalid");
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: [ALGORITHM],
@@ -59,6 +63,8 @@ export class AccessTokens {
       if (payload.typ !== "access" || typeof payload.sid !== "string" || typeof payload.sub !== "string") {
         throw new AppError("UNAUTHENTICATED", "Not an access token");
       }
+      // Both are UUIDs in PostgreSQL; anything else could only come from a token signed elsewhere.
+      if (!UUID.test(payload.sid) || !UUID.test(payload.sub)) throw new AppError("UNAUTHENTICATED", "The access token is invalid");
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [];
       return { userId: payload.sub, sessionId: payload.sid, roles, expiresAt: (payload.exp ?? 0) * 1000 };
     } catch (error) {

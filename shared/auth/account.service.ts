@@ -1,7 +1,9 @@
+import type pg from "pg";
 import { AppError } from "../errors/app-error.js";
 import type { AccessClaims } from "./access-token.js";
 import type { AuditRepository } from "./audit.repository.js";
 import type { UpdateMeInput } from "./auth.schema.js";
+import { withTransaction } from "./pg-transaction.js";
 import type { ProfileProvisioner } from "./profile-provisioner.js";
 import type { UserRepository } from "./user.repository.js";
 import { toAccountView, type AccountView, type RequestMeta } from "./user.types.js";
@@ -9,6 +11,7 @@ import { toAccountView, type AccountView, type RequestMeta } from "./user.types.
 /** The signed-in user's own account (`/api/me`). */
 export class AccountService {
   constructor(
+    private readonly pool: pg.Pool,
     private readonly users: UserRepository,
     private readonly provisioner: ProfileProvisioner,
     private readonly audit: AuditRepository,
@@ -23,9 +26,13 @@ export class AccountService {
   }
 
   async update(actor: AccessClaims, changes: UpdateMeInput, meta: RequestMeta): Promise<AccountView> {
-    const user = await this.users.updateProfile(actor.userId, changes);
-    if (!user) throw new AppError("USER_NOT_FOUND", "No such user");
-    await this.audit.insert({ event: "account.updated", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { fields: Object.keys(changes).sort() } });
+    // The change and its audit record commit together, or neither does.
+    const user = await withTransaction(this.pool, async (client) => {
+      const updated = await this.users.updateProfile(actor.userId, changes, client);
+      if (!updated) throw new AppError("USER_NOT_FOUND", "No such user");
+      await this.audit.insert({ event: "account.updated", userId: updated.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { fields: Object.keys(changes).sort() } }, client);
+      return updated;
+    });
     return toAccountView(user, await this.users.roles(user.id));
   }
 

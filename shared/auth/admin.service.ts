@@ -52,9 +52,11 @@ export class AdminService {
   async enable(actor: AccessClaims, userId: string, meta: RequestMeta): Promise<{ enabled: true }> {
     await this.assertAdmin(actor);
     if (!(await this.users.findById(userId))) throw new AppError("USER_NOT_FOUND", "No such user");
-    if (await this.users.setStatus(userId, "active")) {
-      await this.audit.insert({ event: "user.enabled", userId, actorId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent });
-    }
+    await withTransaction(this.pool, async (client) => {
+      if (await this.users.setStatus(userId, "active", client)) {
+        await this.audit.insert({ event: "user.enabled", userId, actorId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
+      }
+    });
     await this.revoker.userEnabled(userId);
     return { enabled: true };
   }
@@ -77,18 +79,22 @@ export class AdminService {
     if (userId === actor.userId && role === ADMIN_ROLE) throw new AppError("CONFLICT", "You cannot remove your own admin role");
     if (!(await this.users.roleExists(role))) throw new AppError("ROLE_NOT_FOUND", `No role named "${role}"`);
     if (!(await this.users.findById(userId))) throw new AppError("USER_NOT_FOUND", "No such user");
-    if (await this.users.revokeRole(userId, role)) {
-      await this.audit.insert({ event: "role.revoked", userId, actorId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { role } });
-    }
+    await withTransaction(this.pool, async (client) => {
+      if (await this.users.revokeRole(userId, role, client)) {
+        await this.audit.insert({ event: "role.revoked", userId, actorId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { role } }, client);
+      }
+    });
     return { roles: await this.users.roles(userId) };
   }
 
   private async grant(userId: string, role: string, actorId: string | null, context: RequestMeta & { sessionId?: string }): Promise<{ roles: string[] }> {
     if (!(await this.users.roleExists(role))) throw new AppError("ROLE_NOT_FOUND", `No role named "${role}"`);
     if (!(await this.users.findById(userId))) throw new AppError("USER_NOT_FOUND", "No such user");
-    if (await this.users.grantRole(userId, role, actorId)) {
-      await this.audit.insert({ event: "role.granted", userId, actorId, sessionId: context.sessionId, ip: context.ip, userAgent: context.userAgent, metadata: { role } });
-    }
+    await withTransaction(this.pool, async (client) => {
+      if (await this.users.grantRole(userId, role, actorId, client)) {
+        await this.audit.insert({ event: "role.granted", userId, actorId, sessionId: context.sessionId, ip: context.ip, userAgent: context.userAgent, metadata: { role } }, client);
+      }
+    });
     return { roles: await this.users.roles(userId) };
   }
 

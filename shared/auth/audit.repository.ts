@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Queryable } from "./pg-transaction.js";
+import { ipOrNull } from "../validation/ip-address.js";
 
 /** One line of the security trail. */
 export interface AuditEntry {
@@ -36,17 +37,17 @@ export class AuditRepository {
         entry.userId ?? null,
         entry.actorId ?? null,
         entry.sessionId ?? null,
-        entry.ip ?? null,
+        ipOrNull(entry.ip),
         entry.userAgent?.slice(0, 512) ?? null,
         JSON.stringify(entry.metadata ?? {}),
       ],
     );
   }
 
-  async recordLoginAttempt(input: { userId: string | null; identifier: string; ip: string | null; success: boolean; reason: string | null }): Promise<void> {
-    await this.pool.query(
+  async recordLoginAttempt(input: { userId: string | null; identifier: string; ip: string | null; success: boolean; reason: string | null }, client: Queryable = this.pool): Promise<void> {
+    await client.query(
       `INSERT INTO login_attempts (user_id, identifier, ip, success, reason) VALUES ($1, $2, $3, $4, $5)`,
-      [input.userId, input.identifier.slice(0, 320), input.ip, input.success, input.reason],
+      [input.userId, input.identifier.slice(0, 320), ipOrNull(input.ip), input.success, input.reason],
     );
   }
 

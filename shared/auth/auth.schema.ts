@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { OPAQUE_TOKEN_PATTERN } from "./opaque-token.js";
 import { PASSWORD_MAX_LENGTH } from "./password-policy.js";
+import { multiLineText, singleLineText } from "../validation/text.js";
 
 // Lengths are bounded generously here; the password policy applies the exact rules with clear messages.
 const password = z.string().min(1).max(PASSWORD_MAX_LENGTH * 4);
 const email = z.string().trim().max(254).pipe(z.email());
 const phone = z.string().trim().min(3).max(32).regex(/^[+0-9 ()./-]+$/, "digits, spaces and + ( ) . / - only");
 const countryCode = z.string().trim().regex(/^(\+?[0-9]{1,4}|[A-Za-z]{2})$/, "an ISO region (\"IN\") or a calling code (\"+91\")");
-const fullName = z.string().trim().min(1).max(255);
+const fullName = singleLineText({ min: 1, max: 255 });
 const opaqueToken = z.string().regex(OPAQUE_TOKEN_PATTERN, "is not a valid token");
 const totpCode = z.string().regex(/^[0-9]{6}$/, "must be 6 digits");
 const recoveryCode = z.string().trim().regex(/^[A-Za-z0-9]{5}-?[A-Za-z0-9]{5}$/, "must look like XXXXX-XXXXX");
@@ -65,7 +66,7 @@ export const twoFactorDisableSchema = z
 export const updateMeSchema = z
   .strictObject({
     fullName: fullName.optional(),
-    bio: z.string().trim().max(500).nullable().optional(),
+    bio: multiLineText({ max: 500 }).nullable().optional(),
     profilePictureUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
     timezone: timezone.optional(),
   })
@@ -73,7 +74,7 @@ export const updateMeSchema = z
 export type UpdateMeInput = z.infer<typeof updateMeSchema>;
 
 export const adminListSchema = z.strictObject({
-  query: z.string().trim().min(1).max(254).optional(),
+  query: singleLineText({ min: 1, max: 254 }).optional(),
   status: z.enum(["active", "disabled"]).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
@@ -82,4 +83,4 @@ export const userIdParams = z.strictObject({ id: z.uuid() });
 export const roleName = z.string().regex(/^[a-z][a-z0-9_-]{1,49}$/, "is not a role name");
 export const grantRoleSchema = z.strictObject({ role: roleName });
 export const userRoleParams = z.strictObject({ id: z.uuid(), role: roleName });
-export const disableUserSchema = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
+export const disableUserSchema = z.strictObject({ reason: multiLineText({ min: 1, max: 500 }).optional() });

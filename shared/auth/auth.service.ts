@@ -97,8 +97,10 @@ export class AuthService {
     const identifier = input.email ?? normalisePhone(input.phone ?? "", input.countryCode).e164;
     const user = input.email !== undefined ? await this.users.findByEmail(input.email) : await this.users.findByPhone(identifier);
     const refusal = async (reason: string, userId: string | null) => {
-      await this.audit.recordLoginAttempt({ userId, identifier, ip: meta.ip ?? null, success: false, reason });
-      await this.audit.insert({ event: "login.failed", userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { reason } });
+      await withTransaction(this.pool, async (client) => {
+        await this.audit.recordLoginAttempt({ userId, identifier, ip: meta.ip ?? null, success: false, reason }, client);
+        await this.audit.insert({ event: "login.failed", userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { reason } }, client);
+      });
       return invalidCredentials();
     };
     if (!user) {
@@ -119,8 +121,11 @@ export class AuthService {
       throw error;
     }
     if (needsRehash) {
-      await this.users.updatePasswordHash(user.id, await this.hasher.hash(input.password), false);
-      await this.audit.insert({ event: "password.rehashed", userId: user.id });
+      const rehashed = await this.hasher.hash(input.password);
+      await withTransaction(this.pool, async (client) => {
+        await this.users.updatePasswordHash(user.id, rehashed, false, client);
+        await this.audit.insert({ event: "password.rehashed", userId: user.id }, client);
+      });
     }
     if (user.totpEnabledAt) {
       // Failures are not reset yet: the password alone must not buy fresh guesses at the code.
@@ -138,8 +143,10 @@ export class AuthService {
     const identifier = user?.email ?? user?.phoneNumber ?? challenge.userId;
     if (!user || user.status !== "active" || isLocked(user) || !(await this.twoFactor.verifySecondFactor(user, input))) {
       if (user) await this.reauth.recordFailure(user.id);
-      await this.audit.recordLoginAttempt({ userId: user?.id ?? null, identifier, ip: meta.ip ?? null, success: false, reason: "second_factor" });
-      await this.audit.insert({ event: "login.2fa_failed", userId: challenge.userId, ip: meta.ip, userAgent: meta.userAgent });
+      await withTransaction(this.pool, async (client) => {
+        await this.audit.recordLoginAttempt({ userId: user?.id ?? null, identifier, ip: meta.ip ?? null, success: false, reason: "second_factor" }, client);
+        await this.audit.insert({ event: "login.2fa_failed", userId: challenge.userId, ip: meta.ip, userAgent: meta.userAgent }, client);
+      });
       throw invalidCredentials();
     }
     if (!(await this.revocations.claimOnce(`2fa-challenge:${challenge.challengeId}`, CHALLENGE_TTL_SECONDS))) {
@@ -150,9 +157,10 @@ export class AuthService {
 
   private async completeSignIn(user: UserRecord, identifier: string, meta: RequestMeta, method: string): Promise<SignedIn> {
     await this.users.resetLoginFailures(user.id);
-    const tokens = await this.sessions.start(user.id, meta);
-    await this.audit.recordLoginAttempt({ userId: user.id, identifier, ip: meta.ip ?? null, success: true, reason: null });
-    await this.audit.insert({ event: "login.succeeded", userId: user.id, sessionId: tokens.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { method } });
+    const tokens = await this.sessions.start(user.id, meta, async (client, sessionId) => {
+      await this.audit.recordLoginAttempt({ userId: user.id, identifier, ip: meta.ip ?? null, success: true, reason: null }, client);
+      await this.audit.insert({ event: "login.succeeded", userId: user.id, sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { method } }, client);
+    });
     const roles = await this.users.roles(user.id);
     return { twoFactorRequired: false, user: toAccountView(user, roles), ...tokens };
   }

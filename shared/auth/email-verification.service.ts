@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { Config } from "../config/config.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
@@ -6,6 +7,7 @@ import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../rate-limit/rate-rules.js";
 import type { AccessClaims } from "./access-token.js";
 import type { AuditRepository } from "./audit.repository.js";
+import { withTransaction } from "./pg-transaction.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import type { UserRepository } from "./user.repository.js";
 import type { RequestMeta } from "./user.types.js";
@@ -16,6 +18,7 @@ type VerificationConfig = Pick<Config, "EMAIL_VERIFICATION_TTL_SECONDS" | "PUBLI
 /** E-mail ownership: a 256-bit single-use link, stored hashed, sent through the outbound port. */
 export class EmailVerificationService {
   constructor(
+    private readonly pool: pg.Pool,
     private readonly users: UserRepository,
     private readonly tokens: VerificationTokenRepository,
     private readonly audit: AuditRepository,
@@ -44,12 +47,14 @@ export class EmailVerificationService {
   }
 
   async verify(token: string, meta: RequestMeta): Promise<{ verified: true }> {
-    const claimed = await this.tokens.consumeEmailToken(hashOpaqueToken(token));
-    // The address may have changed since the link was sent; then the link proves nothing.
-    if (!claimed || !(await this.users.markEmailVerified(claimed.userId, claimed.email))) {
-      throw new AppError("INVALID_TOKEN", "This verification link is invalid, used or expired");
-    }
-    await this.audit.insert({ event: "email.verified", userId: claimed.userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { email: claimed.email } });
+    await withTransaction(this.pool, async (client) => {
+      const claimed = await this.tokens.consumeEmailToken(hashOpaqueToken(token), client);
+      // The address may have changed since the link was sent; then the link proves nothing.
+      if (!claimed || !(await this.users.markEmailVerified(claimed.userId, claimed.email, client))) {
+        throw new AppError("INVALID_TOKEN", "This verification link is invalid, used or expired");
+      }
+      await this.audit.insert({ event: "email.verified", userId: claimed.userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { email: claimed.email } }, client);
+    });
     return { verified: true };
   }
 
@@ -58,8 +63,9 @@ export class EmailVerificationService {
     if (!user?.email) throw new AppError("BAD_REQUEST", "This account has no e-mail address");
     if (user.emailVerifiedAt) throw new AppError("CONFLICT", "This e-mail address is already verified");
     await this.limiter.consume(`outbound:${user.email.toLowerCase()}`, RATE_RULES.outboundMessage);
-    await this.send(user.id, user.email);
+    // Recorded first: a failing audit write sends nothing.
     await this.audit.insert({ event: "email.verification_sent", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent });
+    await this.send(user.id, user.email);
     return { sent: true };
   }
 }

@@ -92,7 +92,7 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
     await deps.jobs.add("profiles.provision", { userId });
   });
   const sessions = new SessionService(pg, sessionRepository, users, deps.tokens, revoker, audit, config);
-  const emailVerification = new EmailVerificationService(users, verificationTokens, audit, messenger, deps.rateLimiter, log, config);
+  const emailVerification = new EmailVerificationService(pg, users, verificationTokens, audit, messenger, deps.rateLimiter, log, config);
   const twoFactor = new TwoFactorService(pg, users, new RecoveryCodeRepository(pg), reauth, box, audit, config);
   const auth = new AuthService(pg, users, provisioning, profileProvisioner, sessions, hasher, policy, reauth, emailVerification, twoFactor, deps.tokens, revocations, audit);
   const passwords = new PasswordService(pg, users, sessionRepository, verificationTokens, hasher, policy, reauth, revoker, messenger, deps.rateLimiter, audit, log, config);
@@ -104,7 +104,7 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const services: AuthServices = {
     auth,
     sessions,
-    users: new AccountService(users, profileProvisioner, audit),
+    users: new AccountService(pg, users, profileProvisioner, audit),
     passwords,
     emailVerification,
     twoFactor,

@@ -56,8 +56,10 @@ export class PasswordService {
       return { accepted: true };
     }
     const { token, hash } = newOpaqueToken();
-    await this.tokens.insertResetToken({ userId: user.id, tokenHash: hash, expiresAt: new Date(Date.now() + this.config.PASSWORD_RESET_TTL_SECONDS * 1000), ip: meta.ip ?? null });
-    await this.audit.insert({ event: "password.reset_requested", userId: user.id, ip: meta.ip, userAgent: meta.userAgent, metadata: { known: true, channel: target.channel } });
+    await withTransaction(this.pool, async (client) => {
+      await this.tokens.insertResetToken({ userId: user.id, tokenHash: hash, expiresAt: new Date(Date.now() + this.config.PASSWORD_RESET_TTL_SECONDS * 1000), ip: meta.ip ?? null }, client);
+      await this.audit.insert({ event: "password.reset_requested", userId: user.id, ip: meta.ip, userAgent: meta.userAgent, metadata: { known: true, channel: target.channel } }, client);
+    });
     const link = new URL("/reset-password", this.config.PUBLIC_URL);
     link.searchParams.set("token", token);
     const minutes = Math.round(this.config.PASSWORD_RESET_TTL_SECONDS / 60);

@@ -20,15 +20,20 @@ export class RevocationRepository {
     private readonly aliveTtlSeconds: number,
   ) {}
 
-  /** One round trip: revocation marks win over an alive mark. */
+  /**
+   * One round trip: revocation marks win over an alive mark. The alive mark
+   * holds the session's user, so a token naming another user for the session
+   * is not "alive" (it falls through to PostgreSQL, which refuses it).
+   */
   async lookup(sessionId: string, userId: string): Promise<CachedSessionState> {
     const [revoked, disabled, alive] = await this.redis.mget(revokedSessionKey(sessionId), disabledUserKey(userId), aliveSessionKey(sessionId));
     if (revoked !== null || disabled !== null) return "revoked";
-    return alive !== null ? "alive" : "unknown";
+    return alive === userId ? "alive" : "unknown";
   }
 
-  async markAlive(sessionId: string): Promise<void> {
-    await this.redis.set(aliveSessionKey(sessionId), "1", "EX", this.aliveTtlSeconds);
+  /** Marks the session alive for its user (the PostgreSQL check just passed). */
+  async markAlive(sessionId: string, userId: string): Promise<void> {
+    await this.redis.set(aliveSessionKey(sessionId), userId, "EX", this.aliveTtlSeconds);
   }
 
   async markSessionsRevoked(sessionIds: readonly string[]): Promise<void> {

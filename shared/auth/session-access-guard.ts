@@ -28,11 +28,13 @@ export class SessionAccessGuard {
     if (cached === "revoked") throw revoked();
     if (cached === "alive") return claims;
     const state = await this.sessions.state(claims.sessionId);
-    if (!state || state.userId !== claims.userId || !state.alive || state.userDisabled) {
+    // A token naming another user for this session is refused without touching the real owner's session.
+    if (state && state.userId !== claims.userId) throw revoked();
+    if (!state || !state.alive || state.userDisabled) {
       await this.revocations.markSessionsRevoked([claims.sessionId]).catch(() => undefined);
       throw revoked();
     }
-    await this.revocations.markAlive(claims.sessionId).catch(() => undefined);
+    await this.revocations.markAlive(claims.sessionId, claims.userId).catch(() => undefined);
     return claims;
   }
 }

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Queryable } from "./pg-transaction.js";
+import { ipOrNull } from "../validation/ip-address.js";
 
 export interface SessionRecord {
   id: string;
@@ -63,7 +64,7 @@ export class SessionRepository {
   async createSession(client: Queryable, input: { userId: string; ip: string | null; userAgent: string | null; expiresAt: Date }): Promise<string> {
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO user_sessions (user_id, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-      [input.userId, input.ip, input.userAgent, input.expiresAt],
+      [input.userId, ipOrNull(input.ip), input.userAgent, input.expiresAt],
     );
     return rows[0]!.id;
   }
@@ -121,7 +122,7 @@ export class SessionRepository {
   async extendSession(client: Queryable, sessionId: string, expiresAt: Date, ip: string | null): Promise<void> {
     await client.query(
       `UPDATE user_sessions SET last_used_at = now(), expires_at = $2, ip = COALESCE($3, ip) WHERE id = $1`,
-      [sessionId, expiresAt, ip],
+      [sessionId, expiresAt, ipOrNull(ip)],
     );
   }
 

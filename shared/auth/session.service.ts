@@ -57,9 +57,16 @@ export class SessionService {
     private readonly config: SessionConfig,
   ) {}
 
-  /** Starts a session for a user who has just proven who they are. */
-  async start(userId: string, meta: RequestMeta): Promise<IssuedTokens> {
-    return withTransaction(this.pool, (client) => this.startIn(client, userId, meta));
+  /**
+   * Starts a session for a user who has just proven who they are; `record`
+   * writes the sign-in's audit trail in the same transaction.
+   */
+  async start(userId: string, meta: RequestMeta, record?: (client: Queryable, sessionId: string) => Promise<void>): Promise<IssuedTokens> {
+    return withTransaction(this.pool, async (client) => {
+      const tokens = await this.startIn(client, userId, meta);
+      await record?.(client, tokens.sessionId);
+      return tokens;
+    });
   }
 
   private async startIn(client: Queryable, userId: string, meta: RequestMeta): Promise<IssuedTokens> {
@@ -116,8 +123,11 @@ export class SessionService {
 
   /** Ends the caller's own session. */
   async logout(actor: AccessClaims, meta: RequestMeta): Promise<void> {
-    await this.sessions.revoke(actor.userId, actor.sessionId, "logout");
-    await this.audit.insert({ event: "logout", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent });
+    // The revocation and its audit record commit together, or neither does.
+    await withTransaction(this.pool, async (client) => {
+      await this.sessions.revoke(actor.userId, actor.sessionId, "logout", client);
+      await this.audit.insert({ event: "logout", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
+    });
     await this.revoker.sessionsRevoked([actor.sessionId], "logout");
   }
 
@@ -128,16 +138,21 @@ export class SessionService {
 
   /** Ends one of the caller's sessions; another user's session is "not found", never "forbidden". */
   async revoke(actor: AccessClaims, sessionId: string, meta: RequestMeta): Promise<void> {
-    const revoked = await this.sessions.revoke(actor.userId, sessionId, "revoked");
-    if (!revoked) throw new AppError("SESSION_NOT_FOUND", "No such active session");
-    await this.audit.insert({ event: "session.revoked", userId: actor.userId, sessionId, actorId: actor.userId, ip: meta.ip, userAgent: meta.userAgent });
+    await withTransaction(this.pool, async (client) => {
+      const revoked = await this.sessions.revoke(actor.userId, sessionId, "revoked", client);
+      if (!revoked) throw new AppError("SESSION_NOT_FOUND", "No such active session");
+      await this.audit.insert({ event: "session.revoked", userId: actor.userId, sessionId, actorId: actor.userId, ip: meta.ip, userAgent: meta.userAgent }, client);
+    });
     await this.revoker.sessionsRevoked([sessionId], sessionId === actor.sessionId ? "logout" : "revoked");
   }
 
   /** Ends every session of the caller except the current one. */
   async revokeOthers(actor: AccessClaims, meta: RequestMeta): Promise<{ revoked: number }> {
-    const ids = await this.sessions.revokeAll(actor.userId, "revoked", actor.sessionId);
-    await this.audit.insert({ event: "session.revoked_others", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { count: ids.length } });
+    const ids = await withTransaction(this.pool, async (client) => {
+      const revoked = await this.sessions.revokeAll(actor.userId, "revoked", actor.sessionId, client);
+      await this.audit.insert({ event: "session.revoked_others", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { count: revoked.length } }, client);
+      return revoked;
+    });
     await this.revoker.sessionsRevoked(ids, "revoked");
     return { revoked: ids.length };
   }

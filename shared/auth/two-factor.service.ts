@@ -46,8 +46,10 @@ export class TwoFactorService {
     await this.reauth.confirm(user, password);
     const secret = new OTPAuth.Secret({ size: 20 });
     const totp = this.totp(secret, user.email ?? user.phoneNumber ?? user.id);
-    await this.users.setPendingTotpSecret(user.id, this.box.encrypt(secret.base32));
-    await this.audit.insert({ event: "2fa.setup_started", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent });
+    await withTransaction(this.pool, async (client) => {
+      await this.users.setPendingTotpSecret(user.id, this.box.encrypt(secret.base32), client);
+      await this.audit.insert({ event: "2fa.setup_started", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
+    });
     const otpauthUri = totp.toString();
     return { secret: secret.base32, otpauthUri, qrCodeDataUrl: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M", margin: 2 }) };
   }

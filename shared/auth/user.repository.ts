@@ -154,8 +154,8 @@ export class UserRepository {
   }
 
   /** True when the user had the role. */
-  async revokeRole(userId: string, role: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+  async revokeRole(userId: string, role: string, client: Queryable = this.pool): Promise<boolean> {
+    const { rowCount } = await client.query(
       `DELETE FROM user_roles ur USING roles r WHERE ur.role_id = r.id AND ur.user_id = $1 AND r.name = $2`,
       [userId, role],
     );
@@ -187,8 +187,8 @@ export class UserRepository {
     );
   }
 
-  async updateProfile(userId: string, changes: ProfileChanges): Promise<UserRecord | undefined> {
-    const { rows } = await this.pool.query<UserRow>(
+  async updateProfile(userId: string, changes: ProfileChanges, client: Queryable = this.pool): Promise<UserRecord | undefined> {
+    const { rows } = await client.query<UserRow>(
       `UPDATE users SET
          full_name = CASE WHEN $2 THEN $3 ELSE full_name END,
          bio = CASE WHEN $4 THEN $5 ELSE bio END,
@@ -225,8 +225,8 @@ export class UserRepository {
     return (rowCount ?? 0) > 0;
   }
 
-  async setPendingTotpSecret(userId: string, encryptedSecret: string): Promise<void> {
-    await this.pool.query(`UPDATE users SET totp_pending_secret = $2 WHERE id = $1`, [userId, encryptedSecret]);
+  async setPendingTotpSecret(userId: string, encryptedSecret: string, client: Queryable = this.pool): Promise<void> {
+    await client.query(`UPDATE users SET totp_pending_secret = $2 WHERE id = $1`, [userId, encryptedSecret]);
   }
 
   async enableTotp(client: Queryable, userId: string, encryptedSecret: string, step: number): Promise<void> {

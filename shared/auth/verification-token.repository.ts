@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Queryable } from "./pg-transaction.js";
+import { ipOrNull } from "../validation/ip-address.js";
 
 /**
  * Single-use, expiring, hashed tokens: `email_verification_tokens` and
@@ -26,10 +27,10 @@ export class VerificationTokenRepository {
     return rows[0] && { userId: rows[0].user_id, email: rows[0].email };
   }
 
-  async insertResetToken(input: { userId: string; tokenHash: Buffer; expiresAt: Date; ip: string | null }): Promise<void> {
-    await this.pool.query(
+  async insertResetToken(input: { userId: string; tokenHash: Buffer; expiresAt: Date; ip: string | null }, client: Queryable = this.pool): Promise<void> {
+    await client.query(
       `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at, ip) VALUES ($1, $2, $3, $4)`,
-      [input.userId, input.tokenHash, input.expiresAt, input.ip],
+      [input.userId, input.tokenHash, input.expiresAt, ipOrNull(input.ip)],
     );
   }
 

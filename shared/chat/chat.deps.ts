@@ -7,8 +7,8 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import type { ConversationRepository } from "./conversation.repository.js";
 import type { DirectPermissionCache } from "./direct-permission.cache.js";
 import type { MemberListCache, MemberList } from "./member-list.cache.js";
-import type { MemberRepository } from "./member.repository.js";
-import type { MessageRepository } from "./message.repository.js";
+import type { MemberDoc, MemberRepository } from "./member.repository.js";
+import type { MessageDoc, MessageRepository } from "./message.repository.js";
 import type { UnreadRepository } from "./unread.repository.js";
 
 /** Which users exist (live profiles): the profiles service answers it. */
@@ -49,6 +49,24 @@ export async function listIncluding(deps: ChatDeps, conversationId: string, acto
   if (list && !list.memberIds.includes(actorId)) list = await deps.memberLists.load(conversationId);
   if (!list || !list.memberIds.includes(actorId)) throw conversationNotFound();
   return list;
+}
+
+/**
+ * The one visibility rule for a message reached by id: the actor is a member,
+ * the message is after their `clearedSeq` (they joined later, or cleared the
+ * chat) and they did not delete it for themselves. History and sync apply the
+ * same rule, so no path reveals what they hide.
+ */
+export function isVisibleTo(message: Pick<MessageDoc, "seq" | "hiddenFor">, member: Pick<MemberDoc, "clearedSeq">, actorId: string): boolean {
+  return message.seq > member.clearedSeq && !message.hiddenFor.includes(actorId);
+}
+
+/** The message if `isVisibleTo` the actor, else MESSAGE_NOT_FOUND (CONVERSATION_NOT_FOUND for a non-member). */
+export async function visibleMessage(deps: ChatDeps, conversationId: string, messageId: string, actorId: string): Promise<MessageDoc> {
+  const [message, member] = await Promise.all([deps.messages.findInConversation(conversationId, messageId), deps.members.get(conversationId, actorId)]);
+  if (!member) throw conversationNotFound();
+  if (!message || !isVisibleTo(message, member, actorId)) throw messageNotFound();
+  return message;
 }
 
 /** The member list for fan-out after a write that returned `version`. */

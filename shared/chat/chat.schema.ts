@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { REACTION_EMOJIS } from "./chat.types.js";
 import { clientContentSchema, MAX_TEXT_LENGTH } from "./message-content.schema.js";
+import { multiLineText, singleLineText } from "../validation/text.js";
 
 /**
  * Input schemas of every chat operation. REST routes and gateway events parse
@@ -18,8 +19,8 @@ const seqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** Sequence numbers in query strings arrive as text. */
 const seqParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const pageLimit = z.coerce.number().int().min(MIN_HISTORY_PAGE).max(MAX_HISTORY_PAGE).default(DEFAULT_HISTORY_PAGE);
-const groupTitle = z.string().trim().min(1).max(100);
-const groupDescription = z.string().trim().max(1000);
+const groupTitle = singleLineText({ min: 1, max: 100 });
+const groupDescription = multiLineText({ max: 1000 });
 const avatarUrl = z.url({ protocol: /^https?$/ }).max(2048);
 /** Opaque list cursors are base64url. */
 const cursorSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor");
@@ -109,7 +110,7 @@ export type ReadersInput = z.infer<typeof readersSchema>;
 export const editMessageSchema = z.strictObject({
   conversationId: idSchema,
   messageId: idSchema,
-  text: z.string().trim().min(1).max(MAX_TEXT_LENGTH),
+  text: multiLineText({ min: 1, max: MAX_TEXT_LENGTH }),
 });
 export type EditMessageInput = z.infer<typeof editMessageSchema>;
 
@@ -145,7 +146,7 @@ export const gallerySchema = z.strictObject({
 export type GalleryInput = z.infer<typeof gallerySchema>;
 
 export const searchSchema = z.strictObject({
-  q: z.string().trim().min(2).max(200),
+  q: singleLineText({ min: 2, max: 200 }),
   conversationId: idSchema.optional(),
   cursor: cursorSchema.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).default(20),

@@ -27,6 +27,11 @@ export class ConversationService {
 
   /** The direct conversation with `peerId`, created on first use (also under concurrent creation). */
   async openDirect(actorId: string, peerId: string): Promise<ConversationView> {
+    return (await this.openOrCreateDirect(actorId, peerId)).conversation;
+  }
+
+  /** `openDirect`, saying whether this call created the conversation (REST answers 201 then, 200 otherwise). */
+  async openOrCreateDirect(actorId: string, peerId: string): Promise<{ conversation: ConversationView; created: boolean }> {
     if (peerId === actorId) throw new AppError("BAD_REQUEST", "A direct conversation needs another user");
     if (!(await this.deps.directory.existing([peerId])).has(peerId)) throw new AppError("USER_NOT_FOUND", "No such user");
     if (!(await this.deps.access.canMessage(actorId, peerId))) throw new AppError("MESSAGING_NOT_ALLOWED", "You can't message this user");
@@ -52,7 +57,7 @@ export class ConversationService {
     // Idempotent: repairs the member documents if an earlier attempt stopped after the upsert.
     await this.deps.members.insertMissing(pair.map((userId) => newMember(conversation._id, userId, "member", conversation.createdAt, 0)));
     if (created) this.deps.realtime.toUsers(pair, "chat:conversation-updated", { conversationId: conversation._id, reason: "created" });
-    return this.view(actorId, conversation);
+    return { conversation: await this.view(actorId, conversation), created };
   }
 
   /** The chat list: most recent activity first (archived ones on their own tab), with unread counts. */
@@ -65,12 +70,14 @@ export class ConversationService {
       return { items: await this.views(actorId, heads, archived), nextCursor: null };
     }
     const after = input.cursor ? decodeTimeCursor(input.cursor) : undefined;
-    const heads = await this.deps.conversations.pageForMember(actorId, after, input.limit);
+    // One more than a page says whether another page exists, so a full last page ends with a null cursor.
+    const fetched = await this.deps.conversations.pageForMember(actorId, after, input.limit + 1);
+    const heads = fetched.slice(0, input.limit);
     const members = (await this.deps.members.forUser(actorId, heads.map((h) => h._id))).filter((m) => !m.archived);
     const last = heads[heads.length - 1];
     return {
       items: await this.views(actorId, heads, members),
-      nextCursor: last && heads.length === input.limit ? encodeTimeCursor(last.lastMessageAt, last._id) : null,
+      nextCursor: last && fetched.length > input.limit ? encodeTimeCursor(last.lastMessageAt, last._id) : null,
     };
   }
 
@@ -128,6 +135,11 @@ export class ConversationService {
   }
 
   /** A group the actor administers (owner or admin); others get 404 or 403 as members. */
+  /** Members who muted the conversation right now (notifications leave them alone). */
+  async mutedAmong(conversationId: string, userIds: readonly string[]): Promise<Set<string>> {
+    return this.deps.members.mutedAmong(conversationId, userIds, new Date());
+  }
+
   async requireGroupAdmin(actorId: string, conversationId: string): Promise<ConversationHead> {
     const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();

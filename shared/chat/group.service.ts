@@ -58,9 +58,10 @@ export class GroupService {
 
   async listMembers(actorId: string, input: { conversationId: string; cursor?: string; limit: number }): Promise<Page<MemberView>> {
     if (!(await this.deps.conversations.findHeadForMember(input.conversationId, actorId))) throw conversationNotFound();
-    const page = await this.deps.members.page(input.conversationId, input.cursor, input.limit);
+    const fetched = await this.deps.members.page(input.conversationId, input.cursor, input.limit + 1);
+    const page = fetched.slice(0, input.limit);
     const last = page[page.length - 1];
-    return { items: page.map(toMemberView), nextCursor: last && page.length === input.limit ? last.userId : null };
+    return { items: page.map(toMemberView), nextCursor: last && fetched.length > input.limit ? last.userId : null };
   }
 
   /** Adds users who are not members yet; answers with the ids actually added. */
@@ -157,6 +158,12 @@ export class GroupService {
     if (missing.length > 0) throw new AppError("USER_NOT_FOUND", "Some users do not exist", { userIds: missing });
     const blocked = await this.deps.access.blockedAmong(actorId, others);
     if (blocked.size > 0) throw new AppError("MESSAGING_NOT_ALLOWED", "Some users can't be added", { userIds: [...blocked] });
+    // A group is a way to message its members: each one's "who can message me" must allow the adder.
+    const allowed = await Promise.all(others.map((id) => this.deps.access.canMessage(actorId, id)));
+    const refused = others.filter((_, i) => !allowed[i]);
+    if (refused.length > 0) {
+      throw new AppError("MESSAGING_NOT_ALLOWED", "Some users only accept messages from people they follow (or from nobody); they can't be added by you", { userIds: refused });
+    }
     return others;
   }
 

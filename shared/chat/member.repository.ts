@@ -50,6 +50,15 @@ export class MemberRepository {
   }
 
   /** The user's member documents for the given conversations. */
+  /** Which of `userIds` muted the conversation until after `now`. */
+  async mutedAmong(conversationId: string, userIds: readonly string[], now: Date): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const docs = await this.members
+      .find({ conversationId, userId: { $in: [...userIds] }, mutedUntil: { $gt: now } }, { projection: { _id: 0, userId: 1 } })
+      .toArray();
+    return new Set(docs.map((doc) => doc.userId));
+  }
+
   async forUser(userId: string, conversationIds: readonly string[]): Promise<MemberDoc[]> {
     if (conversationIds.length === 0) return [];
     return this.members.find({ _id: { $in: conversationIds.map((id) => memberKey(id, userId)) } }).toArray();
@@ -126,9 +135,16 @@ export class MemberRepository {
   }
 
   /** Members whose read cursor reached `seq`, in cursor order. */
-  async readersOf(conversationId: string, seq: number, limit: number): Promise<MemberDoc[]> {
+  /** Ids of members whose read cursor is below `seq` (they count the message as unread). */
+  async unreadBy(conversationId: string, seq: number): Promise<string[]> {
+    const docs = await this.members.find({ conversationId, lastReadSeq: { $lt: seq } }, { projection: { userId: 1 } }).sort({ conversationId: 1, lastReadSeq: 1 }).toArray();
+    return docs.map((doc) => doc.userId);
+  }
+
+  /** Members whose read cursor covers `seq` and who were members when it was sent (`sentAt`). */
+  async readersOf(conversationId: string, seq: number, sentAt: Date, limit: number): Promise<MemberDoc[]> {
     return this.members
-      .find({ conversationId, lastReadSeq: { $gte: seq } })
+      .find({ conversationId, lastReadSeq: { $gte: seq }, joinedAt: { $lte: sentAt } })
       .sort({ conversationId: 1, lastReadSeq: 1 })
       .limit(limit)
       .toArray();

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.js";
 import type { ChangeDoc } from "./change.repository.js";
-import { conversationNotFound, listAt, listIncluding, messageNotFound, type ChatDeps } from "./chat.deps.js";
+import { conversationNotFound, listAt, listIncluding, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toChange } from "./chat.mappers.js";
 import type { DeleteMessageInput, EditMessageInput, ReactInput } from "./chat.schema.js";
 import type { CallRecord, MessageContent, MessageUpdate } from "./chat.types.js";
@@ -57,6 +57,7 @@ export class MessageChangeService {
     const tombstone = await this.deps.messages.tombstone(input.conversationId, input.messageId, message.senderId, now);
     if (!tombstone) return this.voided(input.conversationId, claim, actorId);
     await this.deps.conversations.refreshLastMessage(input.conversationId, input.messageId, previewOf(null), true);
+    await this.forgetUnread(input.conversationId, message);
     return this.record(claim, { kind: "deleted", messageId: input.messageId, data: { scope: "everyone" } }, actorId, now);
   }
 
@@ -70,6 +71,21 @@ export class MessageChangeService {
       return this.voided(input.conversationId, claim, actorId);
     }
     return this.record(claim, { kind: "reaction", messageId: input.messageId, data: { emoji: input.emoji } }, actorId, now);
+  }
+
+  /**
+   * A message deleted for everyone no longer counts as unread: the counters of
+   * members who had not read it are dropped and rebuilt from the store (which
+   * skips deleted messages) on their next read. A failure only leaves a
+   * counter high until it expires.
+   */
+  private async forgetUnread(conversationId: string, message: MessageDoc): Promise<void> {
+    try {
+      const userIds = (await this.deps.members.unreadBy(conversationId, message.seq)).filter((id) => id !== message.senderId);
+      await this.deps.unread.removeMany(userIds, conversationId);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, conversationId }, "unread counters not adjusted after a deletion");
+    }
   }
 
   /**
@@ -95,9 +111,7 @@ export class MessageChangeService {
   }
 
   private async visible(conversationId: string, messageId: string, actorId: string): Promise<MessageDoc> {
-    const message = await this.deps.messages.findInConversation(conversationId, messageId);
-    if (!message || message.hiddenFor.includes(actorId)) throw messageNotFound();
-    return message;
+    return visibleMessage(this.deps, conversationId, messageId, actorId);
   }
 
   private async claim(conversationId: string, actorId: string): Promise<SeqClaim & { conversationId: string }> {

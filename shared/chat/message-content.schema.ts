@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CALL_STATUSES, SYSTEM_EVENTS, type MessageContent } from "./chat.types.js";
+import { multiLineText, singleLineText } from "../validation/text.js";
 
 /** Longest text body; captions are shorter. */
 export const MAX_TEXT_LENGTH = 4096;
@@ -12,7 +13,7 @@ const httpUrl = z
 const mimeOf = (prefix: string) =>
   z.string().max(127).regex(new RegExp(`^${prefix}/[A-Za-z0-9.+-]+$`), `must be a ${prefix}/* MIME type`);
 const dimension = z.number().int().min(1).max(16_384);
-const caption = z.string().trim().min(1).max(MAX_CAPTION_LENGTH).optional();
+const caption = multiLineText({ min: 1, max: MAX_CAPTION_LENGTH }).optional();
 const duration = z.number().min(0).max(24 * 3600);
 
 const mediaBase = { url: httpUrl, thumbnailUrl: httpUrl.optional() };
@@ -37,12 +38,12 @@ const fileMedia = z.strictObject({
   ...mediaBase,
   mimeType: z.string().max(127).regex(/^[a-z]+\/[A-Za-z0-9.+-]+$/, "must be a MIME type"),
   size: z.number().int().min(1).max(2048 * MB),
-  fileName: z.string().trim().min(1).max(255).regex(/^[^/\\\0]+$/, "must be a file name, not a path"),
+  fileName: singleLineText({ min: 1, max: 255 }).regex(/^[^/\\\0]+$/, "must be a file name, not a path"),
 });
 
 /** Content a client may send, one schema per message type. */
 export const clientContentSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("text"), text: z.string().trim().min(1).max(MAX_TEXT_LENGTH) }),
+  z.strictObject({ type: z.literal("text"), text: multiLineText({ min: 1, max: MAX_TEXT_LENGTH }) }),
   z.strictObject({ type: z.literal("image"), media: imageMedia, text: caption }),
   z.strictObject({ type: z.literal("video"), media: videoMedia, text: caption }),
   z.strictObject({ type: z.literal("audio"), media: audioMedia }),
@@ -52,14 +53,14 @@ export const clientContentSchema = z.discriminatedUnion("type", [
     location: z.strictObject({
       latitude: z.number().min(-90).max(90),
       longitude: z.number().min(-180).max(180),
-      name: z.string().trim().min(1).max(200).optional(),
-      address: z.string().trim().min(1).max(500).optional(),
+      name: singleLineText({ min: 1, max: 200 }).optional(),
+      address: singleLineText({ min: 1, max: 500 }).optional(),
     }),
   }),
   z.strictObject({
     type: z.literal("contact"),
     contact: z.strictObject({
-      name: z.string().trim().min(1).max(200),
+      name: singleLineText({ min: 1, max: 200 }),
       phoneNumbers: z.array(z.string().regex(/^\+?[0-9 ()-]{3,32}$/, "must be a phone number")).min(1).max(10),
       userId: z.uuid().optional(),
     }),

@@ -92,11 +92,11 @@ export class MessageRepository {
       .toArray();
   }
 
-  /** Messages from others after a read cursor: the unread count those cursors imply. */
+  /** Messages from others after a read cursor, not deleted for everyone or for the user: the unread count those cursors imply. */
   async countUnread(conversationId: string, userId: string, afterSeq: number, uptoSeq?: number): Promise<number> {
     const seq: Record<string, number> = { $gt: afterSeq };
     if (uptoSeq !== undefined) seq.$lte = uptoSeq;
-    return this.messages.countDocuments({ conversationId, seq, senderId: { $ne: userId } });
+    return this.messages.countDocuments({ conversationId, seq, senderId: { $ne: userId }, deletedAt: { $exists: false }, hiddenFor: { $ne: userId } });
   }
 
   async edit(conversationId: string, id: string, senderId: string, content: MessageContent, searchText: string | undefined, at: Date): Promise<MessageDoc | null> {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.js";
-import { conversationNotFound, listIncluding, listAt, messageNotFound, type ChatDeps } from "./chat.deps.js";
+import { conversationNotFound, isVisibleTo, listIncluding, listAt, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toMessage } from "./chat.mappers.js";
 import type { SendMessageInput } from "./chat.schema.js";
 import type { CallRecord, ChatMessage, MessageContent, QuotedMessage, SendResult, SystemNote } from "./chat.types.js";
@@ -87,17 +87,15 @@ export class MessageService {
   /** The content of a message the actor can see, for forwarding. */
   private async forwardable(actorId: string, messageId: string): Promise<MessageContent> {
     const source = await this.deps.messages.findById(messageId);
-    if (!source || !source.content || source.hiddenFor.includes(actorId) || source.type === "system" || source.type === "call") {
-      throw messageNotFound();
-    }
+    if (!source || !source.content || source.type === "system" || source.type === "call") throw messageNotFound();
     const member = await this.deps.members.get(source.conversationId, actorId);
-    if (!member || source.seq <= member.clearedSeq) throw messageNotFound();
+    if (!member || !isVisibleTo(source, member, actorId)) throw messageNotFound();
     return source.content;
   }
 
   private async quote(actorId: string, conversationId: string, messageId: string): Promise<QuotedMessage> {
-    const quoted = await this.deps.messages.findInConversation(conversationId, messageId);
-    if (!quoted || !quoted.content || quoted.hiddenFor.includes(actorId)) throw messageNotFound();
+    const quoted = await visibleMessage(this.deps, conversationId, messageId, actorId);
+    if (!quoted.content) throw messageNotFound();
     return { id: quoted._id, seq: quoted.seq, senderId: quoted.senderId, type: quoted.type, preview: previewOf(quoted.content) };
   }
 

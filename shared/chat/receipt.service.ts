@@ -1,4 +1,4 @@
-import { conversationNotFound, listAt, messageNotFound, type ChatDeps } from "./chat.deps.js";
+import { conversationNotFound, listAt, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toReceipt } from "./chat.mappers.js";
 import type { CursorMoveInput, ReadersInput } from "./chat.schema.js";
 import type { ReceiptEvent, ReceiptState } from "./chat.types.js";
@@ -70,9 +70,9 @@ export class ReceiptService {
   /** Who has read a message (its sender aside), for the "read by" view of large groups. */
   async readers(actorId: string, input: ReadersInput): Promise<ReceiptState[]> {
     await this.head(input.conversationId, actorId);
-    const message = await this.deps.messages.findInConversation(input.conversationId, input.messageId);
-    if (!message || message.hiddenFor.includes(actorId)) throw messageNotFound();
-    const readers = await this.deps.members.readersOf(input.conversationId, message.seq, input.limit + 1);
+    const message = await visibleMessage(this.deps, input.conversationId, input.messageId, actorId);
+    // Members who joined after the message never saw it, whatever their read cursor says.
+    const readers = await this.deps.members.readersOf(input.conversationId, message.seq, message.createdAt, input.limit + 1);
     return readers.filter((m) => m.userId !== message.senderId).slice(0, input.limit).map(toReceipt);
   }
 

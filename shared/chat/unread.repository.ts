@@ -76,4 +76,12 @@ export class UnreadRepository {
   async remove(userId: string, conversationId: string): Promise<void> {
     await this.redis.del(unreadKey(userId, conversationId));
   }
+
+  /** Drops several users' counters (one pipeline; each key on its own, so it works across cluster slots). */
+  async removeMany(userIds: readonly string[], conversationId: string): Promise<void> {
+    if (userIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const userId of userIds) pipeline.del(unreadKey(userId, conversationId));
+    await pipeline.exec();
+  }
 }

@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import { z } from "zod";
+import { QUEUE_NAMES } from "../queues/job-definition.js";
 
 /** The secret every local checkout shares; refused in production. */
 export const DEFAULT_JWT_SECRET = "local-development-secret-change-me-0123456789";
@@ -17,6 +19,50 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** Names Express's `trust proxy` accepts for address ranges. */
+const PROXY_RANGE_NAMES = ["loopback", "linklocal", "uniquelocal"];
+
+/** An address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or one of PROXY_RANGE_NAMES. */
+function isProxyAddress(value: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(value)) return true;
+  const [address, bits, extra] = value.split("/");
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^[0-9]{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which peers may set X-Forwarded-For: `false` (none; the default), a hop count
+ * (the n closest proxies), or a list of addresses, CIDR ranges and range names.
+ * The value is what Express's `trust proxy` setting takes.
+ */
+export type TrustProxy = false | number | string[];
+
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): TrustProxy => {
+    if (["none", "false", "0"].includes(value.toLowerCase())) return false;
+    if (/^[0-9]{1,2}$/.test(value)) return Number(value);
+    const items = value.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+    const bad = items.filter((item) => !isProxyAddress(item));
+    if (items.length === 0 || bad.length > 0) {
+      ctx.addIssue({ code: "custom", message: `expected none, a hop count, or addresses/CIDR ranges/${PROXY_RANGE_NAMES.join("/")} (bad: ${bad.join(", ") || "empty"})` });
+      return z.NEVER;
+    }
+    return items;
+  });
+
+/** "all", or a comma list of known queue names. */
+const workerQueues = csv.superRefine((names, ctx) => {
+  const unknown = names.filter((name) => name !== "all" && !(QUEUE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) ctx.addIssue({ code: "custom", message: `unknown queue(s) ${unknown.join(", ")}; expected all or any of ${QUEUE_NAMES.join(", ")}` });
+  if (names.length === 0) ctx.addIssue({ code: "custom", message: "name at least one queue, or all" });
+});
+
 /**
  * Every environment variable the system reads, with its default.
  * The README's configuration table documents each one.
@@ -31,6 +77,8 @@ const envSchema = z.object({
   WORKER_PORT: port.default(3002),
   /** Public base URL of the API, used in links (media, deep links, e-mails). */
   PUBLIC_URL: z.url().default("http://localhost:3000"),
+  /** Proxies whose X-Forwarded-For the API believes (see TrustProxy); none by default. */
+  TRUST_PROXY: trustProxy.default(false),
 
   DATABASE_URL: z.string().min(1).default("postgres://postgres@127.0.0.1:5432/chatwave"),
   PG_POOL_MAX: positiveInt.default(10),
@@ -99,7 +147,7 @@ const envSchema = z.object({
   TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(86_400),
 
   /** Queues a worker process runs ("all" or a comma list of queue names). */
-  WORKER_QUEUES: csv.default(["all"]),
+  WORKER_QUEUES: workerQueues.default(["all"]),
   /** How long a worker's lock on a job lasts; a crashed worker's job is retried after it. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Apply the cron-like job schedules when a worker starts. */
@@ -113,6 +161,16 @@ const envSchema = z.object({
   MEDIA_DIR: z.string().min(1).default(".data/media"),
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   FFPROBE_PATH: z.string().min(1).default("ffprobe"),
+
+  /** Web Push application server keys (`npx web-push generate-vapid-keys`); unset: pushes go to the development outbox. */
+  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, "a base64url P-256 public key").optional(),
+  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, "a base64url P-256 private key").optional(),
+  /** Contact for push services (VAPID `sub`): a mailto: or https: URL. */
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)/, "a mailto: or https: URL").default("mailto:ops@localhost"),
+  /** Similar notifications (likes of one post, new followers) fold into one group within this window. */
+  NOTIFICATION_GROUP_WINDOW_MS: positiveInt.default(24 * 3600 * 1000),
+  /** How long a notification lives (TTL index), in days. */
+  NOTIFICATION_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SMTP_URL: z.string().optional(),

@@ -3,6 +3,7 @@ import { blockedUsersCollection } from "../social/block.collections.js";
 import { followsCollection } from "../social/follow.collections.js";
 import { chatCollections } from "../chat/chat.collections.js";
 import { callCollections } from "../calls/call.collections.js";
+import { notificationCollections } from "../notifications/notification.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
 /**
@@ -15,4 +16,5 @@ export const allCollections: readonly CollectionSpec[] = [
   blockedUsersCollection,
   ...chatCollections,
   ...callCollections,
+  ...notificationCollections,
 ];

@@ -83,10 +83,44 @@ export function isClientError(error: unknown): error is AppError {
   return error instanceof AppError && error.status < 500;
 }
 
+/** Driver errors that mean "the store cannot be reached right now" (by name, so no driver is imported here). */
+const UNREACHABLE_STORE_ERRORS = new Set([
+  "MongoServerSelectionError",
+  "MongoNetworkError",
+  "MongoNetworkTimeoutError",
+  "MongoPoolClearedError",
+  "MongoNotConnectedError",
+  "MongoTopologyClosedError",
+]);
+const UNREACHABLE_SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH"]);
+
+/** Seconds a client is told to wait (Retry-After) when a store is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Whether a failure is a store that cannot be reached (MongoDB stopped or
+ * electing, PostgreSQL refusing connections): a 503 the client may retry,
+ * not a 500.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNREACHABLE_STORE_ERRORS.has(error.name)) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && UNREACHABLE_SOCKET_CODES.has(code);
+}
+
+/** The AppError a client sees for anything thrown (UNAVAILABLE for an unreachable store, else INTERNAL). */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isStoreUnavailable(error)) {
+    return new AppError("UNAVAILABLE", "A data store is unavailable; retry shortly", { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS }, { cause: error });
+  }
+  return new AppError("INTERNAL", "Something went wrong on our side", undefined, { cause: error });
+}
+
 /** Turns anything thrown into the body a client sees, never leaking internals. */
 export function toErrorBody(error: unknown): ErrorBody {
-  if (error instanceof AppError) return error.toBody();
-  return { code: "INTERNAL", message: "Something went wrong on our side" };
+  return toAppError(error).toBody();
 }
 
 export const notFound = (code: ErrorCode, message: string): AppError => new AppError(code, message);

@@ -28,6 +28,11 @@ export class PresenceService {
     private readonly rooms: Pick<Realtime, "emptyRoom" | "toRoom">,
   ) {}
 
+  /** Which of `userIds` have at least one connected device on some replica. */
+  async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
+    return this.devices.onlineAmong(userIds);
+  }
+
   /** Registers a device at the handshake; throws TOO_MANY_CONNECTIONS when the user holds the cap already. */
   async connect(device: Device): Promise<PresenceUpdate | null> {
     const { status, at } = await this.devices.connect(device, this.maxDevicesPerUser);

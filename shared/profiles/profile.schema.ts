@@ -9,15 +9,12 @@ import {
   NOTIFICATION_TYPES,
   USERNAME_PATTERN,
 } from "./profile.types.js";
-
-/** Control characters other than newline and tab never belong in user text. */
-const NO_CONTROL = /^[^\p{Cc}\p{Cs}]*$/u;
-const NO_CONTROL_MULTILINE = /^(?:[^\p{Cc}\p{Cs}]|[\n\t])*$/u;
+import { multiLineText, singleLineText } from "../validation/text.js";
 
 export const userIdSchema = z.uuid({ message: "must be a user id" });
 export const usernameSchema = z.string().regex(USERNAME_PATTERN, "3-30 letters, digits or underscores");
 
-const displayName = z.string().trim().min(1).max(MAX_DISPLAY_NAME_LENGTH).regex(NO_CONTROL, "contains control characters");
+const displayName = singleLineText({ min: 1, max: MAX_DISPLAY_NAME_LENGTH });
 const webUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.domain }).max(MAX_URL_LENGTH);
 const avatarUrl = z.url({ protocol: /^https?$/ }).max(MAX_URL_LENGTH);
 
@@ -35,7 +32,7 @@ export const updateProfileSchema = z
   .strictObject({
     username: usernameSchema,
     displayName,
-    bio: z.string().max(MAX_BIO_LENGTH).regex(NO_CONTROL_MULTILINE, "contains control characters"),
+    bio: multiLineText({ max: MAX_BIO_LENGTH, trim: false }),
     avatarUrl: avatarUrl.nullable(),
     privacy: z
       .strictObject({ isPrivate: z.boolean(), whoCanMessage: z.enum(AUDIENCES), lastSeenVisibility: z.enum(AUDIENCES) })
@@ -53,7 +50,7 @@ export type UpdateProfileInput = z.infer<typeof updateProfileSchema>;
 /** GET /api/profiles/search: `text` ranks by relevance; `prefix` matches the start of usernames. */
 export const searchProfilesSchema = z
   .strictObject({
-    q: z.string().trim().min(1).max(100).regex(NO_CONTROL, "contains control characters"),
+    q: singleLineText({ min: 1, max: 100 }),
     mode: z.enum(["text", "prefix"]).default("text"),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
   })

@@ -52,7 +52,9 @@ export class ProfileService {
    * derived from it (or the display name) plus a short random suffix.
    */
   async ensureProfile(input: EnsureProfileInput): Promise<Profile> {
-    const { userId, displayName: rawName, username } = parseInput(ensureProfileSchema, input, "profile");
+    // Internal callers pass names to be cleaned, not refused: control characters are dropped first.
+    const strip = (value: unknown) => (typeof value === "string" ? value.replace(/[\p{Cc}\p{Cs}]/gu, "") : value);
+    const { userId, displayName: rawName, username } = parseInput(ensureProfileSchema, { ...input, displayName: strip(input.displayName), ...(input.username === undefined ? {} : { username: strip(input.username) }) }, "profile");
     const existing = await this.profiles.findByUserId(userId);
     if (existing) return existing;
     const displayName = cleanDisplayName(rawName, username);

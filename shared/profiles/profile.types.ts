@@ -10,7 +10,9 @@ export type Audience = (typeof AUDIENCES)[number];
 /** Every notification type a user can switch on or off, one flag each. */
 export const NOTIFICATION_TYPES = [
   "follow",
+  "unfollow",
   "follow_request",
+  "follow_accepted",
   "post_like",
   "post_comment",
   "post_share",
@@ -26,6 +28,7 @@ export const NOTIFICATION_TYPES = [
   "message_mention",
   "group_invite",
   "group_mention",
+  "call_missed",
   "system",
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
@@ -130,9 +133,9 @@ export const DEFAULT_PRIVACY: PrivacySettings = Object.freeze({
   lastSeenVisibility: "everyone",
 }) as PrivacySettings;
 
-/** Every type on by default; users opt out per type. */
+/** Every type on by default but unfollows (opt-in); users opt out per type. */
 export function defaultNotificationPreferences(): NotificationPreferences {
-  return Object.fromEntries(NOTIFICATION_TYPES.map((type) => [type, true])) as NotificationPreferences;
+  return Object.fromEntries(NOTIFICATION_TYPES.map((type) => [type, type !== "unfollow"])) as NotificationPreferences;
 }
 
 export function emptyStats(): ProfileStats {

@@ -2,6 +2,7 @@ import { profileProvisionJob } from "../auth/auth.jobs.js";
 import { ringTimeoutJob } from "../calls/call.jobs.js";
 import { eventDeliverJob, eventSweepJob } from "../events/events.jobs.js";
 import { maintenanceTaskJob } from "../maintenance/maintenance.jobs.js";
+import { announceBatchJob } from "../notifications/notification.jobs.js";
 import type { z } from "zod";
 import { jobTable, type JobContext, type JobDefinition, type QueueName, type SkippedOutcome } from "./job-definition.js";
 
@@ -10,7 +11,7 @@ import { jobTable, type JobContext, type JobDefinition, type QueueName, type Ski
  * `<domain>.jobs.ts` and lists them here; the handler map over these names is
  * exhaustive (the composition root fails the type check when one is missing).
  */
-export const JOB_DEFINITIONS = jobTable(eventDeliverJob, eventSweepJob, maintenanceTaskJob, profileProvisionJob, ringTimeoutJob);
+export const JOB_DEFINITIONS = jobTable(eventDeliverJob, eventSweepJob, maintenanceTaskJob, profileProvisionJob, announceBatchJob, ringTimeoutJob);
 
 export type JobDefinitions = typeof JOB_DEFINITIONS;
 export type JobName = keyof JobDefinitions & string;

@@ -7,6 +7,7 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import { createEventsModule } from "../events/events.module.js";
 import type { OutboxSweeper } from "../events/outbox-sweeper.js";
 import { createMaintenanceModule } from "../maintenance/maintenance.module.js";
+import { createNotificationsModule } from "../notifications/notifications.module.js";
 import type { MaintenanceService } from "../maintenance/maintenance.service.js";
 import { createPresenceModule } from "../presence/presence.module.js";
 import type { PresenceService } from "../presence/presence.service.js";
@@ -51,7 +52,11 @@ export interface Services extends IdentityServices {
   chat: ChatServices;
   /** Calls: signalling state machine, WebRTC relay, history, ICE servers. */
   calls: CallServices;
+  /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
+  notifications: NotificationsServices;
 }
+
+type NotificationsServices = ReturnType<typeof createNotificationsModule>["services"];
 
 /** What the worker host runs: one handler per job, the final-failure hooks, and the schedules. */
 export interface JobRuntime {
@@ -104,8 +109,21 @@ export function composeModules(platform: Platform): Composition {
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
   });
   const calls = createCallsModule({ config, db, redis, realtime, jobs, events, logger, chat: chat.services, access });
+  const notifications = createNotificationsModule({
+    config,
+    db,
+    pool: pg,
+    events,
+    jobs,
+    realtime,
+    access,
+    profiles,
+    presence: presence.presence,
+    conversations: chat.services.conversations,
+    logger,
+  });
   const maintenance = createMaintenanceModule({
-    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks],
+    tasks: [...identity.services.maintenanceTasks, ...social.maintenanceTasks, ...presence.maintenanceTasks, ...notifications.maintenanceTasks],
     logger,
   });
   eventsModule.registerOutbox(...profilesModule.outboxCollections, ...social.outboxCollections, ...chat.outboxCollections, ...calls.outboxCollections);
@@ -127,12 +145,14 @@ export function composeModules(platform: Platform): Composition {
     typing: presence.typing,
     chat: chat.services,
     calls: calls.services,
+    notifications: notifications.services,
   };
   const handlers = {
     ...eventsModule.jobHandlers,
     ...maintenance.jobHandlers,
     ...identity.jobHandlers,
     ...calls.jobHandlers,
+    ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {
     services,

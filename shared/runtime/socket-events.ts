@@ -1,6 +1,7 @@
 import type { RealtimePublisher } from "../realtime/publisher.js";
 import type { CallClientToServerEvents, CallServerToClientEvents } from "../calls/call.events.js";
 import type { ChatClientToServerEvents, ChatServerToClientEvents } from "../chat/chat.events.js";
+import type { NotificationServerToClientEvents } from "../notifications/notification.events.js";
 import type { PresenceClientToServerEvents, PresenceServerToClientEvents } from "../presence/presence.events.js";
 import type { CoreClientToServerEvents, CoreServerToClientEvents } from "../realtime/events.js";
 
@@ -11,7 +12,7 @@ export type { Ack, AckResponse, InterServerEvents, SessionRevokedEvent, SocketDa
  * (`shared/<domain>/<domain>.events.ts`); adding a domain is one more
  * `extends` in each. Used by the server, the tests and the web client.
  */
-export interface ServerToClientEvents extends CoreServerToClientEvents, ChatServerToClientEvents, PresenceServerToClientEvents, CallServerToClientEvents {}
+export interface ServerToClientEvents extends CoreServerToClientEvents, ChatServerToClientEvents, PresenceServerToClientEvents, NotificationServerToClientEvents, CallServerToClientEvents {}
 
 export interface ClientToServerEvents extends CoreClientToServerEvents, ChatClientToServerEvents, PresenceClientToServerEvents, CallClientToServerEvents {}
 

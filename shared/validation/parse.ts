@@ -1,14 +1,28 @@
 import type { z } from "zod";
 import { AppError } from "../errors/app-error.js";
+import { hasControlCharacter } from "./text.js";
 
 const MAX_DEPTH = 12;
 
-/** Finds the first key that could be read as a MongoDB operator or path, anywhere in the input. */
-function findOperatorKey(value: unknown, path: string, depth: number): string | undefined {
-  if (depth > MAX_DEPTH) return `${path} (nested too deeply)`;
+interface Forbidden {
+  path: string;
+  message: string;
+}
+
+const OPERATOR_KEY = "keys may not start with $ or contain a dot";
+const CONTROL_TEXT = "text may not contain control characters";
+
+/**
+ * Finds the first key that could be read as a MongoDB operator or path, or the
+ * first string (key or value) holding a control character other than newline
+ * and tab, anywhere in the input.
+ */
+function findForbidden(value: unknown, path: string, depth: number): Forbidden | undefined {
+  if (depth > MAX_DEPTH) return { path: `${path} (nested too deeply)`, message: OPERATOR_KEY };
+  if (typeof value === "string") return hasControlCharacter(value, true) ? { path, message: CONTROL_TEXT } : undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findOperatorKey(value[i], `${path}[${i}]`, depth + 1);
+      const found = findForbidden(value[i], `${path}[${i}]`, depth + 1);
       if (found) return found;
     }
     return undefined;
@@ -17,8 +31,10 @@ function findOperatorKey(value: unknown, path: string, depth: number): string | 
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) return undefined;
   for (const [key, nested] of Object.entries(value)) {
-    if (key.startsWith("$") || key.includes(".") || key === "__proto__") return path ? `${path}.${key}` : key;
-    const found = findOperatorKey(nested, path ? `${path}.${key}` : key, depth + 1);
+    const keyPath = path ? `${path}.${key}` : key;
+    if (key.startsWith("$") || key.includes(".") || key === "__proto__") return { path: keyPath, message: OPERATOR_KEY };
+    if (hasControlCharacter(key)) return { path: keyPath.replace(/[\p{Cc}\p{Cs}]/gu, "?"), message: CONTROL_TEXT };
+    const found = findForbidden(nested, keyPath, depth + 1);
     if (found) return found;
   }
   return undefined;
@@ -26,14 +42,15 @@ function findOperatorKey(value: unknown, path: string, depth: number): string | 
 
 /**
  * Parses untrusted input with its schema. `$`-prefixed or dotted keys are refused
- * before the schema runs, so no input can smuggle a MongoDB operator.
+ * before the schema runs, so no input can smuggle a MongoDB operator, and so is
+ * any control character but newline and tab (NUL included) in any string; the
+ * schemas' `singleLineText` fields refuse newline and tab too.
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = "input"): z.infer<S> {
-  const operatorKey = findOperatorKey(input, "", 0);
-  if (operatorKey !== undefined) {
-    throw new AppError("VALIDATION_FAILED", `Invalid ${what}: key "${operatorKey}" is not allowed`, [
-      { path: operatorKey, message: "keys may not start with $ or contain a dot" },
-    ]);
+  const forbidden = findForbidden(input, "", 0);
+  if (forbidden !== undefined) {
+    const message = forbidden.message === OPERATOR_KEY ? `key "${forbidden.path}" is not allowed` : `${forbidden.path || "value"}: ${forbidden.message}`;
+    throw new AppError("VALIDATION_FAILED", `Invalid ${what}: ${message}`, [{ path: forbidden.path, message: forbidden.message }]);
   }
   const result = schema.safeParse(input);
   if (!result.success) {

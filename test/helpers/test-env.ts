@@ -37,6 +37,8 @@ export function roleEnv(extra: Record<string, string> = {}): Record<string, stri
     CORS_ORIGINS: "http://allowed.test",
     WORKER_SCHEDULES: "false",
     SHUTDOWN_TIMEOUT_MS: "5000",
+    // The API harnesses send X-Forwarded-For from loopback so each test gets its own per-IP budget.
+    TRUST_PROXY: "loopback",
     ...extra,
   };
 }

@@ -1,0 +1,92 @@
+import type { CollectionSpec } from "../db/mongo-collections.js";
+import { NOTIFICATION_TYPES } from "./notification.types.js";
+
+const date = { bsonType: "date" };
+const id = { bsonType: "string", minLength: 1, maxLength: 128 };
+
+/**
+ * `notifications`: one document per notification or group of similar ones
+ * (likes of one post in a window). Every query is bounded by the recipient,
+ * the shard key (seed: notifications sharded by user). Expired documents go
+ * by the TTL index on `expiresAt` (per-type lifetime, 90 days by default).
+ */
+export const notificationsCollection: CollectionSpec = {
+  name: "notifications",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "recipientId", "type", "groupKey", "target", "actorIds", "latestActorIds", "count", "data", "link", "read", "sourceIds", "sortKey", "createdAt", "updatedAt", "expiresAt"],
+      properties: {
+        _id: id,
+        recipientId: id,
+        type: { enum: [...NOTIFICATION_TYPES] },
+        groupKey: { bsonType: "string", maxLength: 300 },
+        target: { bsonType: "object", required: ["kind", "id"] },
+        actorIds: { bsonType: "array", maxItems: 1000, items: id },
+        latestActorIds: { bsonType: "array", maxItems: 10, items: id },
+        count: { bsonType: "number", minimum: 0 },
+        data: { bsonType: "object" },
+        link: { bsonType: "object", required: ["route", "params"] },
+        read: { bsonType: "bool" },
+        readAt: date,
+        sourceIds: { bsonType: "array", maxItems: 200 },
+        sortKey: { bsonType: "string", maxLength: 200 },
+        createdAt: date,
+        updatedAt: date,
+        expiresAt: date,
+      },
+    },
+  },
+  indexes: [
+    // Pages of a recipient's notifications, latest activity first (cursor: sortKey).
+    { key: { recipientId: 1, sortKey: -1 }, name: "recipient_sortKey" },
+    { key: { recipientId: 1, type: 1, sortKey: -1 }, name: "recipient_type_sortKey" },
+    // Unread pages and the unread count (groups, not events).
+    { key: { recipientId: 1, read: 1, sortKey: -1 }, name: "recipient_read_sortKey" },
+    // An unlike finds the group holding its actor.
+    { key: { recipientId: 1, groupKey: 1, updatedAt: -1 }, name: "recipient_groupKey_updatedAt" },
+    // Seed: auto-expiration.
+    { key: { expiresAt: 1 }, name: "expiresAt_ttl", expireAfterSeconds: 0 },
+    // Monthly compaction of old read notifications (maintenance: a deliberate scatter-gather).
+    { key: { read: 1, updatedAt: 1 }, name: "read_updatedAt" },
+  ],
+};
+
+/** Per-user delivery settings beyond the profile's per-type switches: channels, "from" filters, muted posts. */
+export const notificationSettingsCollection: CollectionSpec = {
+  name: "notificationSettings",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "channels", "mutedPosts", "updatedAt"],
+      properties: { _id: id, channels: { bsonType: "object" }, mutedPosts: { bsonType: "array", maxItems: 1000, items: id }, updatedAt: date },
+    },
+  },
+  indexes: [],
+};
+
+/** Web Push subscriptions, one per browser endpoint, owned by a session (removed with it). */
+export const pushSubscriptionsCollection: CollectionSpec = {
+  name: "pushSubscriptions",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "userId", "sessionId", "endpoint", "keys", "createdAt"],
+      properties: {
+        _id: id,
+        userId: id,
+        sessionId: id,
+        endpoint: { bsonType: "string", maxLength: 2048 },
+        keys: { bsonType: "object", required: ["p256dh", "auth"] },
+        createdAt: date,
+        lastUsedAt: date,
+      },
+    },
+  },
+  indexes: [
+    { key: { userId: 1 }, name: "userId" },
+    { key: { sessionId: 1 }, name: "sessionId" },
+  ],
+};
+
+export const notificationCollections = [notificationsCollection, notificationSettingsCollection, pushSubscriptionsCollection];

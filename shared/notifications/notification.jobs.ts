@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { defineJob, KEEP_FINISHED } from "../queues/job-definition.js";
+
+/**
+ * One batch of an announcement: up to 1,000 recipients after `afterUserId`,
+ * written with one insert; the next batch is its own job. Deterministic ids
+ * (job and notifications) make a retried batch write nothing twice.
+ */
+export const announceBatchJob = defineJob({
+  name: "notifications.announce",
+  queue: "notifications",
+  schema: z.strictObject({
+    announcementId: z.uuid(),
+    title: z.string().min(1).max(120),
+    body: z.string().min(1).max(2000),
+    role: z.string().regex(/^[a-z_]{1,32}$/).nullable(),
+    afterUserId: z.uuid().nullable(),
+    at: z.iso.datetime(),
+  }),
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1_000 },
+  timeoutMs: 60_000,
+  jobId: ({ announcementId, afterUserId }) => `announce-${announcementId}-${afterUserId ?? "first"}`,
+  keep: KEEP_FINISHED,
+});

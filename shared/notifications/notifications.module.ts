@@ -1,0 +1,99 @@
+import type { Db } from "mongodb";
+import type pg from "pg";
+import type { AccessControl } from "../access/access-control.js";
+import type { ConversationService } from "../chat/conversation.service.js";
+import type { Config } from "../config/config.js";
+import type { DomainEventBus } from "../events/event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
+import type { ProfileService } from "../profiles/profile.service.js";
+import type { JobHandlers } from "../queues/jobs.js";
+import type { JobQueue } from "../queues/job-queue.js";
+import type { Realtime } from "../runtime/socket-events.js";
+import { FollowRepository } from "../social/follow.repository.js";
+import { AnnouncementService } from "./announcement.service.js";
+import { AudienceRepository } from "./audience.repository.js";
+import { NotificationSettingsRepository } from "./notification-settings.repository.js";
+import { NotificationRepository } from "./notification.repository.js";
+import { NotificationService } from "./notification.service.js";
+import { PushDelivery, type OnlineCheck } from "./push-delivery.js";
+import { PushSubscriptionRepository } from "./push-subscription.repository.js";
+import { PushSubscriptionService } from "./push-subscription.service.js";
+import { DevPushOutbox } from "./push/dev-push-outbox.js";
+import type { PushSender } from "./push/push-sender.js";
+import { WebPushSender } from "./push/web-push.sender.js";
+import { subscribeChatNotifications, subscribeSocialNotifications } from "./notification.subscribers.js";
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface NotificationsModuleDeps {
+  config: Config;
+  db: Db;
+  pool: pg.Pool;
+  events: DomainEventBus;
+  jobs: Pick<JobQueue, "add">;
+  realtime: Pick<Realtime, "toUsers">;
+  access: Pick<AccessControl, "isBlockedEitherWay">;
+  profiles: Pick<ProfileService, "notificationPreferences" | "getMany">;
+  presence: OnlineCheck;
+  conversations: Pick<ConversationService, "mutedAmong">;
+  logger: Logger;
+}
+
+/** The push port's adapter: Web Push when VAPID keys are configured, the development outbox otherwise. */
+function pushSender(config: Config, logger: Logger): PushSender {
+  if (config.VAPID_PUBLIC_KEY && config.VAPID_PRIVATE_KEY) {
+    return new WebPushSender({ subject: config.VAPID_SUBJECT, publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY });
+  }
+  return new DevPushOutbox(logger);
+}
+
+/**
+ * Notifications: consumes the domain events of every producer through durable
+ * subscribers, stores grouped notifications, pushes them to connected devices
+ * and through the push port to the others, and fans announcements out in jobs.
+ */
+export function createNotificationsModule(deps: NotificationsModuleDeps) {
+  const log = deps.logger.child({ domain: "notifications" });
+  const lifetimeMs = deps.config.NOTIFICATION_TTL_DAYS * DAY_MS;
+  const repository = new NotificationRepository(deps.db);
+  const subscriptionsRepository = new PushSubscriptionRepository(deps.db);
+  const sender = pushSender(deps.config, log);
+  const push = new PushDelivery(subscriptionsRepository, deps.presence, sender, log);
+  const follows = new FollowRepository(deps.db);
+  const notifications = new NotificationService(
+    repository,
+    new NotificationSettingsRepository(deps.db),
+    deps.profiles,
+    follows,
+    deps.access,
+    deps.realtime,
+    push,
+    { groupWindowMs: deps.config.NOTIFICATION_GROUP_WINDOW_MS, lifetimeMs },
+    log,
+  );
+  const announcements = new AnnouncementService(new AudienceRepository(deps.pool), repository, deps.jobs, deps.realtime, lifetimeMs);
+  const pushSubscriptions = new PushSubscriptionService(subscriptionsRepository, deps.config.VAPID_PUBLIC_KEY ?? null, sender.name);
+
+  subscribeSocialNotifications(deps.events, notifications, follows);
+  subscribeChatNotifications(deps.events, notifications, deps.presence, deps.conversations);
+
+  const jobHandlers: Pick<JobHandlers, "notifications.announce"> = {
+    "notifications.announce": (payload) => announcements.runBatch(payload),
+  };
+  const maintenanceTasks: MaintenanceTask[] = [
+    {
+      // Seed: notifications older than 90 days expire (the TTL index removes them).
+      name: "notifications.archive",
+      period: "monthly",
+      run: async (now) => ({ expired: await repository.expireOlderThan(new Date(now.getTime() - 90 * DAY_MS), now) }),
+    },
+    {
+      // Read notifications nobody touched for 30 days are compacted away.
+      name: "notifications.compact-read",
+      period: "monthly",
+      run: async (now) => ({ deleted: await repository.deleteReadBefore(new Date(now.getTime() - 30 * DAY_MS)) }),
+    },
+  ];
+  return { services: { notifications, announcements, pushSubscriptions, pushSender: sender }, jobHandlers, maintenanceTasks };
+}
