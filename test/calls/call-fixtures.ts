@@ -13,7 +13,7 @@ import { waitFor } from "../helpers/ports.js";
 /** Short timings so timeouts and liveness show within a test. */
 export const CALL_TEST_ENV = {
   CALL_RING_TIMEOUT_MS: "2500",
-  CALL_PARTY_GRACE_MS: "4000",
+  CALL_PARTY_GRACE_MS: "6000",
   CALL_GLARE_WINDOW_MS: "5000",
   TURN_URLS: "turn:127.0.0.1:3478?transport=udp",
   STUN_URLS: "stun:127.0.0.1:3478",

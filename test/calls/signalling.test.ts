@@ -378,7 +378,7 @@ describe("calls across two gateway replicas", function () {
     const { call } = ok(await request<InviteResult>(caller, "call:invite", { conversationId, mediaType: "audio" }));
     ok(await request(callee, "call:accept", { callId: call.id }));
     callee.close();
-    const ended = await arrival(states, (s) => s.id === call.id && s.status === "ended", "the call to end", 15_000);
+    const ended = await arrival(states, (s) => s.id === call.id && s.status === "ended", "the call to end", 25_000);
     assert.equal(ended.endReason, "lost");
     assert.equal(ended.participants.find((p) => p.userId === bob.userId)?.state, "left");
   });
