@@ -254,7 +254,7 @@ describe("calls across two gateway replicas", function () {
             if (live.length !== 1 || states.some((s) => s && s.status === "ringing")) return false;
             survivorId = live[0]!.id;
             return true;
-          }, 5_000, `pair ${p.conversationId} round ${round}: one connected call`);
+          }, 15_000, `pair ${p.conversationId} round ${round}: one connected call`);
           const survivor = (await services.calls.calls.current(p.a.userId, survivorId))!;
           assert.deepEqual(survivor.participants.map((x) => x.state).sort(), ["accepted", "accepted"]);
           for (const id of heard()) {
