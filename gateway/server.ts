@@ -12,13 +12,14 @@ import type { RateRule } from "../shared/rate-limit/rate-limiter.js";
 import { RATE_RULES } from "../shared/rate-limit/rate-rules.js";
 import { createRealtimeAdapter } from "../shared/realtime/adapter.js";
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from "../shared/runtime/socket-events.js";
-import { sessionRoom, userRoom } from "../shared/realtime/rooms.js";
+import { deviceRoom, sessionRoom, userRoom } from "../shared/realtime/rooms.js";
 import type { Platform } from "../shared/runtime/platform.js";
 import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
 import { registerHandlers } from "./handlers/index.js";
 import { GatewayPresence } from "./handlers/presence-lifecycle.js";
 import { SocketExpiry } from "./socket-expiry.js";
+import { CallLiveness } from "./call-liveness.js";
 import type { EventGuard, GatewaySocket } from "./handlers/socket-event.js";
 
 export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -29,6 +30,8 @@ export interface GatewayContext {
   services: Services;
   io: GatewayServer;
   eventOptions: { logger: Logger; guard?: EventGuard };
+  /** This replica's joined call devices (their liveness heartbeats). */
+  callLiveness: CallLiveness;
 }
 
 export interface Gateway {
@@ -92,10 +95,13 @@ export async function startGateway(platform: Platform, services: Services, port:
     "chat:send": { limit: config.SOCKET_MESSAGE_SEND_LIMIT, windowSeconds: 10 },
     "auth:refresh": { limit: 10, windowSeconds: 60 },
   };
+  // ICE candidates come in bursts: call:signal has a budget per socket and call (in its handler) instead of the general one.
+  const OWN_BUDGET = new Set(["call:signal"]);
   const windows = new WeakMap<GatewaySocket, Map<string, LocalWindow>>();
   const guard: EventGuard = async (socket, event) => {
     let budgets = windows.get(socket);
     if (!budgets) windows.set(socket, (budgets = new Map([["*", new LocalWindow(RATE_RULES.socketEvents)]])));
+    if (OWN_BUDGET.has(event)) return;
     budgets.get("*")!.consume();
     const rule = EVENT_RULES[event];
     if (!rule) return;
@@ -103,14 +109,15 @@ export async function startGateway(platform: Platform, services: Services, port:
     if (!window) budgets.set(event, (window = new LocalWindow(rule)));
     window.consume();
   };
-  const ctx: GatewayContext = { platform, services, io, eventOptions: { logger, guard } };
+  const callLiveness = new CallLiveness(services.calls.calls, logger, Math.max(250, Math.floor(config.CALL_PARTY_GRACE_MS / 3)));
+  const ctx: GatewayContext = { platform, services, io, eventOptions: { logger, guard }, callLiveness };
 
   io.use(async (socket, next) => {
     try {
       const deviceId = parseDeviceId(socket.handshake.auth?.deviceId);
       const claims = await services.accessGuard.authenticate(socket.handshake.auth?.token);
-      socket.data = { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles, expiresAt: claims.expiresAt };
-      if (deviceId) socket.data.deviceId = deviceId;
+      // A device is the id the client gave in the handshake, else its session (call parties are devices).
+      socket.data = { userId: claims.userId, sessionId: claims.sessionId, deviceId: deviceId ?? claims.sessionId, roles: claims.roles, expiresAt: claims.expiresAt };
       next();
     } catch (error) {
       const body = toErrorBody(error instanceof AppError ? error : new AppError("UNAUTHENTICATED", "Authentication failed"));
@@ -126,8 +133,8 @@ export async function startGateway(platform: Platform, services: Services, port:
   const expiry = new SocketExpiry(io, logger);
 
   io.on("connection", (socket: GatewaySocket) => {
-    const { userId, sessionId } = socket.data;
-    void socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    const { userId, sessionId, deviceId } = socket.data;
+    void socket.join([userRoom(userId), sessionRoom(sessionId), deviceRoom(userId, deviceId)]);
     presence.track(socket);
     expiry.check(socket);
     metrics.socketsConnected.inc();
@@ -147,6 +154,7 @@ export async function startGateway(platform: Platform, services: Services, port:
   const actualPort = (httpServer.address() as AddressInfo).port;
   logger.info({ port: actualPort }, "gateway listening");
   expiry.start();
+  callLiveness.start();
 
   return {
     io,
@@ -154,6 +162,7 @@ export async function startGateway(platform: Platform, services: Services, port:
     async close() {
       // Disconnecting every socket first lets clients reconnect to another replica at once.
       expiry.stop();
+      callLiveness.stop();
       await presence.shutdown(() => io.local.disconnectSockets(true));
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([closeRedis(pub), closeRedis(sub)]);

@@ -76,6 +76,22 @@ function ensureSs() {
   say("ss (package iproute2) is not installed; the gateway tests need it: sudo apt-get install -y iproute2");
 }
 
+/** coturn's turnserver runs in the calls tests (TURN relay); installed from Debian where possible. */
+function ensureCoturn() {
+  if (has("turnserver")) return;
+  if (process.getuid?.() === 0 && has("apt-get")) {
+    say("turnserver is missing: installing the Debian package (apt-get install -y coturn)...");
+    run("apt-get", ["update", "-qq"]);
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "coturn"], {
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    return;
+  }
+  say("turnserver (coturn) is required by the calls tests (test/calls/webrtc.test.ts) and is not installed.");
+  say("Install it with:  sudo apt-get install -y coturn   (Debian/Ubuntu)  or  brew install coturn  (macOS)");
+  process.exit(1);
+}
+
 function reachable(url, fallbackPort) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -95,6 +111,7 @@ ensureFfmpeg();
 ensureSs();
 checkSetpriv();
 ensureHaproxy();
+ensureCoturn();
 
 const databaseUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/chatwave";
 const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";

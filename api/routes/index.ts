@@ -2,6 +2,7 @@ import { Router } from "express";
 import type { ApiDeps } from "../app.js";
 import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
+import { callsRoutes } from "./calls.routes.js";
 import { chatRoutes } from "./chat.routes.js";
 import { mediaRoutes } from "./media.routes.js";
 import { meRoutes } from "./me.routes.js";
@@ -28,6 +29,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/posts", postsRoutes(deps));
   router.use("/feed", feedRoutes(deps));
   router.use("/hashtags", hashtagsRoutes(deps));
+  router.use("/calls", callsRoutes(deps));
   router.use("/notifications", notificationsRoutes(deps));
   return router;
 }

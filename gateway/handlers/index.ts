@@ -1,5 +1,6 @@
 import type { GatewayContext } from "../server.js";
 import type { GatewaySocket } from "./socket-event.js";
+import { registerCallHandlers } from "./call.handler.js";
 import { registerChatHandlers } from "./chat.handler.js";
 import { registerPresenceHandlers } from "./presence.handler.js";
 import { registerSessionHandlers } from "./session.handler.js";
@@ -14,5 +15,6 @@ export function registerHandlers(socket: GatewaySocket, ctx: GatewayContext): vo
   registerPresenceHandlers(socket, ctx);
   registerChatHandlers(socket, ctx);
   registerTypingHandlers(socket, ctx);
+  registerCallHandlers(socket, ctx);
   registerUnknownEventHandler(socket, ctx);
 }

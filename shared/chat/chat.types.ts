@@ -76,7 +76,7 @@ export interface SystemNote {
   title?: string;
 }
 
-export const CALL_STATUSES = ["missed", "answered", "declined", "cancelled", "busy"] as const;
+export const CALL_STATUSES = ["ringing", "missed", "answered", "declined", "cancelled", "busy"] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 /** The record of a call, written into the conversation by the calls domain. */
@@ -88,6 +88,8 @@ export interface CallRecord {
   initiatorId: string;
   startedAt: string;
   endedAt?: string;
+  /** The call's state version this record reflects: an update in place only moves it forward. */
+  version?: number;
 }
 
 /** What a message says; the variant is chosen by `type`. */

@@ -92,6 +92,12 @@ export class ConversationService {
     return (await listIncluding(this.deps, conversationId, actorId)).memberIds;
   }
 
+  /** The type and member ids of a conversation the actor is in (calls ring its members). */
+  async memberList(actorId: string, conversationId: string): Promise<{ type: "direct" | "group"; memberIds: readonly string[] }> {
+    const list = await listIncluding(this.deps, conversationId, actorId);
+    return { type: list.type, memberIds: list.memberIds };
+  }
+
   /** Title, description or avatar of a group; admins and the owner only. */
   async updateGroup(actorId: string, input: UpdateGroupInput): Promise<ConversationView> {
     const head = await this.requireGroupAdmin(actorId, input.conversationId);

@@ -4,7 +4,7 @@ import type { ChangeDoc } from "./change.repository.js";
 import { conversationNotFound, listAt, listIncluding, messageMediaRef, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toChange } from "./chat.mappers.js";
 import type { DeleteMessageInput, EditMessageInput, ReactInput } from "./chat.schema.js";
-import type { MessageContent, MessageUpdate } from "./chat.types.js";
+import type { CallRecord, MessageContent, MessageUpdate } from "./chat.types.js";
 import type { SeqClaim } from "./conversation.repository.js";
 import type { MessageDoc } from "./message.repository.js";
 import { attachmentOf, previewOf, searchTextOf } from "./message-content.schema.js";
@@ -93,6 +93,28 @@ export class MessageChangeService {
     } catch (error) {
       this.deps.logger.warn({ err: error, conversationId }, "unread counters not adjusted after a deletion");
     }
+  }
+
+  /**
+   * Updates a call's record in place as the call moves (ringing → answered /
+   * missed / declined...): the seam the calls domain reports through after
+   * `postCallRecord`. Only a record of an older call version is replaced, so
+   * reports that race keep the latest; the change is recorded like an edit, so
+   * devices that were away replay it through sync. "missing" when no record
+   * was posted yet, "unchanged" when it already reflects this version or a later one.
+   */
+  async updateCallRecord(conversationId: string, record: CallRecord): Promise<MessageUpdate | "missing" | "unchanged"> {
+    const message = await this.deps.messages.findByClientId(conversationId, record.initiatorId, `call:${record.callId}`);
+    if (!message) return "missing";
+    if (message.content?.type !== "call" || (message.content.call.version ?? 0) >= (record.version ?? 0)) return "unchanged";
+    const claim = await this.claim(conversationId, record.initiatorId);
+    const content = { type: "call" as const, call: record };
+    if (!(await this.deps.messages.replaceCallRecord(conversationId, message._id, content))) {
+      await this.deps.changes.insert({ _id: randomUUID(), conversationId, seq: claim.seq, kind: "void", actorId: record.initiatorId, at: new Date() });
+      return "unchanged";
+    }
+    await this.deps.conversations.refreshLastMessage(conversationId, message._id, previewOf(content), false);
+    return this.record(claim, { kind: "edited", messageId: message._id, data: { content } }, record.initiatorId, new Date());
   }
 
   private async visible(conversationId: string, messageId: string, actorId: string): Promise<MessageDoc> {

@@ -67,6 +67,7 @@ export const callRecordSchema = z.strictObject({
   initiatorId: z.uuid(),
   startedAt: z.iso.datetime(),
   endedAt: z.iso.datetime().optional(),
+  version: z.number().int().min(1).optional(),
 });
 
 export const systemNoteSchema = z.strictObject({

@@ -161,6 +161,16 @@ export class MessageRepository {
     );
   }
 
+  /** Replaces a call record's content if it reflects an older call version than `content`'s. */
+  async replaceCallRecord(conversationId: string, id: string, content: MessageContent & { type: "call" }): Promise<boolean> {
+    const version = content.call.version ?? 0;
+    const result = await this.messages.updateOne(
+      { _id: id, conversationId, type: "call", $or: [{ "content.call.version": { $exists: false } }, { "content.call.version": { $lt: version } }] },
+      { $set: { content } },
+    );
+    return result.modifiedCount === 1;
+  }
+
   async hideFor(conversationId: string, id: string, userId: string): Promise<boolean> {
     const result = await this.messages.updateOne({ _id: id, conversationId }, { $addToSet: { hiddenFor: userId } });
     return result.matchedCount === 1;

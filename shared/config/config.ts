@@ -4,6 +4,8 @@ import { QUEUE_NAMES } from "../queues/job-definition.js";
 
 /** The secret every local checkout shares; refused in production. */
 export const DEFAULT_JWT_SECRET = "local-development-secret-change-me-0123456789";
+/** The TURN REST secret every local checkout (and docker-compose's coturn) shares; refused in production. */
+export const DEFAULT_TURN_SECRET = "local-turn-secret-change-me-0123456789";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -135,6 +137,27 @@ const envSchema = z.object({
   /** Test hook (honoured only with NODE_ENV=test): the process SIGKILLs itself after storing a message, before pushing it. */
   TEST_CRASH_AFTER_STORE: bool.optional(),
 
+  /** How long an invite rings before the server makes it missed (a delayed job per call). */
+  CALL_RING_TIMEOUT_MS: z.coerce.number().int().min(1000).max(10 * 60_000).default(45_000),
+  /** Participants of a call, caller included (mesh signalling: every party talks to every other). */
+  CALL_MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(32).default(8),
+  /** Two invites in one conversation this close together are glare: one call survives (the lesser call id). */
+  CALL_GLARE_WINDOW_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** A joined party none of whose gateways vouched for it this long is dropped (its devices vanished). */
+  CALL_PARTY_GRACE_MS: z.coerce.number().int().min(1000).max(10 * 60_000).default(30_000),
+  /** Calls under way longer than this are ended by the sweep. */
+  CALL_MAX_DURATION_MS: z.coerce.number().int().min(60_000).default(24 * 3600_000),
+  /** call:signal messages one device may send per call per 10 seconds (ICE candidates come in bursts). */
+  CALL_SIGNAL_LIMIT: positiveInt.default(400),
+  /** STUN servers handed to clients (comma list of stun: URLs). */
+  STUN_URLS: csv.default([]),
+  /** TURN servers handed to clients with time-limited credentials (comma list of turn:/turns: URLs). */
+  TURN_URLS: csv.default([]),
+  /** The shared secret of the TURN REST API scheme (coturn's static-auth-secret). */
+  TURN_SECRET: z.string().min(16).default(DEFAULT_TURN_SECRET),
+  /** How long TURN credentials stay valid. */
+  TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(86_400),
+
   /** Queues a worker process runs ("all" or a comma list of queue names). */
   WORKER_QUEUES: workerQueues.default(["all"]),
   /** How long a worker's lock on a job lasts; a crashed worker's job is retried after it. */
@@ -259,6 +282,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     if (!config.MONGO_URL) {
       problems.push("MONGO_URL: required in production (the embedded server is for development)");
+    }
+    if (config.TURN_URLS.length > 0 && config.TURN_SECRET === DEFAULT_TURN_SECRET) {
+      problems.push("TURN_SECRET: the default secret cannot be used in production");
     }
     if (config.CORS_ORIGINS.includes("*")) {
       problems.push("CORS_ORIGINS: '*' is not allowed in production");

@@ -5,6 +5,7 @@ import { chatCollections } from "../chat/chat.collections.js";
 import { videoCollections } from "../videos/video.collections.js";
 import { mediaUploadsCollection } from "../media/media.collections.js";
 import { postCollections } from "../posts/post.collections.js";
+import { callCollections } from "../calls/call.collections.js";
 import { notificationCollections } from "../notifications/notification.collections.js";
 import type { CollectionSpec } from "./mongo-collections.js";
 
@@ -20,5 +21,6 @@ export const allCollections: readonly CollectionSpec[] = [
   ...videoCollections,
   mediaUploadsCollection,
   ...postCollections,
+  ...callCollections,
   ...notificationCollections,
 ];

@@ -183,6 +183,10 @@ export class DomainEventBus {
     const clears = this.pendingClears;
     this.pendingJobs = [];
     this.pendingClears = [];
+    // Nothing to do (e.g. published with no stored marker and no durable subscriber): with no await
+    // inside, the async body below would run its `finally` before `flushing` is assigned, leaving a
+    // settled promise there for good and every later flush waiting behind it.
+    if (jobs.length === 0 && clears.length === 0) return Promise.resolve();
     this.flushing = (async () => {
       try {
         // Clearing only after the enqueue: a failed enqueue leaves the markers for the sweep.

@@ -1,4 +1,5 @@
 import { profileProvisionJob } from "../auth/auth.jobs.js";
+import { ringTimeoutJob } from "../calls/call.jobs.js";
 import { eventDeliverJob, eventSweepJob } from "../events/events.jobs.js";
 import { maintenanceTaskJob } from "../maintenance/maintenance.jobs.js";
 import { transcodeJob, videosRefreshJob } from "../videos/video.jobs.js";
@@ -24,6 +25,7 @@ export const JOB_DEFINITIONS = jobTable(
   mediaProcessJob,
   feedFanOutBatchJob,
   trendsRefreshJob,
+  ringTimeoutJob,
 );
 
 export type JobDefinitions = typeof JOB_DEFINITIONS;

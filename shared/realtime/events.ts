@@ -47,9 +47,9 @@ export interface InterServerEvents {
 export interface SocketData {
   userId: string;
   sessionId: string;
+  /** This device: the id the client gave in the handshake (`auth.deviceId`), else the session id. Call parties are devices. */
+  deviceId: string;
   roles: string[];
   /** When the access token the socket last presented expires (epoch ms). */
   expiresAt: number;
-  /** The client's stable device id (`auth.deviceId`), if it presented one. */
-  deviceId?: string;
 }

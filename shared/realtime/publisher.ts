@@ -75,6 +75,11 @@ export class RealtimePublisher<S extends CoreServerToClientEvents = CoreServerTo
     this.toUsers([userId], event, ...args);
   }
 
+  /** Emits to every device of a user but those in `exceptRoom` (the device that acted). */
+  toUserExcept<E extends keyof S & string>(userId: string, exceptRoom: string, event: E, ...args: ArgsOf<S, E>): void {
+    this.io.to(userRoom(userId)).except(exceptRoom).emit(event, ...args);
+  }
+
   /** Tells a session's sockets why, then disconnects them on every gateway. */
   revokeSession(event: SessionRevokedEvent): void {
     const room = sessionRoom(event.sessionId);

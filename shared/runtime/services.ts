@@ -1,6 +1,7 @@
 import { AccessTokens, type VerifiedAccess } from "../auth/access-token.js";
 import { createIdentityModule, type IdentityServices } from "../auth/identity.module.js";
 import { chatTestHooks } from "../chat/chat-test-hooks.js";
+import { createCallsModule, type CallServices } from "../calls/calls.module.js";
 import { createChatModule, type ChatServices } from "../chat/chat.module.js";
 import type { AccessControlService } from "../access/access-control.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
@@ -65,6 +66,8 @@ export interface Services extends IdentityServices {
   storage: ObjectStorage;
   /** Posts, comments, reactions, polls, shares, timelines, the home feed, trending hashtags. */
   posts: PostServices;
+  /** Calls: signalling state machine, WebRTC relay, history, ICE servers. */
+  calls: CallServices;
   /** Notifications (grouped, per-type preferences, socket and device push), announcements, push subscriptions. */
   notifications: NotificationsServices;
 }
@@ -162,6 +165,7 @@ export function composeModules(platform: Platform): Composition {
     },
     logger,
   });
+  const calls = createCallsModule({ config, db, redis, realtime, jobs, events, logger, chat: chat.services, access });
   const notifications = createNotificationsModule({
     config,
     db,
@@ -193,6 +197,7 @@ export function composeModules(platform: Platform): Composition {
     ...chat.outboxCollections,
     ...videos.outboxCollections,
     ...posts.outboxCollections,
+    ...calls.outboxCollections,
   );
 
   const { accessGuard, maintenanceTasks: _identityTasks, ...identityServices } = identity.services;
@@ -214,6 +219,7 @@ export function composeModules(platform: Platform): Composition {
     videos: videos.services,
     ...media.services,
     posts: posts.services,
+    calls: calls.services,
     notifications: notifications.services,
   };
   const handlers = {
@@ -223,6 +229,7 @@ export function composeModules(platform: Platform): Composition {
     ...videos.jobHandlers,
     ...media.jobHandlers,
     ...posts.jobHandlers,
+    ...calls.jobHandlers,
     ...notifications.jobHandlers,
   } satisfies JobHandlers;
   return {

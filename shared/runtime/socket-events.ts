@@ -1,4 +1,5 @@
 import type { RealtimePublisher } from "../realtime/publisher.js";
+import type { CallClientToServerEvents, CallServerToClientEvents } from "../calls/call.events.js";
 import type { ChatClientToServerEvents, ChatServerToClientEvents } from "../chat/chat.events.js";
 import type { MediaServerToClientEvents } from "../media/media.events.js";
 import type { FeedServerToClientEvents } from "../feed/feed.events.js";
@@ -21,9 +22,10 @@ export interface ServerToClientEvents
     NotificationServerToClientEvents,
     VideoServerToClientEvents,
     MediaServerToClientEvents,
-    FeedServerToClientEvents {}
+    FeedServerToClientEvents,
+    CallServerToClientEvents {}
 
-export interface ClientToServerEvents extends CoreClientToServerEvents, ChatClientToServerEvents, PresenceClientToServerEvents {}
+export interface ClientToServerEvents extends CoreClientToServerEvents, ChatClientToServerEvents, PresenceClientToServerEvents, CallClientToServerEvents {}
 
 /** The publisher every process pushes through, typed by the composed map. */
 export type Realtime = RealtimePublisher<ServerToClientEvents>;

@@ -2,13 +2,14 @@ import { z } from "zod";
 
 /**
  * Control characters (C0, DEL, C1) and lone surrogates never belong in text a
- * user sends; newline and tab are allowed only where text is multi-line.
+ * user sends; line breaks (LF, and the CR of CRLF) and tab are allowed only
+ * where text is multi-line (WebRTC session descriptions are CRLF-separated).
  * PostgreSQL refuses NUL in `text`, so a NUL that got through would be a 500.
  */
 const CONTROL = /[\p{Cc}\p{Cs}]/u;
-const CONTROL_EXCEPT_LINES = /[^\P{Cc}\n\t]|\p{Cs}/u;
+const CONTROL_EXCEPT_LINES = /[^\P{Cc}\n\r\t]|\p{Cs}/u;
 
-/** Whether `value` holds a control character (other than newline and tab when `multiline`). */
+/** Whether `value` holds a control character (other than LF, CR and tab when `multiline`). */
 export function hasControlCharacter(value: string, multiline = false): boolean {
   return (multiline ? CONTROL_EXCEPT_LINES : CONTROL).test(value);
 }
