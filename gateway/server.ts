@@ -118,6 +118,7 @@ export async function startGateway(platform: Platform, services: Services, port:
       const claims = await services.accessGuard.authenticate(socket.handshake.auth?.token);
       // A device is the id the client gave in the handshake, else its session (call parties are devices).
       socket.data = { userId: claims.userId, sessionId: claims.sessionId, deviceId: deviceId ?? claims.sessionId, roles: claims.roles, expiresAt: claims.expiresAt };
+      if (deviceId) socket.data.clientDeviceId = deviceId;
       next();
     } catch (error) {
       const body = toErrorBody(error instanceof AppError ? error : new AppError("UNAUTHENTICATED", "Authentication failed"));

@@ -98,7 +98,7 @@ export class GatewayPresence {
 
   private deviceOf(socket: GatewaySocket): Device {
     const device: Device = { userId: socket.data.userId, socketId: socket.id, replicaId: this.replicaId };
-    if (socket.data.deviceId) device.deviceId = socket.data.deviceId;
+    if (socket.data.clientDeviceId) device.deviceId = socket.data.clientDeviceId;
     return device;
   }
 

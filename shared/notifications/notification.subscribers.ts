@@ -2,7 +2,7 @@ import type { ConversationService } from "../chat/conversation.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
 import type { FollowRepository } from "../social/follow.repository.js";
 import type { NotificationService } from "./notification.service.js";
-import type { NotificationType } from "./notification.types.js";
+import type { DeepLink, NotificationType } from "./notification.types.js";
 import type { OnlineCheck } from "./push-delivery.js";
 
 /** Recipients handled per store round trip when a message reaches a large group. */
@@ -70,5 +70,68 @@ export function subscribeChatNotifications(
     for (const recipientId of userIds) {
       await notifications.notify({ recipientId, type: "group_invite", actorId: addedBy, target: { kind: "conversation", id: conversationId }, link: { route: "conversation", params: { conversationId } }, eventId, at });
     }
+  });
+}
+
+/** Posts, comments and reactions notify the author of what was reacted to, commented on, shared or mentioned in. */
+export function subscribePostNotifications(events: DomainEventBus, notifications: NotificationService): void {
+  const post = (postId: string) => ({ kind: "post" as const, id: postId });
+  const postLink = (postId: string, commentId?: string): DeepLink =>
+    commentId ? { route: "comment", params: { postId, commentId } } : { route: "post", params: { postId } };
+  events.durable("post.reacted", "notifications.post-reacted", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.postAuthorId, type: "post_like", actorId: e.userId, target: post(e.postId), link: postLink(e.postId), postId: e.postId, eventId, at });
+  });
+  events.durable("post.commented", "notifications.post-commented", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.postAuthorId, type: "post_comment", actorId: e.userId, target: post(e.postId), link: postLink(e.postId, e.commentId), postId: e.postId, eventId, at });
+  });
+  events.durable("comment.replied", "notifications.comment-replied", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.parentAuthorId, type: "comment_reply", actorId: e.userId, target: { kind: "comment", id: e.parentId }, link: postLink(e.postId, e.commentId), postId: e.postId, eventId, at });
+  });
+  events.durable("comment.reacted", "notifications.comment-reacted", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.commentAuthorId, type: "comment_like", actorId: e.userId, target: { kind: "comment", id: e.commentId }, link: postLink(e.postId, e.commentId), postId: e.postId, eventId, at });
+  });
+  events.durable("post.shared", "notifications.post-shared", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.sharedPostAuthorId, type: "post_share", actorId: e.userId, target: post(e.sharedPostId), link: postLink(e.postId), postId: e.sharedPostId, eventId, at });
+  });
+  events.durable("post.mentioned", "notifications.post-mentioned", async (e, { eventId, at }) => {
+    // The posts domain names only mentioned users who can see the post.
+    for (const recipientId of e.mentionedUserIds) {
+      await notifications.notify({ recipientId, type: "post_mention", actorId: e.authorId, target: post(e.postId), link: postLink(e.postId), postId: e.postId, eventId, at });
+    }
+  });
+}
+
+/** Videos: the uploader hears that processing finished and about likes, comments and shares. */
+export function subscribeVideoNotifications(events: DomainEventBus, notifications: NotificationService): void {
+  const video = (videoId: string) => ({ kind: "video" as const, id: videoId });
+  const link = (videoId: string) => ({ route: "video" as const, params: { videoId } });
+  events.durable("video.processed", "notifications.video-processed", async (e, { eventId, at }) => {
+    if (e.status !== "ready") return;
+    await notifications.notify({ recipientId: e.userId, type: "video_processed", actorId: "system", target: video(e.videoId), link: link(e.videoId), eventId, at });
+  });
+  events.durable("video.liked", "notifications.video-liked", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.ownerId, type: "video_like", actorId: e.userId, target: video(e.videoId), link: link(e.videoId), data: { subject: e.title }, eventId, at });
+  });
+  events.durable("video.commented", "notifications.video-commented", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.ownerId, type: "video_comment", actorId: e.userId, target: video(e.videoId), link: link(e.videoId), data: { subject: e.title, preview: e.preview.slice(0, 140) }, eventId, at });
+  });
+  events.durable("video.shared", "notifications.video-shared", async (e, { eventId, at }) => {
+    await notifications.notify({ recipientId: e.ownerId, type: "video_share", actorId: e.userId, target: video(e.videoId), link: link(e.videoId), data: { subject: e.title }, eventId, at });
+  });
+}
+
+/** A call nobody on this account answered. */
+export function subscribeCallNotifications(events: DomainEventBus, notifications: NotificationService): void {
+  events.durable("call.missed", "notifications.call-missed", async (e, { eventId, at }) => {
+    await notifications.notify({
+      recipientId: e.userId,
+      type: "call_missed",
+      actorId: e.callerId,
+      target: { kind: "call", id: e.callId },
+      link: { route: "call", params: { callId: e.callId, conversationId: e.conversationId } },
+      data: { subject: e.mediaType },
+      eventId,
+      at,
+    });
   });
 }

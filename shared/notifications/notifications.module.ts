@@ -22,7 +22,13 @@ import { PushSubscriptionService } from "./push-subscription.service.js";
 import { DevPushOutbox } from "./push/dev-push-outbox.js";
 import type { PushSender } from "./push/push-sender.js";
 import { WebPushSender } from "./push/web-push.sender.js";
-import { subscribeChatNotifications, subscribeSocialNotifications } from "./notification.subscribers.js";
+import {
+  subscribeCallNotifications,
+  subscribeChatNotifications,
+  subscribePostNotifications,
+  subscribeSocialNotifications,
+  subscribeVideoNotifications,
+} from "./notification.subscribers.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -77,6 +83,9 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
 
   subscribeSocialNotifications(deps.events, notifications, follows);
   subscribeChatNotifications(deps.events, notifications, deps.presence, deps.conversations);
+  subscribePostNotifications(deps.events, notifications);
+  subscribeVideoNotifications(deps.events, notifications);
+  subscribeCallNotifications(deps.events, notifications);
 
   const jobHandlers: Pick<JobHandlers, "notifications.announce"> = {
     "notifications.announce": (payload) => announcements.runBatch(payload),

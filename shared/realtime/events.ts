@@ -49,6 +49,8 @@ export interface SocketData {
   sessionId: string;
   /** This device: the id the client gave in the handshake (`auth.deviceId`), else the session id. Call parties are devices. */
   deviceId: string;
+  /** The device id the client itself presented (`auth.deviceId`), if any: presence replaces its stale entries by it. */
+  clientDeviceId?: string;
   roles: string[];
   /** When the access token the socket last presented expires (epoch ms). */
   expiresAt: number;

@@ -149,4 +149,19 @@ describe("notifications from their sources", function () {
     assert.equal((await services.notifications.notifications.markRead(me.userId, { all: true })).unreadCount, 0);
     await assert.rejects(services.notifications.notifications.delete(others[0]!.userId, page.items[2]!.id), { code: "NOT_FOUND" });
   });
+
+  it("reactions and comments on a post notify its author: 5 reactions fold into one group", async () => {
+    const [author, ...fans] = await users(6);
+    const post = await services.posts.posts.create(author.actor, { text: "hello world", media: [], visibility: "public" });
+    for (const fan of fans) await services.posts.reactions.react(fan.actor, post.id, undefined, "like");
+    await services.posts.comments.create(fans[0]!.actor, post.id, { text: "nice post" } as never);
+    const listAll = () => services.notifications.notifications.list(author.userId, { limit: 20 });
+    await waitFor(async () => {
+      const items = (await listAll()).items;
+      return items.some((n) => n.type === "post_like" && n.count === 5) && items.some((n) => n.type === "post_comment");
+    }, 30_000, "reactions grouped and the comment notified");
+    const items = (await listAll()).items;
+    assert.equal(items.filter((n) => n.type === "post_like").length, 1);
+    assert.deepEqual(items.find((n) => n.type === "post_comment")!.link.params.postId, post.id);
+  });
 });
