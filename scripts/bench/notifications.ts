@@ -32,7 +32,7 @@ async function mongoCommandTotal(): Promise<number> {
 const stack = new BenchStack();
 try {
   await stack.start({ ARGON2_MEMORY_KIB: "8192", ARGON2_TIME_COST: "1" });
-  const logger = createLogger({ ...stack.config, LOG_LEVEL: "warn" });
+  const logger = createLogger({ ...stack.config, LOG_LEVEL: "error" });
   const platform = await createPlatform(stack.config, logger, stack.mongoUrl);
   const { services, jobs } = composeModules(platform);
 
@@ -70,6 +70,7 @@ try {
   await until(async () => (await notifications.estimatedDocumentCount()) >= audience, 600_000, "every notification stored");
   const storedMs = performance.now() - started;
   const mongoCommands = (await mongoCommandTotal()) - mongoBefore;
+  const pgDuringFanOut = pgQueries;
   const batches = Math.ceil(audience / 1000);
   // The polling above issues count commands too; they are not part of the fan-out.
   console.log(`announcement ${announcementId}`);
@@ -102,7 +103,7 @@ try {
   console.log(`| Figure | Result | Same-run baseline | Target |`);
   console.log(`|---|---|---|---|`);
   console.log(`| Announcement to ${audience.toLocaleString("en")} users, until every notification is stored | ${(storedMs / 1000).toFixed(2)} s (${Math.round(audience / (storedMs / 1000)).toLocaleString("en")}/s) | direct insertMany of the same count ${(baselineMs / 1000).toFixed(2)} s (ratio ${(storedMs / baselineMs).toFixed(2)}) | ≤ 10 s |`);
-  console.log(`| Store round trips per 1,000 recipients | ${(pgQueries / batches).toFixed(2)} PostgreSQL + ${((mongoCommands - 0) / batches).toFixed(2)} MongoDB (incl. the bench's own count polls) + 1 BullMQ add | — | ≤ 3 |`);
+  console.log(`| Store round trips per 1,000 recipients | ${(pgDuringFanOut / batches).toFixed(2)} PostgreSQL + ${((mongoCommands - 0) / batches).toFixed(2)} MongoDB (incl. the bench's own count polls) + 1 BullMQ add | — | ≤ 3 |`);
   console.log(`| Event → socket push (follow → notification:new), p50 / p99 | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | bare publish ${ms(pct(bare, 50))} / ${ms(pct(bare, 99))} | p99 ≤ 100 ms |`);
   await platform.close();
 } finally {
