@@ -4,6 +4,7 @@ import type { AccessClaims } from "../../shared/auth/access-token.js";
 import {
   pageQuerySchema,
   searchProfilesSchema,
+  setAvatarSchema,
   updateProfileSchema,
   userIdSchema,
   usernameSchema,
@@ -42,6 +43,15 @@ export function profilesRoutes({ services }: ApiDeps): Router {
   router.patch("/me", auth, write, async (req, res) => {
     const body = parseInput(updateProfileSchema, req.body, "profile update");
     res.json({ profile: await profiles.updateOwn(actor(res), body) });
+  });
+
+  router.put("/me/avatar", auth, write, async (req, res) => {
+    const { uploadId } = parseInput(setAvatarSchema, req.body, "avatar");
+    res.json({ profile: await services.avatars.set(actor(res), uploadId) });
+  });
+
+  router.delete("/me/avatar", auth, write, async (_req, res) => {
+    res.json({ profile: await services.avatars.remove(actor(res)) });
   });
 
   router.get("/me/follow-requests", auth, read, async (req, res) => {

@@ -59,8 +59,13 @@ export const PURPOSE_KINDS: Record<MediaPurpose, readonly MediaKind[]> = {
   file: ["file", "image", "audio", "video"],
 };
 
-/** Public purposes get stable URLs; the others only signed links. */
-export const PUBLIC_PURPOSES: ReadonlySet<MediaPurpose> = new Set(["avatar", "post"]);
+/**
+ * Public purposes are processed under `public/` and get stable URLs; the others
+ * only signed links. Post media is private until a public post uses it: then
+ * `MediaService.publish` copies it under `public/` (a followers-only post's
+ * media never gets a stable URL).
+ */
+export const PUBLIC_PURPOSES: ReadonlySet<MediaPurpose> = new Set(["avatar"]);
 
 export function maxBytes(config: Config, kind: MediaKind, purpose: MediaPurpose): number {
   if (purpose === "avatar") return Math.min(config.MEDIA_MAX_IMAGE_BYTES, 10 * 1024 * 1024);

@@ -56,6 +56,12 @@ export const mediaUploadsCollection: CollectionSpec = {
             display: { bsonType: "object", required: ["key", "mimeType", "width", "height", "size"] },
           },
         },
+        published: {
+          bsonType: "object",
+          additionalProperties: false,
+          required: ["main"],
+          properties: { main: key, thumbnail: key, display: key },
+        },
         refs: { bsonType: "array", maxItems: 10_000, items: { bsonType: "string", maxLength: 128 } },
         failureReason: { bsonType: "string", maxLength: 500 },
         expiresAt: date,

@@ -20,7 +20,7 @@ export interface MediaModuleDeps {
   jobs: Pick<JobQueue, "add">;
   realtime: Pick<Realtime, "toUsers">;
   logger: Logger;
-  /** A deleted account releases its uploads (`profile.deleted`). */
+  /** A deleted account releases its uploads (`profile.deleted`), a replaced avatar its upload (`profile.avatar-released`). */
   events: Pick<DomainEventBus, "durable">;
   /** Defaults to the storage the configuration names. */
   storage?: ObjectStorage;
@@ -50,6 +50,8 @@ export function createMediaModule(deps: MediaModuleDeps): MediaModule {
   // Released, not deleted: the retention period still applies, then the cleanup task purges them.
   // Idempotent: only uploads without a release date get one.
   deps.events.durable("profile.deleted", "media.release-account", async ({ userId }) => void (await media.releaseAllOf(userId)), { inline: true });
+  // A replaced or removed avatar: drop exactly that use (the upload is released when nothing else uses it).
+  deps.events.durable("profile.avatar-released", "media.release-avatar", ({ mediaId, ref }) => media.detach(mediaId, ref), { inline: true });
   return {
     services: { media, storage },
     jobHandlers: { "media.process": (payload) => media.process(payload.uploadId) },

@@ -21,6 +21,8 @@ export interface MediaUploadDoc {
   objects: string[];
   metadata: MediaMetadata;
   variants: Partial<Record<VariantName, MediaVariant>>;
+  /** Public copies (under `public/`) of a private upload that a public post uses: its stable URLs. */
+  published?: PublishedKeys;
   /** What uses it (`message:<id>`, `post:<id>`, `avatar:<userId>`); empty again → released. */
   refs: string[];
   failureReason?: string;
@@ -32,6 +34,9 @@ export interface MediaUploadDoc {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** Keys of an upload's public copies: the media itself and its variants. */
+export type PublishedKeys = { main: string } & Partial<Record<VariantName, string>>;
 
 /** The `mediaUploads` collection. */
 export class MediaRepository {
@@ -72,6 +77,11 @@ export class MediaRepository {
     await this.uploads.updateOne({ _id: id }, { $addToSet: { objects: { $each: [...keys] } }, $set: { updatedAt: new Date() } });
   }
 
+  /** Records the public copies once they are all written. */
+  async setPublished(id: string, published: PublishedKeys): Promise<void> {
+    await this.uploads.updateOne({ _id: id, deletedAt: { $exists: false } }, { $set: { published, updatedAt: new Date() } });
+  }
+
   async setObjects(id: string, keys: readonly string[]): Promise<void> {
     await this.uploads.updateOne({ _id: id }, { $set: { objects: [...keys], updatedAt: new Date() } });
   }
@@ -103,6 +113,6 @@ export class MediaRepository {
 
   /** Objects gone: the document stays as a tombstone until the TTL index removes it a day later. */
   async markDeleted(id: string, now: Date): Promise<void> {
-    await this.uploads.updateOne({ _id: id }, { $set: { deletedAt: now, objects: [], updatedAt: now, expiresAt: now }, $unset: { releasedAt: "", mainKey: "" } });
+    await this.uploads.updateOne({ _id: id }, { $set: { deletedAt: now, objects: [], updatedAt: now, expiresAt: now }, $unset: { releasedAt: "", mainKey: "", published: "" } });
   }
 }

@@ -14,9 +14,10 @@ import { StorageNotFoundError, type ObjectStorage } from "../storage/object-stor
 import { MediaInspector, MediaRejected } from "./media-inspector.js";
 import { outputBase, singleUploadKey, tusSideKeys, tusUploadKey, uploadIdOfSourceKey } from "./media-keys.js";
 import { canonicalType, EXTENSIONS, kindOf, maxBytes, PUBLIC_PURPOSES, PURPOSE_KINDS, sniffMatches } from "./media-policy.js";
-import type { MediaRepository, MediaUploadDoc } from "./media.repository.js";
+import type { MediaRepository, MediaUploadDoc, PublishedKeys } from "./media.repository.js";
 import type { CreateUploadInput } from "./media.schema.js";
 import type { MediaPurpose, MediaStatus, MediaUploadView, MediaUrls, UploadTarget, VariantName } from "./media.types.js";
+import { contentDisposition, toView } from "./media-view.js";
 
 export interface MediaServiceDeps {
   repository: MediaRepository;
@@ -308,27 +309,33 @@ export class MediaService {
 
   /**
    * URLs of ready uploads, for a caller that has already decided the viewer
-   * may see them: stable public URLs for public media, signed links (valid for
-   * MEDIA_DOWNLOAD_URL_TTL_SECONDS) for private media.
+   * may see them: stable public URLs for public media (avatars; with
+   * `publicAudience`, also uploads published for a public post), signed links
+   * (valid for MEDIA_DOWNLOAD_URL_TTL_SECONDS) otherwise.
    */
-  async urlsFor(mediaIds: readonly string[]): Promise<Map<string, MediaUrls>> {
+  async urlsFor(mediaIds: readonly string[], options: { publicAudience?: boolean } = {}): Promise<Map<string, MediaUrls>> {
     const docs = await this.deps.repository.findByIds([...new Set(mediaIds)]);
     const urls = new Map<string, MediaUrls>();
     for (const doc of docs) {
       if (doc.status !== "ready" || !doc.mainKey || doc.deletedAt) continue;
-      urls.set(doc._id, await this.urlsOf(doc));
+      urls.set(doc._id, await this.urlsOf(doc, options.publicAudience === true));
     }
     return urls;
   }
 
-  private async urlsOf(doc: MediaUploadDoc & { mainKey?: string }): Promise<MediaUrls> {
+  private async urlsOf(doc: MediaUploadDoc & { mainKey?: string }, publicAudience: boolean): Promise<MediaUrls> {
     const { storage, config } = this.deps;
     const mainKey = doc.mainKey!;
     const variant = (name: VariantName) => doc.variants[name]?.key;
-    if (PUBLIC_PURPOSES.has(doc.purpose)) {
-      const result: MediaUrls = { mediaId: doc._id, url: storage.publicUrl(mainKey) };
-      if (variant("thumbnail")) result.thumbnailUrl = storage.publicUrl(variant("thumbnail")!);
-      if (variant("display")) result.displayUrl = storage.publicUrl(variant("display")!);
+    const published = PUBLIC_PURPOSES.has(doc.purpose)
+      ? { main: mainKey, thumbnail: variant("thumbnail"), display: variant("display") }
+      : publicAudience
+        ? doc.published
+        : undefined;
+    if (published) {
+      const result: MediaUrls = { mediaId: doc._id, url: storage.publicUrl(published.main) };
+      if (published.thumbnail) result.thumbnailUrl = storage.publicUrl(published.thumbnail);
+      if (published.display) result.displayUrl = storage.publicUrl(published.display);
       return result;
     }
     const ttl = config.MEDIA_DOWNLOAD_URL_TTL_SECONDS;
@@ -338,6 +345,34 @@ export class MediaService {
     if (variant("thumbnail")) result.thumbnailUrl = await sign(variant("thumbnail")!, "image/webp", "inline");
     if (variant("display")) result.displayUrl = await sign(variant("display")!, "image/webp", "inline");
     return result;
+  }
+
+  /**
+   * Copies a ready private upload (and its variants) under `public/`, so a
+   * public post can show it at stable URLs; the private objects stay for
+   * restricted audiences. Idempotent; the copies are claimed before they are
+   * written and released with the upload.
+   */
+  async publish(mediaId: string): Promise<void> {
+    const { repository, storage } = this.deps;
+    const doc = await repository.findById(mediaId);
+    if (!doc || doc.status !== "ready" || !doc.mainKey || doc.deletedAt || doc.published || PUBLIC_PURPOSES.has(doc.purpose)) return;
+    const base = outputBase("public", doc.ownerId, doc._id);
+    const main = `${base}/${doc.kind === "image" ? "image" : "original"}.${EXTENSIONS[doc.mimeType] ?? "bin"}`;
+    const copies: Array<[from: string, to: string]> = [[doc.mainKey, main]];
+    const published: PublishedKeys = { main };
+    for (const name of ["thumbnail", "display"] as const) {
+      const from = doc.variants[name]?.key;
+      if (!from) continue;
+      published[name] = `${base}/${name}.webp`;
+      copies.push([from, published[name]]);
+    }
+    await repository.claimObjects(doc._id, copies.map(([, to]) => to));
+    for (const [from, to] of copies) {
+      const object = await storage.get(from);
+      await storage.put(to, object.body, { contentType: object.contentType, contentLength: object.size, cacheControl: "public, max-age=31536000, immutable" });
+    }
+    await repository.setPublished(doc._id, published);
   }
 
   /** Records that `ref` (`message:<id>`, `post:<id>`...) uses the upload. */
@@ -364,31 +399,6 @@ export class MediaService {
       ...(doc.status === "ready" ? { metadata: doc.metadata } : {}),
     });
   }
-}
-
-export function toView(doc: MediaUploadDoc): MediaUploadView {
-  return {
-    id: doc._id,
-    ownerId: doc.ownerId,
-    purpose: doc.purpose,
-    status: doc.status,
-    kind: doc.kind,
-    mimeType: doc.mimeType,
-    size: doc.size,
-    ...(doc.fileName ? { fileName: doc.fileName } : {}),
-    metadata: doc.metadata,
-    variants: Object.keys(doc.variants) as VariantName[],
-    ...(doc.failureReason ? { failureReason: doc.failureReason } : {}),
-    ...(doc.expiresAt && doc.status === "pending" ? { expiresAt: doc.expiresAt.toISOString() } : {}),
-    createdAt: doc.createdAt.toISOString(),
-    updatedAt: doc.updatedAt.toISOString(),
-  };
-}
-
-/** `attachment; filename="a.pdf"; filename*=UTF-8''a.pdf`, with the quoted name reduced to safe ASCII. */
-export function contentDisposition(type: "attachment" | "inline", fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `${type}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
 async function sha256File(file: string): Promise<string> {

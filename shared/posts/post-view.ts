@@ -2,7 +2,7 @@ import type { ObjectId } from "mongodb";
 import type { ProfileSummary } from "../profiles/profile.types.js";
 import { PostAudience, type Relation } from "./post-audience.js";
 import type { PostsDeps } from "./posts.deps.js";
-import type { AuthorCard, PollView, PostDoc, PostView } from "./post.types.js";
+import type { AuthorCard, PollView, PostDoc, PostMedia, PostMediaView, PostView } from "./post.types.js";
 
 const deletedAuthor = (userId: string): AuthorCard => ({ userId, username: "", displayName: "Deleted account", avatarUrl: null, isVerified: false });
 
@@ -39,7 +39,7 @@ export class PostViews {
       // Deleted originals leave the share as "unavailable"; invisible ones hide the share.
       return !original || original.isDeleted || visible(original);
     });
-    const [cards, mine, votes] = await extras;
+    const [[cards, mine, votes], mediaOf] = await Promise.all([extras, this.mediaLookup(viewerId, [...shown, ...[...originals.values()].filter((o) => !o.isDeleted)], relations)]);
     const cardOf = new Map(cards.map((c: ProfileSummary) => [c.userId, c]));
     const one = (doc: PostDoc, shared: PostView | null, unavailable: boolean): PostView => ({
       id: doc._id.toHexString(),
@@ -47,7 +47,7 @@ export class PostViews {
       text: doc.content.text,
       hashtags: doc.hashtags,
       mentions: doc.mentions,
-      media: doc.content.media,
+      media: mediaOf(doc, doc.content.media),
       poll: doc.poll ? pollView(doc, votes.get(doc._id.toHexString()), viewerId !== undefined) : null,
       location: doc.location ? { name: doc.location.name, longitude: doc.location.point.coordinates[0], latitude: doc.location.point.coordinates[1] } : null,
       visibility: doc.visibility,
@@ -72,6 +72,37 @@ export class PostViews {
       if (!original || original.isDeleted) return one(doc, null, true);
       return one(doc, one(original, null, false), false);
     });
+  }
+
+  /**
+   * Attachment views for one post the viewer may see (its current media and
+   * `extra`, e.g. its edit history's): stable URLs when the post is public and
+   * its author's account too, signed links otherwise.
+   */
+  async mediaViews(viewerId: string | undefined, doc: PostDoc, extra: readonly PostMedia[]): Promise<(media: readonly PostMedia[]) => PostMediaView[]> {
+    const relations = await this.deps.audience.relations(viewerId, [doc.userId]);
+    const lookup = await this.mediaLookup(viewerId, [{ ...doc, content: { ...doc.content, media: [...doc.content.media, ...extra] } }], relations);
+    return (media) => lookup(doc, media);
+  }
+
+  /** One URL lookup per audience for the media of `docs`; the returned function shapes a post's attachments. */
+  private async mediaLookup(viewerId: string | undefined, docs: readonly PostDoc[], relations: Map<string, Relation>): Promise<(doc: PostDoc, media: readonly PostMedia[]) => PostMediaView[]> {
+    const port = this.deps.media;
+    const withMedia = docs.filter((d) => d.content.media.length > 0);
+    if (!port || withMedia.length === 0) return () => [];
+    // The author's own view has no relation: signed links, whatever the post's audience.
+    const isPublic = (doc: PostDoc) => doc.visibility === "public" && doc.userId !== viewerId && relations.get(doc.userId)?.isPrivate === false;
+    const ids = (open: boolean) => withMedia.filter((d) => isPublic(d) === open).flatMap((d) => d.content.media.map((m) => m.uploadId));
+    const [open, restricted] = await Promise.all([port.urls(ids(true), true), port.urls(ids(false), false)]);
+    return (doc, media) => {
+      const urls = isPublic(doc) ? open : restricted;
+      return media.flatMap((m) => {
+        const found = urls.get(m.uploadId);
+        if (!found) return [];
+        const { mediaId: _mediaId, ...links } = found;
+        return [{ ...m, ...links }];
+      });
+    };
   }
 
   /** The relations the views were built with, for callers that filter further. */

@@ -33,6 +33,18 @@ export const POSTS_SHARD_KEYS = {
 /** "Posts near here": a 2dsphere index over the GeoJSON point (sparse: most posts have no location). */
 export const POSTS_GEO_INDEX: IndexDescription = { key: { "location.point": "2dsphere" }, name: "location_2dsphere", sparse: true };
 
+/** An attached upload as a post (or one of its snapshots) stores it. */
+const postMediaItem = {
+  bsonType: "object",
+  required: ["uploadId", "kind", "mimeType", "size"],
+  properties: {
+    uploadId: { bsonType: "string", minLength: 1, maxLength: 64 },
+    kind: { enum: ["image", "video"] },
+    mimeType: { bsonType: "string", maxLength: 127 },
+    size: { bsonType: ["int", "long", "double"], minimum: 0 },
+  },
+};
+
 export const postsCollection: CollectionSpec = {
   name: "posts",
   validator: {
@@ -47,7 +59,7 @@ export const postsCollection: CollectionSpec = {
           required: ["text", "media"],
           properties: {
             text: { bsonType: "string", maxLength: MAX_POST_TEXT },
-            media: { bsonType: "array", maxItems: 4 },
+            media: { bsonType: "array", maxItems: 4, items: postMediaItem },
           },
         },
         hashtags: { bsonType: "array", maxItems: 30, items: { bsonType: "string", maxLength: 64 } },
@@ -99,7 +111,13 @@ export const postEditsCollection: CollectionSpec = {
     $jsonSchema: {
       bsonType: "object",
       required: ["postId", "userId", "version", "text", "hashtags", "createdAt", "replacedAt"],
-      properties: { postId: { bsonType: "objectId" }, userId, version: { bsonType: "int", minimum: 1 }, text: { bsonType: "string", maxLength: MAX_POST_TEXT } },
+      properties: {
+        postId: { bsonType: "objectId" },
+        userId,
+        version: { bsonType: "int", minimum: 1 },
+        text: { bsonType: "string", maxLength: MAX_POST_TEXT },
+        media: { bsonType: "array", maxItems: 4, items: postMediaItem },
+      },
     },
   },
   // One snapshot per replaced version: a retried or racing edit cannot store two.

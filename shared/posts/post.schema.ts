@@ -32,13 +32,17 @@ export const locationInputSchema = z.strictObject({
 });
 export type LocationInput = z.infer<typeof locationInputSchema>;
 
-const mediaInput = z.strictObject({ uploadId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an upload id") });
+const mediaInput = z.strictObject({ uploadId: z.uuid({ message: "must be an upload id" }) });
+const mediaList = z
+  .array(mediaInput)
+  .max(MAX_IMAGES)
+  .refine((list) => new Set(list.map((m) => m.uploadId)).size === list.length, "the same upload is attached twice");
 
 /** POST /api/posts. A post has text, media, a poll or a share (any mix, at least one). */
 export const createPostSchema = z
   .strictObject({
     text: postText.default(""),
-    media: z.array(mediaInput).max(MAX_IMAGES).default([]),
+    media: mediaList.default([]),
     poll: pollInputSchema.optional(),
     location: locationInputSchema.optional(),
     visibility: z.enum(POST_VISIBILITIES).default("public"),
@@ -55,9 +59,9 @@ export const createPostSchema = z
   });
 export type CreatePostInput = z.infer<typeof createPostSchema>;
 
-/** PATCH /api/posts/:postId: text, poll (editing the options resets the votes) or location. */
+/** PATCH /api/posts/:postId: text, media (the whole new list), poll (editing the options resets the votes) or location. */
 export const editPostSchema = z
-  .strictObject({ text: postText, poll: pollInputSchema, location: locationInputSchema.nullable() })
+  .strictObject({ text: postText, media: mediaList, poll: pollInputSchema, location: locationInputSchema.nullable() })
   .partial()
   .refine((p) => Object.keys(p).length > 0, "nothing to update");
 export type EditPostInput = z.infer<typeof editPostSchema>;

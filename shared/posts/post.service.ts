@@ -8,8 +8,8 @@ import { parseHashtags, parseMentions } from "./post-text.js";
 import { PostViews } from "./post-view.js";
 import { toObjectId } from "./post.repository.js";
 import { POLL_MAX_MS, POLL_MIN_MS, type CreatePostInput, type EditPostInput, type LocationInput, type PollInput } from "./post.schema.js";
-import { postNotFound, postRef, type OutboxEntry, type PostsDeps } from "./posts.deps.js";
-import { emptyReactionCounts, type Poll, type PostDoc, type PostEditView, type PostLocation, type PostView } from "./post.types.js";
+import { postNotFound, postRef, type MediaAttachments, type OutboxEntry, type PostsDeps } from "./posts.deps.js";
+import { emptyReactionCounts, type Poll, type PostDoc, type PostEditView, type PostLocation, type PostMedia, type PostView } from "./post.types.js";
 
 /**
  * Posts: create (text, media, poll, location, share), read, edit with a snapshot
@@ -27,8 +27,7 @@ export class PostService {
     const now = new Date();
     let shared: PostDoc | null = null;
     if (input.sharedPostId) shared = await this.shareable(actor, input.sharedPostId);
-    const media = input.media.length > 0 ? await this.attachMedia(actor.userId, input.media.map((m) => m.uploadId)) : [];
-    if (media.filter((m) => m.kind === "video").length > 0 && media.length > 1) throw new AppError("VALIDATION_FAILED", "A post has up to 4 images or 1 video");
+    const media = input.media.length > 0 ? await this.mediaPort().resolve(actor.userId, input.media.map((m) => m.uploadId)) : [];
     const hashtags = parseHashtags(input.text);
     const mentions = await this.resolveMentions(actor.userId, input.text);
     const _id = new ObjectId();
@@ -67,7 +66,18 @@ export class PostService {
         ? [this.deps.events.record("post.shared", { postId: _id.toHexString(), sharedPostId: shared._id.toHexString(), sharedPostAuthorId: shared.userId, userId: actor.userId })]
         : []),
     ];
-    const { post, inserted } = await this.deps.posts.insert({ ...doc, outbox: entries } as PostDoc);
+    // The uploads are referenced before the post exists (never a visible post whose media could be purged).
+    if (media.length > 0) await this.mediaPort().attach(_id.toHexString(), media, doc.visibility === "public");
+    let outcome;
+    try {
+      outcome = await this.deps.posts.insert({ ...doc, outbox: entries } as PostDoc);
+    } catch (error) {
+      if (media.length > 0) await this.mediaPort().detach(_id.toHexString(), media.map((m) => m.uploadId));
+      throw error;
+    }
+    const { post, inserted } = outcome;
+    // A retried create returns the first post, which holds its own references.
+    if (!inserted && media.length > 0) await this.mediaPort().detach(_id.toHexString(), media.map((m) => m.uploadId));
     if (inserted) {
       if (shared) await movePostStats(this.deps.posts, shared._id, { "stats.shares": 1, "stats.engagement": ENGAGEMENT_WEIGHTS.share });
       await this.deps.events.published(postRef(post), entries);
@@ -82,16 +92,28 @@ export class PostService {
     return this.viewOne(viewer?.userId, doc);
   }
 
-  /** Edits text, poll or location. A snapshot of the replaced version is kept; an edit that changes nothing is refused. */
+  /**
+   * Edits text, media, poll or location. A snapshot of the replaced version is
+   * kept (media included: replaced uploads stay referenced by the post's
+   * history and are released with the post); an edit that changes nothing is refused.
+   */
   async edit(actor: Actor, postId: string, input: EditPostInput): Promise<PostView> {
     const doc = await this.own(actor, postId);
     const now = new Date();
     const set: EditSet = {};
-    if (input.text !== undefined && input.text !== doc.content.text) {
-      if (input.text.trim() === "" && doc.content.media.length === 0 && !doc.poll && !doc.sharedPostId) throw new AppError("VALIDATION_FAILED", "A post needs text, media, a poll or a shared post");
-      set.content = { text: input.text, media: doc.content.media };
-      set.hashtags = parseHashtags(input.text);
-      set.mentions = await this.resolveMentions(actor.userId, input.text);
+    const textChanged = input.text !== undefined && input.text !== doc.content.text;
+    const newIds = input.media?.map((m) => m.uploadId);
+    const mediaChanged = newIds !== undefined && JSON.stringify(newIds) !== JSON.stringify(doc.content.media.map((m) => m.uploadId));
+    if (mediaChanged && doc.sharedPostId) throw new AppError("VALIDATION_FAILED", "A share carries an optional comment only");
+    const text = textChanged ? (input.text as string) : doc.content.text;
+    const media = mediaChanged ? await this.editedMedia(actor.userId, doc, newIds) : doc.content.media;
+    if (textChanged || mediaChanged) {
+      if (text.trim() === "" && media.length === 0 && !doc.poll && !doc.sharedPostId) throw new AppError("VALIDATION_FAILED", "A post needs text, media, a poll or a shared post");
+      set.content = { text, media };
+    }
+    if (textChanged) {
+      set.hashtags = parseHashtags(text);
+      set.mentions = await this.resolveMentions(actor.userId, text);
     }
     if (input.poll !== undefined) {
       if (!doc.poll) throw new AppError("BAD_REQUEST", "This post has no poll");
@@ -114,6 +136,7 @@ export class PostService {
       mentions: doc.mentions,
       poll: doc.poll ? { options: doc.poll.options.map((o) => o.text), multiple: doc.poll.multiple, closesAt: doc.poll.closesAt } : null,
       location: doc.location,
+      media: doc.content.media,
       createdAt: doc.editedAt ?? doc.createdAt,
       replacedAt: now,
     });
@@ -139,12 +162,14 @@ export class PostService {
   async history(viewer: Actor | undefined, postId: string): Promise<PostEditView[]> {
     const doc = await this.visible(viewer?.userId, postId);
     const edits = await this.deps.posts.listEdits(doc._id);
+    const media = await this.views.mediaViews(viewer?.userId, doc, edits.flatMap((e) => e.media ?? []));
     return edits.map((e) => ({
       version: e.version,
       text: e.text,
       hashtags: e.hashtags,
       poll: e.poll ? { options: e.poll.options, multiple: e.poll.multiple, closesAt: e.poll.closesAt.toISOString() } : null,
       location: e.location ? { name: e.location.name, longitude: e.location.point.coordinates[0], latitude: e.location.point.coordinates[1] } : null,
+      media: media(e.media ?? []),
       createdAt: e.createdAt.toISOString(),
       replacedAt: e.replacedAt.toISOString(),
     }));
@@ -227,9 +252,35 @@ export class PostService {
     return doc;
   }
 
-  private async attachMedia(ownerId: string, uploadIds: string[]) {
+  private mediaPort(): MediaAttachments {
     if (!this.deps.media) throw new AppError("BAD_REQUEST", "Media attachments are not available on this server");
-    return this.deps.media.attach(ownerId, uploadIds);
+    return this.deps.media;
+  }
+
+  /** The post's new media: uploads it already has keep their facts; new ones are checked and referenced before the write. */
+  private async editedMedia(authorId: string, doc: PostDoc, uploadIds: readonly string[]): Promise<PostMedia[]> {
+    const port = this.mediaPort();
+    const known = new Map(doc.content.media.map((m) => [m.uploadId, m]));
+    const fresh = await port.resolve(authorId, uploadIds.filter((id) => !known.has(id)));
+    const byId = new Map([...known, ...fresh.map((m) => [m.uploadId, m] as const)]);
+    const media = uploadIds.map((id) => byId.get(id)!);
+    if (new Set(uploadIds).size !== uploadIds.length) throw new AppError("VALIDATION_FAILED", "The same upload is attached twice");
+    if (media.some((m) => m.kind === "video") && media.length > 1) throw new AppError("VALIDATION_FAILED", "A post has up to 4 images or 1 video");
+    if (fresh.length > 0) await port.attach(doc._id.toHexString(), fresh, doc.visibility === "public");
+    return media;
+  }
+
+  /**
+   * Releases every upload a deleted post used, now or in an earlier version
+   * (durable subscriber of `post.deleted`; idempotent).
+   */
+  async releaseMedia(postId: string): Promise<void> {
+    const id = toObjectId(postId);
+    const doc = id && (await this.deps.posts.findById(id));
+    if (!doc || !doc.isDeleted || !this.deps.media) return;
+    const edits = await this.deps.posts.listEdits(doc._id);
+    const ids = [...doc.content.media, ...edits.flatMap((e) => e.media ?? [])].map((m) => m.uploadId);
+    if (ids.length > 0) await this.deps.media.detach(postId, ids);
   }
 
   /** @usernames that name live users who have not blocked (and are not blocked by) the author. */

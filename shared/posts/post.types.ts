@@ -19,9 +19,26 @@ export const MAX_IMAGES = 4;
 /** Comments nest at most this deep; a reply to a level-5 comment attaches to its level-5 ancestor. */
 export const MAX_COMMENT_DEPTH = 5;
 
+/** An attached upload (the author's, purpose `post`, ready when attached) and the facts shown with it. */
 export interface PostMedia {
   uploadId: string;
   kind: "image" | "video";
+  mimeType: string;
+  size: number;
+  width?: number;
+  height?: number;
+  durationSeconds?: number;
+}
+
+/**
+ * An attachment as a viewer gets it: stable public URLs on a public post of a
+ * public account, otherwise short-lived signed links (`expiresAt`).
+ */
+export interface PostMediaView extends PostMedia {
+  url: string;
+  thumbnailUrl?: string;
+  displayUrl?: string;
+  expiresAt?: string;
 }
 
 export interface PollOption {
@@ -100,6 +117,8 @@ export interface PostEditDoc {
   mentions: string[];
   poll: { options: string[]; multiple: boolean; closesAt: Date } | null;
   location: PostLocation | null;
+  /** Absent in snapshots written before posts carried media. */
+  media?: PostMedia[];
   /** When the snapshotted version was written. */
   createdAt: Date;
   /** When it was replaced. */
@@ -131,7 +150,7 @@ export interface PostView {
   text: string;
   hashtags: string[];
   mentions: string[];
-  media: PostMedia[];
+  media: PostMediaView[];
   poll: PollView | null;
   location: { name: string; longitude: number; latitude: number } | null;
   visibility: PostVisibility;
@@ -151,6 +170,7 @@ export interface PostEditView {
   hashtags: string[];
   poll: { options: string[]; multiple: boolean; closesAt: string } | null;
   location: { name: string; longitude: number; latitude: number } | null;
+  media: PostMediaView[];
   createdAt: string;
   replacedAt: string;
 }

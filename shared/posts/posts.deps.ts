@@ -7,6 +7,7 @@ import type { CommentRepository } from "./comment.repository.js";
 import type { PollVoteRepository } from "./poll-vote.repository.js";
 import type { PostAudience } from "./post-audience.js";
 import type { PostRepository } from "./post.repository.js";
+import type { MediaUrls } from "../media/media.types.js";
 import type { PostMedia } from "./post.types.js";
 import type { AnyOutboxEntry } from "../events/domain-events.js";
 import type { DomainEventBus } from "../events/event-bus.js";
@@ -22,10 +23,16 @@ export type PostEvents = Pick<DomainEventBus, "record" | "published">;
 export const postRef = (post: { _id: ObjectId; userId: string }) => ({ collection: "posts", filter: { userId: post.userId, _id: post._id } });
 export const commentRef = (comment: { _id: ObjectId; postId: ObjectId }) => ({ collection: "comments", filter: { postId: comment.postId, _id: comment._id } });
 
-/** Media uploads a post may attach: the author's own, finished. Supplied by the media domain. */
+/** Media uploads a post may attach: the author's own, finished. Supplied by the media domain (`post-media.ts`). */
 export interface MediaAttachments {
-  /** Resolves upload ids to attachments, or throws a 4xx AppError naming the bad one. */
-  attach(ownerId: string, uploadIds: readonly string[]): Promise<PostMedia[]>;
+  /** Resolves upload ids to attachments (up to 4 images or 1 video), or throws a 4xx AppError naming the bad one. */
+  resolve(ownerId: string, uploadIds: readonly string[]): Promise<PostMedia[]>;
+  /** Records that the post uses them; a public post's are also published at stable URLs. */
+  attach(postId: string, media: readonly PostMedia[], publicPost: boolean): Promise<void>;
+  /** The post no longer uses them: each is released (purged after retention) once nothing else does. */
+  detach(postId: string, uploadIds: readonly string[]): Promise<void>;
+  /** URLs for a viewer already allowed to see the posts: stable ones only for a public audience. */
+  urls(uploadIds: readonly string[], publicAudience: boolean): Promise<Map<string, MediaUrls>>;
 }
 
 /** Everything the posts services share; built once per process by the module. */

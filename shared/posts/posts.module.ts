@@ -101,6 +101,8 @@ export function createPostsModule(deps: PostsModuleDeps) {
   // Cheap (a few Redis commands), so tried inline: the author's answer already counts; the job is the safety net.
   events.durable("post.created", "hashtags.count", async (event) => void (await trends.postCreated(event)), { inline: true });
   events.durable("post.deleted", "hashtags.uncount", async (event) => void (await trends.postDeleted(event)), { inline: true });
+  // A deleted post's uploads (current and earlier versions) are released for purging after the retention period.
+  if (deps.media) events.durable("post.deleted", "posts.release-media", (event) => posts.releaseMedia(event.postId), { inline: true });
   events.durable("post.hashtags-changed", "hashtags.recount-edit", (event) => trends.hashtagsChanged(event), { inline: true });
   // The graph's events: each re-checks the edge, since deliveries are unordered and may repeat.
   const stillFollowing = async (followerId: string, followeeId: string): Promise<boolean> => (await deps.followRepository.find(followerId, followeeId))?.status === "accepted";

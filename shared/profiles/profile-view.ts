@@ -30,6 +30,7 @@ export function toCard(profile: Profile, relationship?: Relationship): ProfileCa
 export function toView(profile: Profile, options: { full: boolean; relationship?: Relationship }): ProfileView {
   const view: ProfileView = {
     ...toSummary(profile),
+    avatar: profile.avatar ? { mediaId: profile.avatar.mediaId, url: profile.avatar.url, thumbnailUrl: profile.avatar.thumbnailUrl } : null,
     bio: profile.bio,
     isPrivate: profile.privacy.isPrivate,
     stats: { ...profile.stats },

@@ -46,6 +46,17 @@ export const profilesCollection: CollectionSpec = {
         displayName: { bsonType: "string", minLength: 1, maxLength: MAX_DISPLAY_NAME_LENGTH },
         bio: { bsonType: "string", maxLength: MAX_BIO_LENGTH },
         avatarUrl: { bsonType: ["string", "null"], maxLength: MAX_URL_LENGTH },
+        avatar: {
+          bsonType: ["object", "null"],
+          required: ["mediaId", "url", "thumbnailUrl", "ref"],
+          additionalProperties: false,
+          properties: {
+            mediaId: { bsonType: "string", minLength: 1, maxLength: 64 },
+            url: { bsonType: "string", maxLength: MAX_URL_LENGTH },
+            thumbnailUrl: { bsonType: "string", maxLength: MAX_URL_LENGTH },
+            ref: { bsonType: "string", maxLength: 128 },
+          },
+        },
         privacy: {
           bsonType: "object",
           required: ["isPrivate", "whoCanMessage", "lastSeenVisibility"],

@@ -6,4 +6,6 @@ export interface ProfileDomainEvents {
   "profile.became-public": { userId: string };
   /** The profile was soft-deleted with its account: its follows go both ways. */
   "profile.deleted": { userId: string };
+  /** An avatar was replaced or removed: the media domain drops this use of its upload (released when unused). */
+  "profile.avatar-released": { userId: string; mediaId: string; ref: string };
 }

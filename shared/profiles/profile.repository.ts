@@ -1,7 +1,7 @@
-import type { Collection, Db, Filter } from "mongodb";
+import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
 import type { AnyOutboxEntry } from "../events/domain-events.js";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
-import type { ContentStat, PrivacySettings, Profile, ProfileSummary } from "./profile.types.js";
+import type { ContentStat, PrivacySettings, Profile, ProfileAvatar, ProfileSummary } from "./profile.types.js";
 
 const NO_ID = { _id: 0, outbox: 0 } as const;
 const SUMMARY_FIELDS = { _id: 0, userId: 1, username: 1, displayName: 1, avatarUrl: 1, "verification.isVerified": 1 } as const;
@@ -11,7 +11,7 @@ export type InsertOutcome = { inserted: true } | { inserted: false; reason: "use
 
 /** The fields a profile update may set (never counters, never identity). */
 export type ProfileChanges = Partial<
-  Pick<Profile, "username" | "usernameLower" | "displayName" | "bio" | "avatarUrl" | "socialLinks" | "updatedAt">
+  Pick<Profile, "username" | "usernameLower" | "displayName" | "bio" | "socialLinks" | "updatedAt">
 > & { privacy?: Partial<PrivacySettings>; notificationPreferences?: Partial<Record<string, boolean>>; verification?: Profile["verification"] };
 
 /** Only code that touches the `profiles` collection. Every query is served by an index of `profilesCollection`. */
@@ -100,6 +100,17 @@ export class ProfileRepository {
       if (isDuplicateKeyError(error)) return "username_taken";
       throw error;
     }
+  }
+
+  /**
+   * Sets or clears the avatar if it is still `expectedMediaId` (null: none),
+   * with the outbox entries of the write; null when it changed meanwhile (or
+   * the profile is gone).
+   */
+  async replaceAvatar(userId: string, expectedMediaId: string | null, avatar: ProfileAvatar | null, outbox: AnyOutboxEntry[]): Promise<Profile | null> {
+    const update: UpdateFilter<Profile> = { $set: { avatar, avatarUrl: avatar?.url ?? null, updatedAt: new Date() } };
+    if (outbox.length > 0) update.$push = { outbox: { $each: outbox } } as never;
+    return this.profiles.findOneAndUpdate({ userId, isDeleted: false, "avatar.mediaId": expectedMediaId } as Filter<Profile>, update, { returnDocument: "after", projection: NO_ID });
   }
 
   /** Moves follower/following counters; callers pass deltas derived from real state changes only. */

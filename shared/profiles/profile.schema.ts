@@ -16,7 +16,6 @@ export const usernameSchema = z.string().regex(USERNAME_PATTERN, "3-30 letters, 
 
 const displayName = singleLineText({ min: 1, max: MAX_DISPLAY_NAME_LENGTH });
 const webUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.domain }).max(MAX_URL_LENGTH);
-const avatarUrl = z.url({ protocol: /^https?$/ }).max(MAX_URL_LENGTH);
 
 export const socialLinkSchema = z.strictObject({
   platform: z.string().trim().min(1).max(32).regex(/^[A-Za-z0-9 ._-]+$/, "letters, digits, spaces, dots, dashes"),
@@ -27,13 +26,12 @@ const notificationPreferences = z
   .strictObject(Object.fromEntries(NOTIFICATION_TYPES.map((type) => [type, z.boolean()])) as Record<(typeof NOTIFICATION_TYPES)[number], z.ZodBoolean>)
   .partial();
 
-/** PATCH /api/profiles/me: any subset of the editable fields, nothing else. */
+/** PATCH /api/profiles/me: any subset of the editable fields, nothing else (the avatar is an upload: PUT /me/avatar). */
 export const updateProfileSchema = z
   .strictObject({
     username: usernameSchema,
     displayName,
     bio: multiLineText({ max: MAX_BIO_LENGTH, trim: false }),
-    avatarUrl: avatarUrl.nullable(),
     privacy: z
       .strictObject({ isPrivate: z.boolean(), whoCanMessage: z.enum(AUDIENCES), lastSeenVisibility: z.enum(AUDIENCES) })
       .partial(),
@@ -46,6 +44,9 @@ export const updateProfileSchema = z
   .partial()
   .refine((body) => Object.keys(body).length > 0, "nothing to update");
 export type UpdateProfileInput = z.infer<typeof updateProfileSchema>;
+
+/** PUT /api/profiles/me/avatar: a ready upload of the user, purpose `avatar`. */
+export const setAvatarSchema = z.strictObject({ uploadId: z.uuid({ message: "must be an upload id" }) });
 
 /** GET /api/profiles/search: `text` ranks by relevance; `prefix` matches the start of usernames. */
 export const searchProfilesSchema = z

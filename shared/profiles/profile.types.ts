@@ -70,7 +70,10 @@ export interface Profile {
   usernameLower: string;
   displayName: string;
   bio: string;
+  /** The avatar's display URL (what cards show); set from `avatar`. Profiles from before avatars were uploads may hold a plain URL here. */
   avatarUrl: string | null;
+  /** The avatar upload (purpose `avatar`, public); absent or null: none. */
+  avatar?: ProfileAvatar | null;
   privacy: PrivacySettings;
   notificationPreferences: NotificationPreferences;
   stats: ProfileStats;
@@ -80,6 +83,17 @@ export interface Profile {
   deletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** An avatar: the upload it is, its stable public URLs, and the reference that keeps the upload alive. */
+export interface ProfileAvatar {
+  mediaId: string;
+  /** The display size (1280 px at most, WebP). */
+  url: string;
+  /** 320 px WebP. */
+  thumbnailUrl: string;
+  /** The upload's reference for this use (`avatar:<userId>:<nonce>`), dropped when the avatar is replaced or removed. */
+  ref: string;
 }
 
 /** The few fields other services need to show a user (chat participants, authors...). */
@@ -101,6 +115,8 @@ export interface Relationship {
 
 /** What another user sees. Social links are left out of private accounts the viewer does not follow. */
 export interface ProfileView extends ProfileSummary {
+  /** The avatar upload's public URLs (display size and thumbnail), or null. */
+  avatar: { mediaId: string; url: string; thumbnailUrl: string } | null;
   bio: string;
   isPrivate: boolean;
   stats: ProfileStats;

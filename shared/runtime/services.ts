@@ -19,6 +19,7 @@ import type { PresenceService } from "../presence/presence.service.js";
 import type { TypingService } from "../presence/typing.service.js";
 import { createProfilesModule } from "../profiles/profiles.module.js";
 import type { ProfileService } from "../profiles/profile.service.js";
+import { AvatarService } from "../profiles/avatar.service.js";
 import type { FinalFailureHooks, JobHandlers, ScheduledJob } from "../queues/jobs.js";
 import { RateLimiter } from "../rate-limit/rate-limiter.js";
 import type { BlockService } from "../social/block.service.js";
@@ -27,6 +28,7 @@ import { createSocialModule } from "../social/social.module.js";
 import { createVideoModule, type VideoServices } from "../videos/video.module.js";
 import { FollowRepository } from "../social/follow.repository.js";
 import { createPostsModule, type PostServices } from "../posts/posts.module.js";
+import { PostMediaAttachments } from "../posts/post-media.js";
 import type { Platform } from "./platform.js";
 
 /** Turns a bearer token into the acting user, or throws. */
@@ -48,6 +50,8 @@ export interface Services extends IdentityServices {
   access: AccessControlService;
   /** Profiles: ensureProfile at registration, summaries/existence for other services, the profile API. */
   profiles: ProfileService;
+  /** Avatars as uploads: set, replace and remove (releasing the previous upload). */
+  avatars: AvatarService;
   /** Follows and follow requests (counters exact under retries and races). */
   follows: FollowService;
   /** Blocking: hides two users from each other everywhere. */
@@ -147,6 +151,7 @@ export function composeModules(platform: Platform): Composition {
     jobs,
     online: presence.presence,
     realtime,
+    media: new PostMediaAttachments(media.services.media, logger.child({ domain: "posts" })),
     feed: {
       batchSize: config.FEED_FANOUT_BATCH,
       bigAuthorFollowers: config.FEED_BIG_AUTHOR_FOLLOWERS,
@@ -211,6 +216,7 @@ export function composeModules(platform: Platform): Composition {
     outboxSweeper: eventsModule.sweeper,
     access,
     profiles,
+    avatars: new AvatarService(profilesModule.profileRepository, media.services.media, events),
     follows: social.follows,
     blocks: social.blocks,
     presence: presence.presence,

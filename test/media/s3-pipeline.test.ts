@@ -49,7 +49,7 @@ describe("media over S3 (s3rver): presigned PUT, the same checks, the same clean
   });
 
   it("an image PUT to its presigned URL becomes ready, with variants in the bucket and CDN URLs for public media", async () => {
-    const created = await createUpload(base, ann.accessToken, { purpose: "post", mimeType: "image/jpeg", size: fx.jpegWithExif.length });
+    const created = await createUpload(base, ann.accessToken, { purpose: "avatar", mimeType: "image/jpeg", size: fx.jpegWithExif.length });
     assert.equal(created.status, 201);
     const put = created.body.put!;
     assert.ok(put.url.startsWith(s3.endpoint), put.url);
