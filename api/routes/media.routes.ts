@@ -6,6 +6,7 @@ import { AppError, toErrorBody } from "../../shared/errors/app-error.js";
 import { TUS_PATH } from "../../shared/media/media.module.js";
 import { createUploadSchema, uploadRefSchema } from "../../shared/media/media.schema.js";
 import { createTusStore } from "../../shared/media/tus-store.js";
+import { RedisTusLocker } from "../../shared/media/tus-redis-locker.js";
 import { parseInput } from "../../shared/validation/parse.js";
 import type { ApiDeps } from "../app.js";
 import { actor, authenticate } from "../middleware/authenticate.js";
@@ -37,9 +38,9 @@ const uploadIdOfTusId = (id: string): string => id.replace(/^tus\//, "");
 /**
  * /api/media: upload targets (signed PUT or tus), completion, status, and the
  * resumable endpoint (tus 1.0 at /api/media/tus, bearer-authenticated, each
- * tus upload bound to an upload created here by its owner).
+ * tus upload bound to an upload created here by its owner, locked in Redis).
  */
-export function mediaRoutes({ services }: ApiDeps): Router {
+export function mediaRoutes({ platform, services }: ApiDeps): Router {
   const router = Router();
   const { media } = services;
   router.use(authenticate(services.accessGuard));
@@ -64,6 +65,8 @@ export function mediaRoutes({ services }: ApiDeps): Router {
   const tus = new TusServer({
     path: TUS_PATH,
     datastore: createTusStore(services.storage),
+    // Several API replicas may serve one upload: its requests are serialised through Redis.
+    locker: new RedisTusLocker(platform.redis, platform.logger.child({ domain: "media" })),
     maxSize: services.media.maxResumableBytes,
     respectForwardedHeaders: false,
     generateUrl: (_req, { proto, host, path, id }) => `${proto}://${host}${path}/${uploadIdOfTusId(id)}`,

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { startApi, type ApiServer } from "../../api/server.js";
@@ -11,38 +10,7 @@ import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { waitFor } from "../helpers/ports.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
 import { allKeys, createUpload, makeFixtures, settled, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
-
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One tus request over a plain socket. */
-function tusRequest(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method, headers: { "tus-resumable": "1.0.0", ...headers } }, (response) => {
-      let text = "";
-      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
-    });
-    request.on("error", reject);
-    request.end(body);
-  });
-}
-
-/** Starts a PATCH that announces the whole body but sends only `part`; `drop()` then cuts the connection. */
-function partialPatch(url: string, headers: Record<string, string>, part: Buffer): { drop(): void } {
-  const request = http.request(url, { method: "PATCH", headers: { "tus-resumable": "1.0.0", ...headers } });
-  request.on("error", () => undefined);
-  request.write(part);
-  return { drop: () => request.destroy() };
-}
-
-const metadata = (fields: Record<string, string>) =>
-  Object.entries(fields)
-    .map(([key, value]) => `${key} ${Buffer.from(value).toString("base64")}`)
-    .join(",");
+import { metadata, partialPatch, tusRequest } from "./tus-client.js";
 
 describe("media: resumable uploads (tus 1.0 at /api/media/tus)", function () {
   this.timeout(60_000);

@@ -8,7 +8,7 @@ import type { JobRuntime, Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { startS3Server, type TestS3Server } from "../helpers/s3-server.js";
 import { createTestUser, type TestUser } from "../helpers/users.js";
-import { allKeys, createUpload, makeFixtures, settled, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
+import { allKeys, createUpload, makeFixtures, readyUpload, settled, createMediaTestStack, type Fixtures } from "./media-fixtures.js";
 
 describe("media over S3 (s3rver): presigned PUT, the same checks, the same cleanup", function () {
   this.timeout(60_000);
@@ -81,5 +81,20 @@ describe("media over S3 (s3rver): presigned PUT, the same checks, the same clean
     const result = (await services.maintenance.run("daily"))["media.cleanup"]!;
     assert.equal(result.orphansDeleted, 2);
     assert.deepEqual(await allKeys(services), before.filter((key) => !key.endsWith("/leftover") && key !== "tus/not-an-upload"));
+  });
+
+  it("a post upload stays private until a public post publishes it; then its copies are in the bucket under public/", async () => {
+    const upload = await readyUpload(services, ann.userId, fx.png, "image/png", "post");
+    const before = (await services.media.urlsFor([upload.id], { publicAudience: true })).get(upload.id)!;
+    assert.match(before.url, /X-Amz-Signature=/, "not published yet: a presigned link");
+    await services.media.publish(upload.id);
+    await services.media.publish(upload.id);
+    const keys = (await allKeys(services)).filter((key) => key.includes(upload.id));
+    assert.deepEqual(keys.map((key) => key.split("/")[0]).sort(), ["private", "private", "private", "public", "public", "public"]);
+    const urls = (await services.media.urlsFor([upload.id], { publicAudience: true })).get(upload.id)!;
+    assert.equal(urls.url, `https://cdn.example.test/media/public/${ann.userId}/${upload.id}/image.png`);
+    assert.equal(urls.displayUrl, `https://cdn.example.test/media/public/${ann.userId}/${upload.id}/display.webp`);
+    assert.equal((await services.storage.head(`public/${ann.userId}/${upload.id}/display.webp`))?.contentType, "image/webp");
+    assert.match((await services.media.urlsFor([upload.id])).get(upload.id)!.url, /X-Amz-Signature=/, "other audiences still get presigned links");
   });
 });
