@@ -106,7 +106,7 @@ export class PostService {
     const mediaChanged = newIds !== undefined && JSON.stringify(newIds) !== JSON.stringify(doc.content.media.map((m) => m.uploadId));
     if (mediaChanged && doc.sharedPostId) throw new AppError("VALIDATION_FAILED", "A share carries an optional comment only");
     const text = textChanged ? (input.text as string) : doc.content.text;
-    const media = mediaChanged ? await this.editedMedia(actor.userId, doc, newIds) : doc.content.media;
+    const { media, fresh } = mediaChanged ? await this.editedMedia(actor.userId, doc, newIds) : { media: doc.content.media, fresh: [] };
     if (textChanged || mediaChanged) {
       if (text.trim() === "" && media.length === 0 && !doc.poll && !doc.sharedPostId) throw new AppError("VALIDATION_FAILED", "A post needs text, media, a poll or a shared post");
       set.content = { text, media };
@@ -153,7 +153,11 @@ export class PostService {
       entries.push(...(await this.mentionEntries({ ...doc, mentions: fresh })));
     }
     const updated = await this.deps.posts.updateContent(doc._id, doc.version, set, entries);
-    if (!updated) throw new AppError("CONFLICT", "The post changed meanwhile; reload it and edit again");
+    if (!updated) {
+      // The uploads this edit referenced are not in the post: let them go again.
+      if (fresh.length > 0) await this.mediaPort().detach(postId, fresh.map((m) => m.uploadId));
+      throw new AppError("CONFLICT", "The post changed meanwhile; reload it and edit again");
+    }
     if (entries.length > 0) await this.deps.events.published(postRef(doc), entries);
     return this.viewOne(actor.userId, updated);
   }
@@ -258,7 +262,7 @@ export class PostService {
   }
 
   /** The post's new media: uploads it already has keep their facts; new ones are checked and referenced before the write. */
-  private async editedMedia(authorId: string, doc: PostDoc, uploadIds: readonly string[]): Promise<PostMedia[]> {
+  private async editedMedia(authorId: string, doc: PostDoc, uploadIds: readonly string[]): Promise<{ media: PostMedia[]; fresh: PostMedia[] }> {
     const port = this.mediaPort();
     const known = new Map(doc.content.media.map((m) => [m.uploadId, m]));
     const fresh = await port.resolve(authorId, uploadIds.filter((id) => !known.has(id)));
@@ -267,7 +271,7 @@ export class PostService {
     if (new Set(uploadIds).size !== uploadIds.length) throw new AppError("VALIDATION_FAILED", "The same upload is attached twice");
     if (media.some((m) => m.kind === "video") && media.length > 1) throw new AppError("VALIDATION_FAILED", "A post has up to 4 images or 1 video");
     if (fresh.length > 0) await port.attach(doc._id.toHexString(), fresh, doc.visibility === "public");
-    return media;
+    return { media, fresh };
   }
 
   /**
