@@ -90,8 +90,8 @@ export class PostViews {
     const port = this.deps.media;
     const withMedia = docs.filter((d) => d.content.media.length > 0);
     if (!port || withMedia.length === 0) return () => [];
-    // The author's own view has no relation: signed links, whatever the post's audience.
-    const isPublic = (doc: PostDoc) => doc.visibility === "public" && doc.userId !== viewerId && relations.get(doc.userId)?.isPrivate === false;
+    // Stable URLs on public posts of public accounts, and for their author (a public post's copies exist whatever the account's privacy).
+    const isPublic = (doc: PostDoc) => doc.visibility === "public" && (doc.userId === viewerId || relations.get(doc.userId)?.isPrivate === false);
     const ids = (open: boolean) => withMedia.filter((d) => isPublic(d) === open).flatMap((d) => d.content.media.map((m) => m.uploadId));
     const [open, restricted] = await Promise.all([port.urls(ids(true), true), port.urls(ids(false), false)]);
     return (doc, media) => {

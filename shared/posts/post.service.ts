@@ -264,7 +264,9 @@ export class PostService {
   /** The post's new media: uploads it already has keep their facts; new ones are checked and referenced before the write. */
   private async editedMedia(authorId: string, doc: PostDoc, uploadIds: readonly string[]): Promise<{ media: PostMedia[]; fresh: PostMedia[] }> {
     const port = this.mediaPort();
-    const known = new Map(doc.content.media.map((m) => [m.uploadId, m]));
+    // Uploads the post uses now or used in an earlier version are already referenced (and keep their facts).
+    const earlier = (await this.deps.posts.listEdits(doc._id)).flatMap((e) => e.media ?? []);
+    const known = new Map([...earlier, ...doc.content.media].map((m) => [m.uploadId, m]));
     const fresh = await port.resolve(authorId, uploadIds.filter((id) => !known.has(id)));
     const byId = new Map([...known, ...fresh.map((m) => [m.uploadId, m] as const)]);
     const media = uploadIds.map((id) => byId.get(id)!);

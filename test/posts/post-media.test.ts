@@ -55,6 +55,7 @@ describe("posts: media by upload id (public URLs for public posts, signed links 
     const created = await post(ann, { text: "two pictures", media: [{ uploadId: one.id }, { uploadId: two.id }] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.deepEqual(created.body.post.media.map((m) => m.uploadId), [one.id, two.id]);
+    assert.ok(created.body.post.media.every((m) => !signed(m)), "the author gets the stable URLs too");
     const anonymous = (await get(undefined, created.body.post.id)).body.post;
     assert.equal(anonymous.media.length, 2);
     for (const m of anonymous.media) {
@@ -133,11 +134,21 @@ describe("posts: media by upload id (public URLs for public posts, signed links 
     assert.equal((await fetch(tampered)).status, 403, "a stretched link is refused");
     // The author's own view: signed links as well (no stable URL exists to hand out).
     assert.ok(signed((await get(ann, id)).body.post.media[0]!));
+    // A public post of a private account: its audience is its accepted followers, so signed links for them.
+    const shy = await registerProfileUser(services);
+    await services.follows.follow(fan.actor, shy.userId);
+    await httpCall(base, "PATCH", "/api/profiles/me", { token: shy.token, body: { privacy: { isPrivate: true } } });
+    const shyImage = await image(shy);
+    const shyPost = await post(shy, { text: "public, but my account is not", media: [{ uploadId: shyImage.id }] });
+    assert.equal(shyPost.status, 201, JSON.stringify(shyPost.body));
+    assert.ok(signed((await get(fan, shyPost.body.post.id)).body.post.media[0]!), "the follower gets signed links");
+    assert.equal((await get(eve, shyPost.body.post.id)).status, 404);
   });
 
   it("editing the media keeps it in the history; deleting the post releases every upload it used", async () => {
     const [first, second] = await Promise.all([image(), image()]);
     const created = await post(ann, { text: "v1", media: [{ uploadId: first.id }] });
+    assert.equal(created.status, 201);
     const id = created.body.post.id;
     const edited = await httpCall<Body>(base, "PATCH", `/api/posts/${id}`, { token: ann.token, body: { media: [{ uploadId: second.id }] } });
     assert.equal(edited.status, 200, JSON.stringify(edited.body));
