@@ -31,13 +31,14 @@ export function defineScripts(redis: Redis, specs: Record<string, ScriptSpec>): 
     registry.set(name, spec);
     if (name in redis) continue;
     redis.defineCommand(name, spec.numberOfKeys === undefined ? { lua: spec.lua } : { numberOfKeys: spec.numberOfKeys, lua: spec.lua });
-    if (slotChecks) guardSlots(redis, name, spec.numberOfKeys);
+    if (slotChecks ?? process.env.NODE_ENV === "test") guardSlots(redis, name, spec.numberOfKeys);
   }
 }
 
-let slotChecks = process.env.NODE_ENV === "test";
+/** Unset: on under NODE_ENV=test (read when a script is defined, so a test harness may set it late). */
+let slotChecks: boolean | undefined;
 
-/** Turns the per-call one-slot check on or off (on by default under NODE_ENV=test). */
+/** Turns the per-call one-slot check on or off for connections defined from now on. */
 export function setSlotChecks(on: boolean): void {
   slotChecks = on;
 }
