@@ -88,11 +88,15 @@ export class PresenceRepository {
     this.redis = redis as ScriptRedis;
   }
 
-  /** Puts users in the due index no earlier than `at` (one ZADD GT per bucket). */
-  private async scheduleDue(userIds: Iterable<string>, at: number): Promise<void> {
+  /**
+   * Puts users in the due index at `at` (one ZADD per bucket): `GT` keeps the
+   * latest device expiry (what decides "offline"), `LT` brings a drain's end
+   * forward. A settle re-schedules whatever is still live.
+   */
+  private async scheduleDue(userIds: Iterable<string>, at: number, mode: "GT" | "LT" = "GT"): Promise<void> {
     const buckets = new Map<number, string[]>();
     for (const userId of userIds) buckets.set(bucketOf(userId), [...(buckets.get(bucketOf(userId)) ?? []), userId]);
-    await Promise.all([...buckets].map(([bucket, ids]) => this.redis.zadd(dueKey(bucket), "GT", ...ids.flatMap((id) => [at, id]))));
+    await Promise.all([...buckets].map(([bucket, ids]) => (mode === "GT" ? this.redis.zadd(dueKey(bucket), "GT", ...ids.flatMap((id) => [at, id])) : this.redis.zadd(dueKey(bucket), "LT", ...ids.flatMap((id) => [at, id])))));
   }
 
   /**
@@ -155,7 +159,7 @@ export class PresenceRepository {
   async drain(devices: readonly Device[]): Promise<void> {
     if (devices.length === 0) return;
     const users = byUser(devices);
-    await this.scheduleDue(users.keys(), Date.now() + this.timings.drainGraceMs);
+    await this.scheduleDue(users.keys(), Date.now() + this.timings.drainGraceMs, "LT");
     await Promise.all([...users].map(([userId, own]) => this.redis.presenceDrain(presenceKey(userId), leftKey(userId), this.timings.keyTtlMs, ...own.map(entryOf))));
   }
 
