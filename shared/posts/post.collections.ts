@@ -35,6 +35,9 @@ export const POSTS_GEO_INDEX: IndexDescription = { key: { "location.point": "2ds
 
 export const postsCollection: CollectionSpec = {
   name: "posts",
+  shardKey: { userId: 1 },
+  shardReason:
+    "Seed choice (author): timelines, feed rebuilds by followed authors and idempotent creates (userId, clientId) target; hashtag, mention, text and geo queries across authors are scatter-gathers.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -95,6 +98,9 @@ export const postsCollection: CollectionSpec = {
 
 export const postEditsCollection: CollectionSpec = {
   name: "postEdits",
+  shardKey: { postId: 1 },
+  shardReason:
+    "Edit history is read per post; the unique (postId, version) starts with it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -108,6 +114,9 @@ export const postEditsCollection: CollectionSpec = {
 
 export const commentsCollection: CollectionSpec = {
   name: "comments",
+  shardKey: { postId: 1 },
+  shardReason:
+    "A post's comment threads are the hot read. Needs the unique (userId, clientId) index to become (postId, userId, clientId) before a real cluster shards it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -139,6 +148,9 @@ export const commentsCollection: CollectionSpec = {
 
 export const reactionsCollection: CollectionSpec = {
   name: "reactions",
+  shardKey: { targetId: 1 },
+  shardReason:
+    "Reactions are listed, counted and toggled per target; the unique (targetId, userId) starts with it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -157,6 +169,9 @@ export const reactionsCollection: CollectionSpec = {
 
 export const pollVotesCollection: CollectionSpec = {
   name: "pollVotes",
+  shardKey: { postId: 1 },
+  shardReason:
+    "Votes are cast and tallied per post; the unique index starts with postId.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -170,6 +185,9 @@ export const pollVotesCollection: CollectionSpec = {
 
 export const hashtagsCollection: CollectionSpec = {
   name: "hashtags",
+  shardKey: null,
+  shardReason:
+    "Unsharded: one small document per tag (tens of thousands), ranked from Redis; the recalculation scan is maintenance.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
