@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { z } from "zod";
-import { closeRedis, createRedis } from "../shared/db/redis.js";
+import { closeRedis, createRedis, redisTarget } from "../shared/db/redis.js";
 import { AppError, toErrorBody } from "../shared/errors/app-error.js";
 import { createOpsHandler } from "../shared/http/ops-handler.js";
 import type { Logger } from "../shared/logging/logger.js";
@@ -62,8 +62,8 @@ export async function startGateway(platform: Platform, services: Services, port:
       res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Not found" } }));
     }
   });
-  const pub = createRedis(config.REDIS_URL, "pub", logger);
-  const sub = createRedis(config.REDIS_URL, "sub", logger);
+  const pub = createRedis(redisTarget(config), "pub", logger);
+  const sub = createRedis(redisTarget(config), "sub", logger);
   const allowAnyOrigin = config.CORS_ORIGINS.includes("*");
   const io: GatewayServer = new Server(httpServer, {
     adapter: createRealtimeAdapter(pub, sub, config.REDIS_PREFIX),

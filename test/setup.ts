@@ -53,6 +53,8 @@ export const mochaHooks = {
     this.timeout(60_000);
     await dropDatabase(testEnv.databaseUrl).catch((error: Error) => console.error(`dropping test database: ${error.message}`));
     await deleteRedisPrefix(testEnv.redisUrl, testEnv.redisPrefix).catch(() => undefined);
+    // BullMQ's keys start with the hash-tagged prefix `{<prefix>bull}`.
+    await deleteRedisPrefix(testEnv.redisUrl, `{${testEnv.redisPrefix}`).catch(() => undefined);
     await rm(testEnv.mediaDir, { recursive: true, force: true });
     if (!testEnv.embeddedMongo) {
       const client = new MongoClient(testEnv.mongoUrl);

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { defineScripts } from "../shared/db/redis-scripts.js";
 import type { Redis } from "../shared/db/redis.js";
 import type { Logger } from "../shared/logging/logger.js";
 import type { JobQueue } from "../shared/queues/job-queue.js";
@@ -20,6 +21,7 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
  * these queues are removed.
  */
 export async function applySchedules(jobs: JobQueue, redis: Redis, schedules: readonly ScheduledJob[], logger: Logger): Promise<void> {
+  defineScripts(redis, { schedulesRelease: { numberOfKeys: 1, lua: RELEASE, sample: () => [LOCK_KEY, "token"] } });
   const token = randomUUID();
   const deadline = Date.now() + LOCK_WAIT_MS;
   while ((await redis.set(LOCK_KEY, token, "PX", LOCK_TTL_MS, "NX")) !== "OK") {
@@ -56,6 +58,6 @@ export async function applySchedules(jobs: JobQueue, redis: Redis, schedules: re
       }
     }
   } finally {
-    await redis.eval(RELEASE, 1, LOCK_KEY, token);
+    await (redis as Redis & { schedulesRelease(key: string, token: string): Promise<number> }).schedulesRelease(LOCK_KEY, token);
   }
 }

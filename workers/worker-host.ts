@@ -4,7 +4,7 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { isClientError } from "../shared/errors/app-error.js";
 import { createOpsHandler } from "../shared/http/ops-handler.js";
 import { metrics } from "../shared/metrics/metrics.js";
-import { closeRedis, createRedis } from "../shared/db/redis.js";
+import { closeRedis, createRedis, redisTarget } from "../shared/db/redis.js";
 import type { JobContext, QueueName } from "../shared/queues/job-definition.js";
 import { JOB_DEFINITIONS, QUEUE_CONCURRENCY, bullPrefix, jobSchema, queuesWithJobs, type JobHandlers, type JobName, type ScheduledJob } from "../shared/queues/jobs.js";
 import type { Platform } from "../shared/runtime/platform.js";
@@ -60,7 +60,7 @@ export async function startWorkers(platform: Platform, runtime: JobRuntime, port
   const { config, logger } = platform;
   const queues = selectQueues(config.WORKER_QUEUES);
   const handlers = { ...runtime.handlers, ...options.handlers };
-  const connection = createRedis(config.REDIS_URL, "bullmq", logger);
+  const connection = createRedis(redisTarget(config), "bullmq", logger);
 
   const inFlight = new InFlight();
   const processJob = (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => inFlight.track(run(job, signal));

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScripts } from "../db/redis-scripts.js";
 
 /** Marks a loaded set, so "blocks nobody" is cached too (Redis drops empty sets). */
 const LOADED = "~";
@@ -25,9 +26,14 @@ type CacheRedis = Redis & {
   blockCacheFill(setKey: string, generationKey: string, generation: string, ttlMs: number, ...members: string[]): Promise<number>;
 };
 
+const setKey = (userId: string): string => `blocks:{u:${userId}}`;
+const generationKey = (userId: string): string => `blocks:{u:${userId}}:gen`;
+
 /**
- * Redis cache of "blocked either way" per user: `blocks:{userId}` is a set of
- * the ids that user blocked or is blocked by, `blocks:gen:{userId}` counts changes.
+ * Redis cache of "blocked either way" per user: `blocks:{u:<userId>}` is a set
+ * of the ids that user blocked or is blocked by, `blocks:{u:<userId>}:gen`
+ * counts changes. A user's two keys share a hash slot; nothing touches two
+ * users' keys in one script or MULTI.
  */
 export class BlockCacheRepository {
   private readonly redis: CacheRedis;
@@ -36,26 +42,18 @@ export class BlockCacheRepository {
     redis: Redis,
     private readonly ttlMs = DEFAULT_TTL_MS,
   ) {
-    if (!("blockCacheFill" in redis)) redis.defineCommand("blockCacheFill", { numberOfKeys: 2, lua: FILL_IF_CURRENT });
+    defineScripts(redis, { blockCacheFill: { numberOfKeys: 2, lua: FILL_IF_CURRENT, sample: () => [setKey("u1"), generationKey("u1"), "0", 60_000, LOADED, "u2"] } });
     this.redis = redis as CacheRedis;
-  }
-
-  private setKey(userId: string): string {
-    return `blocks:${userId}`;
-  }
-
-  private generationKey(userId: string): string {
-    return `blocks:gen:${userId}`;
   }
 
   /** The change counter to read before loading from the store. */
   async generation(userId: string): Promise<string> {
-    return (await this.redis.get(this.generationKey(userId))) ?? "0";
+    return (await this.redis.get(generationKey(userId))) ?? "0";
   }
 
   /** The cached set, or null when it is not cached. */
   async members(userId: string): Promise<Set<string> | null> {
-    const members = await this.redis.smembers(this.setKey(userId));
+    const members = await this.redis.smembers(setKey(userId));
     if (members.length === 0) return null;
     return new Set(members.filter((m) => m !== LOADED));
   }
@@ -64,8 +62,8 @@ export class BlockCacheRepository {
   async contains(userId: string, others: readonly string[]): Promise<boolean[] | null> {
     const result = await this.redis
       .multi()
-      .exists(this.setKey(userId))
-      .smismember(this.setKey(userId), LOADED, ...others)
+      .exists(setKey(userId))
+      .smismember(setKey(userId), LOADED, ...others)
       .exec();
     if (!result) return null;
     const [[existsError, exists], [memberError, flags]] = result as [[Error | null, number], [Error | null, number[]]];
@@ -78,8 +76,8 @@ export class BlockCacheRepository {
   /** Caches a freshly loaded set unless a change happened after `generation` was read. */
   async fill(userId: string, generation: string, blockedIds: readonly string[]): Promise<boolean> {
     const stored = await this.redis.blockCacheFill(
-      this.setKey(userId),
-      this.generationKey(userId),
+      setKey(userId),
+      generationKey(userId),
       generation,
       this.ttlMs,
       LOADED,
@@ -88,14 +86,12 @@ export class BlockCacheRepository {
     return stored === 1;
   }
 
-  /** Forgets the sets of every user a block change touched, and bumps their generations. */
+  /** Forgets the sets of every user a block change touched, and bumps their generations (one MULTI per user: one slot each). */
   async invalidate(userIds: readonly string[]): Promise<void> {
-    const tx = this.redis.multi();
-    for (const userId of userIds) {
-      tx.incr(this.generationKey(userId)).pexpire(this.generationKey(userId), GENERATION_TTL_MS).del(this.setKey(userId));
-    }
-    const result = await tx.exec();
-    const failed = result?.find(([error]) => error);
+    const results = await Promise.all(
+      userIds.map((userId) => this.redis.multi().incr(generationKey(userId)).pexpire(generationKey(userId), GENERATION_TTL_MS).del(setKey(userId)).exec()),
+    );
+    const failed = results.flatMap((result) => result ?? []).find(([error]) => error);
     if (failed?.[0]) throw failed[0];
   }
 }

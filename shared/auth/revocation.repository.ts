@@ -3,9 +3,9 @@ import type { Redis } from "ioredis";
 /** What the cache knows about a session: revoked, known alive, or nothing. */
 export type CachedSessionState = "revoked" | "alive" | "unknown";
 
-const revokedSessionKey = (sessionId: string): string => `auth:revoked:s:${sessionId}`;
-const disabledUserKey = (userId: string): string => `auth:disabled:u:${userId}`;
-const aliveSessionKey = (sessionId: string): string => `auth:alive:s:${sessionId}`;
+const revokedSessionKey = (sessionId: string): string => `auth:{s:${sessionId}}:revoked`;
+const disabledUserKey = (userId: string): string => `auth:{u:${userId}}:disabled`;
+const aliveSessionKey = (sessionId: string): string => `auth:{s:${sessionId}}:alive`;
 
 /**
  * Redis cache in front of the session table for the per-request access check.
@@ -26,7 +26,8 @@ export class RevocationRepository {
    * is not "alive" (it falls through to PostgreSQL, which refuses it).
    */
   async lookup(sessionId: string, userId: string): Promise<CachedSessionState> {
-    const [revoked, disabled, alive] = await this.redis.mget(revokedSessionKey(sessionId), disabledUserKey(userId), aliveSessionKey(sessionId));
+    // Three GETs sent together (auto-pipelined): the user's key lives in another slot than the session's.
+    const [revoked, disabled, alive] = await Promise.all([this.redis.get(revokedSessionKey(sessionId)), this.redis.get(disabledUserKey(userId)), this.redis.get(aliveSessionKey(sessionId))]);
     if (revoked !== null || disabled !== null) return "revoked";
     return alive === userId ? "alive" : "unknown";
   }
@@ -38,12 +39,8 @@ export class RevocationRepository {
 
   async markSessionsRevoked(sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    const pipeline = this.redis.multi();
-    for (const id of sessionIds) {
-      pipeline.set(revokedSessionKey(id), "1", "EX", this.revokedTtlSeconds);
-      pipeline.del(aliveSessionKey(id));
-    }
-    await pipeline.exec();
+    // One MULTI per session: its two keys share the `{s:<id>}` slot.
+    await Promise.all(sessionIds.map((id) => this.redis.multi().set(revokedSessionKey(id), "1", "EX", this.revokedTtlSeconds).del(aliveSessionKey(id)).exec()));
   }
 
   async markUserDisabled(userId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScripts, type ScriptSpec } from "../db/redis-scripts.js";
 import type { CallState } from "./call.types.js";
 import { ACCEPT, CREATE, DECLINE, DELETE_IF, HANGUP, MARK_BUSY, REAP, REPLACE, SWAP_IF, TIMEOUT, TOUCH } from "./call-state.scripts.js";
 
@@ -35,6 +36,15 @@ const conversationKey = (conversationId: string) => `{c:${conversationId}}:call`
 /** Calls under way, scored by when the liveness sweep should look at them next. */
 const REAP_INDEX = "{calls}:reap";
 
+/** A representative call of each script, with the keys a real call uses. */
+function sampleCall(name: string): Array<string | number> {
+  if (name === "callTouch") return [stateKey("call1"), "", 60_000, "u1", "d1"];
+  if (name === "callSwapIf") return [conversationKey("c1"), "call1", "call2", 60_000];
+  if (name === "callDeleteIf") return [busyKey("u1"), "call1"];
+  if (name === "callCreate") return [stateKey("call1"), joinedKey("call1"), JSON.stringify({ id: "call1", parties: { u1: { deviceId: "d1" } }, version: 1 }), 60_000, "u1", "d1"];
+  return [stateKey("call1"), joinedKey("call1"), "", 60_000, "u1", "d1"];
+}
+
 /**
  * The call state machine's store: one JSON document per call, changed only by
  * the transition scripts. The per-conversation pointer (glare) and the per-user
@@ -46,9 +56,9 @@ export class CallStateRepository {
   private readonly redis: Scripted;
 
   constructor(redis: Redis, private readonly finalTtlMs: number) {
-    for (const [name, lua] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: TWO_KEYS.has(name) ? 2 : 1, lua });
-    }
+    const specs: Record<string, ScriptSpec> = {};
+    for (const [name, lua] of Object.entries(SCRIPTS)) specs[name] = { numberOfKeys: TWO_KEYS.has(name) ? 2 : 1, lua, sample: () => sampleCall(name) };
+    defineScripts(redis, specs);
     this.redis = redis as Scripted;
   }
 

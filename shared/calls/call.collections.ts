@@ -19,6 +19,9 @@ export const CALLS_SHARD_KEY = { conversationId: 1, _id: 1 } as const;
 
 export const callsCollection: CollectionSpec = {
   name: "calls",
+  shardKey: { conversationId: 1 },
+  shardReason:
+    "Call records are written and read with their conversation. Needs the unique roomId index to become (conversationId, roomId) before a real cluster shards it; a user's call history (participants.userId) scatters.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

@@ -15,6 +15,9 @@ const id = { bsonType: "string", minLength: 1, maxLength: 64 };
  */
 export const conversationsCollection: CollectionSpec = {
   name: "conversations",
+  shardKey: null,
+  shardReason:
+    "Unsharded for now: directKey is unique across conversations. Each send increments lastSeq here, so this is the first MongoDB write limit (docs/scaling.md); sharding it by _id needs directKey moved into the _id of direct chats.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -57,6 +60,9 @@ export const conversationsCollection: CollectionSpec = {
 /** `conversation_members`: one document per member (`_id` = `{conversationId}:{userId}`), the home of cursors and settings. */
 export const conversationMembersCollection: CollectionSpec = {
   name: "conversation_members",
+  shardKey: { conversationId: 1 },
+  shardReason:
+    "Cursors, receipts and member lists are per conversation (the send and sync paths); a user's own memberships (userId_archived) scatter.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -98,6 +104,9 @@ export const conversationMembersCollection: CollectionSpec = {
  */
 export const messagesCollection: CollectionSpec = {
   name: "messages",
+  shardKey: { conversationId: 1 },
+  shardReason:
+    "Seed choice: every send, sync, history page and search is within one conversation; both unique indexes start with conversationId.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -149,6 +158,9 @@ export const messagesCollection: CollectionSpec = {
  */
 export const messageChangesCollection: CollectionSpec = {
   name: "message_changes",
+  shardKey: { conversationId: 1 },
+  shardReason:
+    "Read and written with the conversation's seq stream, like messages.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

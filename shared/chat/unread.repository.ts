@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScripts } from "../db/redis-scripts.js";
 
 /**
  * Bumps every listed counter that exists. A missing counter means "unknown"
@@ -39,10 +40,10 @@ export class UnreadRepository {
   private readonly redis: UnreadRedis;
 
   constructor(redis: Redis) {
-    if (!("chatUnreadIncr" in redis)) {
-      redis.defineCommand("chatUnreadIncr", { lua: INCR_EXISTING });
-      redis.defineCommand("chatUnreadDecr", { numberOfKeys: 1, lua: DECR_EXISTING });
-    }
+    defineScripts(redis, {
+      chatUnreadIncr: { lua: INCR_EXISTING, sample: () => [2, unreadKey("u1", "c1"), unreadKey("u2", "c1")] },
+      chatUnreadDecr: { numberOfKeys: 1, lua: DECR_EXISTING, sample: () => [unreadKey("u1", "c1"), 1] },
+    });
     this.redis = redis as UnreadRedis;
   }
 

@@ -19,6 +19,21 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** `host:port` seed nodes of a Redis Cluster: each needs a host and a port 1-65535. */
+const clusterNodes = csv.transform((items, ctx) => {
+  const nodes: Array<{ host: string; port: number }> = [];
+  for (const item of items) {
+    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(item);
+    const portNumber = Number(match?.[2]);
+    if (!match || !(portNumber >= 1 && portNumber <= 65535)) {
+      ctx.addIssue({ code: "custom", message: `"${item}" is not host:port` });
+      return z.NEVER;
+    }
+    nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port: portNumber });
+  }
+  return nodes;
+});
+
 /** Names Express's `trust proxy` accepts for address ranges. */
 const PROXY_RANGE_NAMES = ["loopback", "linklocal", "uniquelocal"];
 
@@ -85,6 +100,12 @@ const envSchema = z.object({
   /** Create the PostgreSQL database named in DATABASE_URL if it is missing (local use). */
   DATABASE_CREATE: bool.default(true),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
+  /**
+   * Seed nodes of a Redis Cluster (`host:port,host:port`). Set: every Redis
+   * client (app, BullMQ, Socket.IO adapter) is an ioredis Cluster client and
+   * REDIS_URL is ignored (its password and TLS still apply). Unset: single node.
+   */
+  REDIS_CLUSTER_NODES: clusterNodes.default([]),
   /** Prefix of every Redis key, BullMQ queue and Socket.IO channel this deployment uses. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/).default("cw:"),
   /** Unset: the embedded MongoDB-compatible server is started in-process (development only). */

@@ -9,8 +9,14 @@ export interface CollectionSpec {
   name: string;
   validator?: Document;
   indexes: IndexDescription[];
-  /** The key a sharded deployment shards this collection on (hot queries include it). Not applied by migrate. */
-  shardKey?: Document;
+  /**
+   * The key a sharded deployment shards this collection on (hot queries
+   * include it), or null for a collection left unsharded; applied by migrate
+   * on a mongos and on the embedded server (see mongo-shard-keys.ts).
+   */
+  shardKey?: Document | null;
+  /** Why this key (or why unsharded): which queries it targets and which scatter. */
+  shardReason?: string;
 }
 
 const NAMESPACE_EXISTS = 48;

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScripts } from "../db/redis-scripts.js";
 
 /** One home-timeline entry: a post id and its author (so an author's posts can be purged without a query). */
 export interface TimelineEntry {
@@ -67,23 +68,25 @@ export class TimelineRepository {
     redis: Redis,
     private readonly options: { maxLength: number; ttlSeconds: number },
   ) {
-    const scripts = { feedInsert: INSERT, feedReplace: REPLACE, feedPurge: PURGE, feedPage: PAGE };
-    for (const [name, lua] of Object.entries(scripts)) if (!(name in redis)) redis.defineCommand(name, { lua, numberOfKeys: 1 });
+    const key = timelineKey("u1");
+    defineScripts(redis, {
+      feedInsert: { numberOfKeys: 1, lua: INSERT, sample: () => [key, 100, 60, 1, "p1:a1"] },
+      feedReplace: { numberOfKeys: 1, lua: REPLACE, sample: () => [key, 100, 60, 1, "p1:a1"] },
+      feedPurge: { numberOfKeys: 1, lua: PURGE, sample: () => [key, "a1"] },
+      feedPage: { numberOfKeys: 1, lua: PAGE, sample: () => [key, "+inf", 10, 60] },
+    });
     this.redis = redis as ScriptRedis;
   }
 
-  /** Inserts one entry into each user's built timeline, one pipeline; returns how many timelines took it. */
+  /**
+   * Inserts one entry into each user's built timeline; returns how many
+   * timelines took it. One script per user (each timeline is its own slot),
+   * sent together: the client's auto-pipelining batches them per node.
+   */
   async insertMany(userIds: readonly string[], entry: TimelineEntry): Promise<number> {
     if (userIds.length === 0) return 0;
-    const pipeline = this.redis.pipeline() as unknown as ScriptRedis & { exec(): Promise<Array<[Error | null, unknown]>> };
-    for (const userId of userIds) void pipeline.feedInsert(timelineKey(userId), this.options.maxLength, this.options.ttlSeconds, entry.at, member(entry));
-    const results = (await pipeline.exec()) ?? [];
-    let added = 0;
-    for (const [error, value] of results) {
-      if (error) throw error;
-      added += Number(value);
-    }
-    return added;
+    const results = await Promise.all(userIds.map((userId) => this.redis.feedInsert(timelineKey(userId), this.options.maxLength, this.options.ttlSeconds, entry.at, member(entry))));
+    return results.reduce((sum, value) => sum + Number(value), 0);
   }
 
   /** Merges entries into a user's built timeline (a follow); no-op when it is not built. */

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScripts } from "../db/redis-scripts.js";
 
 /** Per tag per UTC day: the posts that used it and, per account, how many of its posts did. One slot per tag. */
 const postsKey = (tag: string, day: string): string => `trend:{t:${tag}}:${day}:posts`;
@@ -62,8 +63,12 @@ export class TrendCounterRepository {
     redis: Redis,
     private readonly ttlSeconds: number,
   ) {
-    const scripts = { trendCount: COUNT, trendUncount: UNCOUNT, trendReset: RESET };
-    for (const [name, lua] of Object.entries(scripts)) if (!(name in redis)) redis.defineCommand(name, { lua, numberOfKeys: 2 });
+    const keys = [postsKey("tag", "2026-01-01"), accountsKey("tag", "2026-01-01")];
+    defineScripts(redis, {
+      trendCount: { numberOfKeys: 2, lua: COUNT, sample: () => [...keys, "p1", "u1", 60] },
+      trendUncount: { numberOfKeys: 2, lua: UNCOUNT, sample: () => [...keys, "p1", "u1"] },
+      trendReset: { numberOfKeys: 2, lua: RESET, sample: () => [...keys, 60, "p1", "u1"] },
+    });
     this.redis = redis as ScriptRedis;
   }
 
@@ -98,16 +103,13 @@ export class TrendCounterRepository {
     return this.redis.smembers(activeKey(day));
   }
 
-  /** Uses and distinct accounts of each tag on a day, one pipeline. */
+  /** Uses and distinct accounts of each tag on a day: single-key reads sent together (auto-pipelined per node; tags live in different slots). */
   async dayCounts(day: string, tags: readonly string[]): Promise<Map<string, DayCounts>> {
     const out = new Map<string, DayCounts>();
     if (tags.length === 0) return out;
-    const pipeline = this.redis.pipeline();
-    for (const tag of tags) pipeline.scard(postsKey(tag, day)).hlen(accountsKey(tag, day));
-    const results = (await pipeline.exec()) ?? [];
+    const results = await Promise.all(tags.map((tag) => Promise.all([this.redis.scard(postsKey(tag, day)), this.redis.hlen(accountsKey(tag, day))])));
     tags.forEach((tag, i) => {
-      const uses = Number(results[i * 2]?.[1] ?? 0);
-      const accounts = Number(results[i * 2 + 1]?.[1] ?? 0);
+      const [uses, accounts] = results[i]!;
       if (uses > 0) out.set(tag, { uses, accounts });
     });
     return out;

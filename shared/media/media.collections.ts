@@ -18,6 +18,9 @@ export const EXPIRED_UPLOAD_KEEP_SECONDS = 24 * 3600;
  */
 export const mediaUploadsCollection: CollectionSpec = {
   name: "mediaUploads",
+  shardKey: { ownerId: 1, _id: 1 },
+  shardReason:
+    "Uploads are read by owner and id (every attach checks the owner); expiry and cleanup scans are maintenance.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -83,5 +86,4 @@ export const mediaUploadsCollection: CollectionSpec = {
     { key: { status: 1, expiresAt: 1 }, name: "status_expiresAt" },
     { key: { releasedAt: 1 }, name: "releasedAt_sparse", sparse: true },
   ],
-  shardKey: { ownerId: 1, _id: 1 },
 };

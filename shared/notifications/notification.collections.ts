@@ -12,6 +12,9 @@ const id = { bsonType: "string", minLength: 1, maxLength: 128 };
  */
 export const notificationsCollection: CollectionSpec = {
   name: "notifications",
+  shardKey: { recipientId: 1 },
+  shardReason:
+    "Seed choice (user): a recipient's list, unread count and group upserts all name the recipient; the read-and-old cleanup is maintenance.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -55,6 +58,9 @@ export const notificationsCollection: CollectionSpec = {
 /** Per-user delivery settings beyond the profile's per-type switches: channels, "from" filters, muted posts. */
 export const notificationSettingsCollection: CollectionSpec = {
   name: "notificationSettings",
+  shardKey: { _id: "hashed" },
+  shardReason:
+    "One document per user keyed by user id; hashed spreads users evenly.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -68,6 +74,9 @@ export const notificationSettingsCollection: CollectionSpec = {
 /** Web Push subscriptions, one per browser endpoint, owned by a session (removed with it). */
 export const pushSubscriptionsCollection: CollectionSpec = {
   name: "pushSubscriptions",
+  shardKey: { userId: 1 },
+  shardReason:
+    "Delivery reads a user's subscriptions; removal by session on sign-out scatters (rare).",
   validator: {
     $jsonSchema: {
       bsonType: "object",

@@ -47,6 +47,9 @@ const postMediaItem = {
 
 export const postsCollection: CollectionSpec = {
   name: "posts",
+  shardKey: { userId: 1 },
+  shardReason:
+    "Seed choice (author): timelines, feed rebuilds by followed authors and idempotent creates (userId, clientId) target; hashtag, mention, text and geo queries across authors are scatter-gathers.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -107,6 +110,9 @@ export const postsCollection: CollectionSpec = {
 
 export const postEditsCollection: CollectionSpec = {
   name: "postEdits",
+  shardKey: { postId: 1 },
+  shardReason:
+    "Edit history is read per post; the unique (postId, version) starts with it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -126,6 +132,9 @@ export const postEditsCollection: CollectionSpec = {
 
 export const commentsCollection: CollectionSpec = {
   name: "comments",
+  shardKey: { postId: 1 },
+  shardReason:
+    "A post's comment threads are the hot read. Needs the unique (userId, clientId) index to become (postId, userId, clientId) before a real cluster shards it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -157,6 +166,9 @@ export const commentsCollection: CollectionSpec = {
 
 export const reactionsCollection: CollectionSpec = {
   name: "reactions",
+  shardKey: { targetId: 1 },
+  shardReason:
+    "Reactions are listed, counted and toggled per target; the unique (targetId, userId) starts with it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -175,6 +187,9 @@ export const reactionsCollection: CollectionSpec = {
 
 export const pollVotesCollection: CollectionSpec = {
   name: "pollVotes",
+  shardKey: { postId: 1 },
+  shardReason:
+    "Votes are cast and tallied per post; the unique index starts with postId.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -188,6 +203,9 @@ export const pollVotesCollection: CollectionSpec = {
 
 export const hashtagsCollection: CollectionSpec = {
   name: "hashtags",
+  shardKey: null,
+  shardReason:
+    "Unsharded: one small document per tag (tens of thousands), ranked from Redis; the recalculation scan is maintenance.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

@@ -1,14 +1,16 @@
 /**
  * Lua scripts of the device registry. Each runs atomically on Redis and takes
  * its clock from Redis (`TIME`), so replicas with skewed clocks agree on what
- * has expired.
+ * has expired. Each touches the keys of one user only, all hash-tagged
+ * `{u:<userId>}`, so on Redis Cluster each is a single-slot script.
  *
- * Keys: `presence:{userId}` — a sorted set of the user's devices
+ * Keys per user: `presence:{u:<userId>}` — a sorted set of the user's devices
  * (`socketId~replicaId`, plus `@deviceId` when the client names its device)
- * scored by expiry (ms); `presence-devices` — every device as `{userId} {socketId}` by
- * expiry, which the sweep scans; `presence-pending` — users whose last device
- * left with a draining replica, scored by when they left: they stay "online"
- * for a grace period so a rolling restart does not flap their presence.
+ * scored by expiry (ms); `presence:{u:<userId>}:left` — when the user's last
+ * device left with a draining replica: they stay "online" for a grace period
+ * so a rolling restart does not flap their presence. The sweep finds users to
+ * settle through `presence-due:{b:<n>}` (see presence.repository.ts), which
+ * the scripts never touch.
  */
 
 const NOW = `
@@ -17,43 +19,40 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * KEYS: user set, devices index, pending. ARGV: entry, index member, userId,
- * device ttl ms, key ttl ms, cap, device suffix ("@deviceId" or ""). Entries
- * ending with the device suffix are the same device's earlier sockets (one a
- * dead replica left behind): they are replaced, not counted. Returns
- * {status, now}: -1 over the cap, 1 the user came online, 0 nothing to announce.
+ * KEYS: user set, left marker. ARGV: entry, device ttl ms, key ttl ms, cap,
+ * device suffix ("@deviceId" or ""). Entries ending with the device suffix
+ * are the same device's earlier sockets (one a dead replica left behind):
+ * they are replaced, not counted. Returns {status, now}: -1 over the cap, 1
+ * the user came online, 0 nothing to announce.
  */
 export const CONNECT = `${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local suffix = ARGV[7]
+local suffix = ARGV[5]
 local replaced = 0
 if suffix ~= '' then
   for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     if entry ~= ARGV[1] and #entry > #suffix and string.sub(entry, -#suffix) == suffix then
       redis.call('ZREM', KEYS[1], entry)
-      redis.call('ZREM', KEYS[2], ARGV[3] .. ' ' .. entry)
       replaced = 1
     end
   end
 end
 local live = redis.call('ZCARD', KEYS[1])
-if live >= tonumber(ARGV[6]) then return {-1, now} end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2])
-local resumed = redis.call('ZREM', KEYS[3], ARGV[3])
+if live >= tonumber(ARGV[4]) then return {-1, now} end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local resumed = redis.call('DEL', KEYS[2])
 if live == 0 and resumed == 0 and replaced == 0 then return {1, now} end
 return {0, now}
 `;
 
 /**
- * KEYS: user set, devices index. ARGV: socketId, index member. Returns
- * {status, now}: 1 the user went offline, 0 nothing to announce (other devices
- * live, or the device was already swept).
+ * KEYS: user set. ARGV: entry. Returns {status, now}: 1 the user went
+ * offline, 0 nothing to announce (other devices live, or the device was
+ * already swept).
  */
 export const DISCONNECT = `${NOW}
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[2])
 if removed == 0 then return {0, now} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) == 0 then return {1, now} end
@@ -61,98 +60,89 @@ return {0, now}
 `;
 
 /**
- * Heartbeat for a batch of devices. KEYS: devices index, pending, then one
- * user set per device. ARGV: device ttl ms, key ttl ms, then per device
- * socketId, index member, userId. Recreates entries lost with a Redis restart.
- * Returns {now, i...}: 1-based positions of devices whose user came back online
- * (its devices had expired, or Redis lost them).
+ * Heartbeat for one user's devices. KEYS: user set, left marker. ARGV: device
+ * ttl ms, key ttl ms, then the entries. Recreates entries lost with a Redis
+ * restart. Returns {now, back}: back 1 when the user came back online (its
+ * devices had expired, or Redis lost them).
  */
 export const REFRESH = `${NOW}
 local ttl = tonumber(ARGV[1])
-local back = {now}
-for i = 3, #KEYS do
-  local base = 3 + (i - 3) * 3
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
-  local live = redis.call('ZCARD', KEYS[i])
-  redis.call('ZADD', KEYS[i], now + ttl, ARGV[base])
-  redis.call('PEXPIRE', KEYS[i], ARGV[2])
-  redis.call('ZADD', KEYS[1], now + ttl, ARGV[base + 1])
-  local resumed = redis.call('ZREM', KEYS[2], ARGV[base + 2])
-  if live == 0 and resumed == 0 then back[#back + 1] = i - 2 end
-end
-return back
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local live = redis.call('ZCARD', KEYS[1])
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local resumed = redis.call('DEL', KEYS[2])
+if live == 0 and resumed == 0 then return {now, 1} end
+return {now, 0}
 `;
 
 /**
- * A draining replica's devices leave without announcing: users left with no
- * device become pending (scored by now) until the sweep's grace runs out.
- * KEYS: devices index, pending, then one user set per device. ARGV: per device
- * socketId, index member, userId.
+ * A draining replica's devices of one user leave without announcing: a user
+ * left with no device is marked as left (now) until the sweep's grace runs
+ * out. KEYS: user set, left marker. ARGV: key ttl ms, then the entries.
+ * Returns {now, left}: left 1 when the user was marked.
  */
 export const DRAIN = `${NOW}
-for i = 3, #KEYS do
-  local base = 1 + (i - 3) * 3
-  redis.call('ZREM', KEYS[i], ARGV[base])
-  redis.call('ZREM', KEYS[1], ARGV[base + 1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
-  if redis.call('ZCARD', KEYS[i]) == 0 then redis.call('ZADD', KEYS[2], now, ARGV[base + 2]) end
-end
-return now
-`;
-
-/** KEYS: devices index, pending. ARGV: grace ms, limit. Returns {expired index members, due pending users}. */
-export const SCAN_DUE = `${NOW}
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
-local pending = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
-return {expired, pending}
+for i = 2, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) > 0 then return {now, 0} end
+redis.call('SET', KEYS[2], now, 'PX', ARGV[1])
+return {now, 1}
 `;
 
 /**
- * Settles one user after devices expired or a drain's grace ran out.
- * KEYS: user set, devices index, pending. ARGV: userId, device ttl ms, grace
- * ms, then index members the scan found. Returns {offline, lastSeenMs}.
+ * Settles one user the sweep found due. KEYS: user set, left marker. ARGV:
+ * device ttl ms, grace ms. Returns {offline, lastSeenMs, nextDueMs}: offline 1
+ * when the user's last device expired or a drain's grace ran out; nextDue the
+ * time the user must be looked at again (0: never, nothing left).
  */
 export const SETTLE = `${NOW}
-local ttl = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[1])
+local grace = tonumber(ARGV[2])
 local lastSeen = 0
 local changed = 0
-for i = 4, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[2], ARGV[i])
-  if score and tonumber(score) <= now then
-    redis.call('ZREM', KEYS[2], ARGV[i])
-    changed = 1
-    lastSeen = math.max(lastSeen, tonumber(score) - ttl)
-  end
-end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES')
 for i = 2, #expired, 2 do
   changed = 1
   lastSeen = math.max(lastSeen, tonumber(expired[i]) - ttl)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local left = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if redis.call('ZCARD', KEYS[1]) > 0 then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  return {0, 0}
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if newest[2] then
+  redis.call('DEL', KEYS[2])
+  return {0, 0, tonumber(newest[2])}
 end
+local left = redis.call('GET', KEYS[2])
 if left then
-  if tonumber(left) > now - tonumber(ARGV[3]) then return {0, 0} end
-  redis.call('ZREM', KEYS[3], ARGV[1])
+  if tonumber(left) > now - grace then return {0, 0, tonumber(left) + grace} end
+  redis.call('DEL', KEYS[2])
   changed = 1
   lastSeen = math.max(lastSeen, tonumber(left))
 end
-if changed == 0 then return {0, 0} end
-return {1, math.min(lastSeen, now)}
+if changed == 0 then return {0, 0, 0} end
+return {1, math.min(lastSeen, now), 0}
 `;
 
-/** KEYS: user sets, then pending. ARGV: userIds. Returns 1/0 per user: online (a live device, or inside a drain's grace). */
+/** KEYS: user set, left marker. Returns 1 when the user is online (a live device, or inside a drain's grace). */
 export const ONLINE = `${NOW}
-local pending = KEYS[#KEYS]
-local result = {}
-for i = 1, #KEYS - 1 do
-  local live = redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf')
-  if live == 0 and redis.call('ZSCORE', pending, ARGV[i]) then live = 1 end
-  result[i] = live > 0 and 1 or 0
+if redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') > 0 then return 1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
+return 0
+`;
+
+/**
+ * Re-schedules or drops a due-index member after a settle, unless a connect
+ * or heartbeat re-scheduled it meanwhile (its score moved past the one the
+ * sweep read). KEYS: a `presence-due` bucket. ARGV: user id, the score the
+ * sweep read, next due (0: none). Returns 1 when the member was changed.
+ */
+export const UNDUE = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) > tonumber(ARGV[2]) then return 0 end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
 end
-return result
+return 1
 `;

@@ -1,10 +1,19 @@
 import type { Redis } from "ioredis";
+import { defineScripts, keySlot } from "../db/redis-scripts.js";
 import type { Device } from "./presence.types.js";
-import { CONNECT, DISCONNECT, DRAIN, ONLINE, REFRESH, SCAN_DUE, SETTLE } from "./presence-scripts.js";
+import { CONNECT, DISCONNECT, DRAIN, ONLINE, REFRESH, SETTLE, UNDUE } from "./presence-scripts.js";
 
-const DEVICES = "presence-devices";
-const PENDING = "presence-pending";
-const userKey = (userId: string): string => `presence:${userId}`;
+/** A user's devices and drain marker share the `{u:<userId>}` hash tag: every per-user script touches one slot. */
+export const presenceKey = (userId: string): string => `presence:{u:${userId}}`;
+const leftKey = (userId: string): string => `presence:{u:${userId}}:left`;
+/**
+ * The sweep's index, split into buckets by user so it spreads over the shards
+ * of a Redis Cluster: `presence-due:{b:<n>}` holds user ids scored by when the
+ * sweep should look at them (the latest device expiry seen, or a drain's end).
+ */
+export const DUE_BUCKETS = 16;
+const bucketOf = (userId: string): number => keySlot(userId) % DUE_BUCKETS;
+const dueKey = (bucket: number): string => `presence-due:{b:${bucket}}`;
 /**
  * A device's member in its user's set: `socketId[~replicaId][@deviceId]`
  * (socket ids are base64url, so neither mark occurs in them).
@@ -15,16 +24,16 @@ const entryOf = (device: Device): string =>
 const replicaOf = (entry: string): string | undefined => /~([^@]+)/.exec(entry)?.[1];
 /** One key per replica, hash-tagged by replica. */
 const aliveKey = (replicaId: string): string => `gateway-alive:{r:${replicaId}}`;
-const indexMember = (device: Device): string => `${device.userId} ${entryOf(device)}`;
 
+type Reply = Promise<number[]>;
 type ScriptRedis = Redis & {
-  presenceConnect(...args: Array<string | number>): Promise<[number, number]>;
-  presenceDisconnect(...args: Array<string | number>): Promise<[number, number]>;
-  presenceRefresh(...args: Array<string | number>): Promise<number[]>;
-  presenceDrain(...args: Array<string | number>): Promise<number>;
-  presenceScanDue(...args: Array<string | number>): Promise<[string[], string[]]>;
-  presenceSettle(...args: Array<string | number>): Promise<[number, number]>;
-  presenceOnline(...args: Array<string | number>): Promise<number[]>;
+  presenceConnect(user: string, left: string, ...args: Array<string | number>): Reply;
+  presenceDisconnect(user: string, entry: string): Reply;
+  presenceRefresh(user: string, left: string, ...args: Array<string | number>): Reply;
+  presenceDrain(user: string, left: string, ...args: Array<string | number>): Reply;
+  presenceSettle(user: string, left: string, ttlMs: number, graceMs: number): Reply;
+  presenceOnline(user: string, left: string): Promise<number>;
+  presenceUndue(bucket: string, userId: string, seen: number, nextDue: number): Promise<number>;
 };
 
 /** Lifetimes the registry works with, in milliseconds. */
@@ -37,15 +46,26 @@ export interface PresenceTimings {
   drainGraceMs: number;
 }
 
-/** What the sweep found due: expired devices grouped by user, and users whose drain grace ran out. */
-export interface DueSettlements {
-  expired: Map<string, string[]>;
-  pending: string[];
+/** A user the sweep settled. */
+export interface Settlement {
+  userId: string;
+  offline: boolean;
+  /** When the user was last online (ms), meaningful when `offline`. */
+  lastSeen: number;
+}
+
+/** Groups devices by user, keeping the order users first appear in. */
+function byUser(devices: readonly Device[]): Map<string, Device[]> {
+  const out = new Map<string, Device[]>();
+  for (const device of devices) out.set(device.userId, [...(out.get(device.userId) ?? []), device]);
+  return out;
 }
 
 /**
  * The per-device presence registry in Redis (see presence-scripts.ts for the
- * key layout). Every operation is one round trip.
+ * per-user keys). Every script touches one user's slot; the due index is
+ * written before the script that makes a user due, so a crash in between
+ * leaves at worst an index entry the sweep finds nothing for.
  */
 export class PresenceRepository {
   private readonly redis: ScriptRedis;
@@ -54,19 +74,29 @@ export class PresenceRepository {
     redis: Redis,
     private readonly timings: PresenceTimings,
   ) {
-    const scripts = {
-      presenceConnect: CONNECT,
-      presenceDisconnect: DISCONNECT,
-      presenceRefresh: REFRESH,
-      presenceDrain: DRAIN,
-      presenceScanDue: SCAN_DUE,
-      presenceSettle: SETTLE,
-      presenceOnline: ONLINE,
-    };
-    for (const [name, lua] of Object.entries(scripts)) {
-      if (!(name in redis)) redis.defineCommand(name, { lua });
-    }
+    const user = "sample-user";
+    const keys = [presenceKey(user), leftKey(user)];
+    defineScripts(redis, {
+      presenceConnect: { numberOfKeys: 2, lua: CONNECT, sample: () => [...keys, "s1~r1@d1", 60_000, 120_000, 5, "@d1"] },
+      presenceDisconnect: { numberOfKeys: 1, lua: DISCONNECT, sample: () => [presenceKey(user), "s1~r1@d1"] },
+      presenceRefresh: { numberOfKeys: 2, lua: REFRESH, sample: () => [...keys, 60_000, 120_000, "s1~r1@d1", "s2~r1"] },
+      presenceDrain: { numberOfKeys: 2, lua: DRAIN, sample: () => [...keys, 120_000, "s1~r1@d1"] },
+      presenceSettle: { numberOfKeys: 2, lua: SETTLE, sample: () => [...keys, 60_000, 10_000] },
+      presenceOnline: { numberOfKeys: 2, lua: ONLINE, sample: () => keys },
+      presenceUndue: { numberOfKeys: 1, lua: UNDUE, sample: () => [dueKey(bucketOf(user)), user, 0, 0] },
+    });
     this.redis = redis as ScriptRedis;
+  }
+
+  /**
+   * Puts users in the due index at `at` (one ZADD per bucket): `GT` keeps the
+   * latest device expiry (what decides "offline"), `LT` brings a drain's end
+   * forward. A settle re-schedules whatever is still live.
+   */
+  private async scheduleDue(userIds: Iterable<string>, at: number, mode: "GT" | "LT" = "GT"): Promise<void> {
+    const buckets = new Map<number, string[]>();
+    for (const userId of userIds) buckets.set(bucketOf(userId), [...(buckets.get(bucketOf(userId)) ?? []), userId]);
+    await Promise.all([...buckets].map(([bucket, ids]) => (mode === "GT" ? this.redis.zadd(dueKey(bucket), "GT", ...ids.flatMap((id) => [at, id])) : this.redis.zadd(dueKey(bucket), "LT", ...ids.flatMap((id) => [at, id])))));
   }
 
   /**
@@ -75,8 +105,9 @@ export class PresenceRepository {
    */
   async connect(device: Device, cap: number): Promise<{ status: "refused" | "online" | "unchanged"; at: number }> {
     const { deviceTtlMs, keyTtlMs } = this.timings;
-    const [status, at] = await this.redis.presenceConnect(3, userKey(device.userId), DEVICES, PENDING, entryOf(device), indexMember(device), device.userId, deviceTtlMs, keyTtlMs, cap, device.deviceId ? `@${device.deviceId}` : "");
-    return { status: status === -1 ? "refused" : status === 1 ? "online" : "unchanged", at };
+    await this.scheduleDue([device.userId], Date.now() + deviceTtlMs);
+    const [status, at] = await this.redis.presenceConnect(presenceKey(device.userId), leftKey(device.userId), entryOf(device), deviceTtlMs, keyTtlMs, cap, device.deviceId ? `@${device.deviceId}` : "");
+    return { status: status === -1 ? "refused" : status === 1 ? "online" : "unchanged", at: at! };
   }
 
   /** Says the replica is alive for `ttlMs` more (its heartbeat of liveness). */
@@ -93,66 +124,74 @@ export class PresenceRepository {
    * Removes the user's entries held by replicas whose liveness key has expired
    * (replicas that died without disconnecting). One read of the user's set,
    * one EXISTS per replica found there, one ZREM: each a single-slot command.
-   * The devices index keeps their members until the sweep settles them.
    */
   async dropDeadReplicaEntries(userId: string): Promise<number> {
-    const entries = await this.redis.zrange(userKey(userId), "0", "-1");
+    const entries = await this.redis.zrange(presenceKey(userId), "0", "-1");
     const replicas = [...new Set(entries.map(replicaOf).filter((id): id is string => id !== undefined))];
     if (replicas.length === 0) return 0;
     const alive = await Promise.all(replicas.map((id) => this.redis.exists(aliveKey(id))));
     const dead = new Set(replicas.filter((_, i) => alive[i] === 0));
     const stale = entries.filter((entry) => dead.has(replicaOf(entry) ?? ""));
     if (stale.length === 0) return 0;
-    return this.redis.zrem(userKey(userId), ...stale);
+    return this.redis.zrem(presenceKey(userId), ...stale);
   }
 
   /** Removes a device; `offline` when it was the user's last live one. */
   async disconnect(device: Device): Promise<{ offline: boolean; at: number }> {
-    const [status, at] = await this.redis.presenceDisconnect(2, userKey(device.userId), DEVICES, entryOf(device), indexMember(device));
-    return { offline: status === 1, at };
+    const [status, at] = await this.redis.presenceDisconnect(presenceKey(device.userId), entryOf(device));
+    return { offline: status === 1, at: at! };
   }
 
-  /** Extends the devices' expiry; returns the devices whose user came back online, and Redis's clock. */
+  /** Extends the devices' expiry (one script per user, pipelined); returns the devices whose user came back online, and Redis's clock. */
   async refresh(devices: readonly Device[]): Promise<{ back: Device[]; at: number }> {
     if (devices.length === 0) return { back: [], at: Date.now() };
-    const keys = devices.map((d) => userKey(d.userId));
-    const args = devices.flatMap((d) => [entryOf(d), indexMember(d), d.userId]);
-    const [at = Date.now(), ...positions] = await this.redis.presenceRefresh(keys.length + 2, DEVICES, PENDING, ...keys, this.timings.deviceTtlMs, this.timings.keyTtlMs, ...args);
-    return { back: positions.map((p) => devices[p - 1]).filter((d): d is Device => d !== undefined), at };
+    const { deviceTtlMs, keyTtlMs } = this.timings;
+    const users = byUser(devices);
+    await this.scheduleDue(users.keys(), Date.now() + deviceTtlMs);
+    const replies = await Promise.all(
+      [...users].map(([userId, own]) => this.redis.presenceRefresh(presenceKey(userId), leftKey(userId), deviceTtlMs, keyTtlMs, ...own.map(entryOf))),
+    );
+    const back = [...users.values()].filter((_, i) => replies[i]![1] === 1).flat();
+    return { back, at: Math.max(...replies.map((r) => r[0]!)) };
   }
 
-  /** Removes a draining replica's devices without announcing; their users become pending. */
+  /** Removes a draining replica's devices without announcing; users left with none stay online for the grace period. */
   async drain(devices: readonly Device[]): Promise<void> {
     if (devices.length === 0) return;
-    const keys = devices.map((d) => userKey(d.userId));
-    const args = devices.flatMap((d) => [entryOf(d), indexMember(d), d.userId]);
-    await this.redis.presenceDrain(keys.length + 2, DEVICES, PENDING, ...keys, ...args);
+    const users = byUser(devices);
+    await this.scheduleDue(users.keys(), Date.now() + this.timings.drainGraceMs, "LT");
+    await Promise.all([...users].map(([userId, own]) => this.redis.presenceDrain(presenceKey(userId), leftKey(userId), this.timings.keyTtlMs, ...own.map(entryOf))));
   }
 
-  /** Expired devices and pending users that are due, at most `limit` of each. */
-  async scanDue(limit: number): Promise<DueSettlements> {
-    const [members, pending] = await this.redis.presenceScanDue(2, DEVICES, PENDING, this.timings.drainGraceMs, limit);
-    const expired = new Map<string, string[]>();
-    for (const member of members) {
-      const userId = member.slice(0, member.indexOf(" "));
-      const list = expired.get(userId);
-      if (list) list.push(member);
-      else expired.set(userId, [member]);
-    }
-    return { expired, pending };
-  }
-
-  /** Settles one user found due; `lastSeen` (ms) is set when they went offline. */
-  async settle(userId: string, members: readonly string[]): Promise<{ offline: boolean; lastSeen: number }> {
+  /**
+   * Settles up to about `limit` users that are due: expired devices (replicas
+   * that died) and drains past their grace. Each user is one script on its own
+   * slot; the index is then updated unless a connect re-scheduled the user.
+   */
+  async sweepDue(limit: number): Promise<Settlement[]> {
+    const perBucket = Math.max(1, Math.ceil(limit / DUE_BUCKETS));
+    const now = Date.now();
+    const buckets = Array.from({ length: DUE_BUCKETS }, (_, bucket) => bucket);
+    const due = await Promise.all(buckets.map((bucket) => this.redis.zrangebyscore(dueKey(bucket), "-inf", now, "WITHSCORES", "LIMIT", 0, perBucket)));
+    const work = due.flatMap((flat, bucket) => {
+      const users: Array<{ bucket: number; userId: string; seen: number }> = [];
+      for (let i = 0; i < flat.length; i += 2) users.push({ bucket, userId: flat[i]!, seen: Number(flat[i + 1]) });
+      return users;
+    });
     const { deviceTtlMs, drainGraceMs } = this.timings;
-    const [offline, lastSeen] = await this.redis.presenceSettle(3, userKey(userId), DEVICES, PENDING, userId, deviceTtlMs, drainGraceMs, ...members);
-    return { offline: offline === 1, lastSeen };
+    return Promise.all(
+      work.map(async ({ bucket, userId, seen }) => {
+        const [offline, lastSeen, nextDue] = await this.redis.presenceSettle(presenceKey(userId), leftKey(userId), deviceTtlMs, drainGraceMs);
+        await this.redis.presenceUndue(dueKey(bucket), userId, seen, nextDue!);
+        return { userId, offline: offline === 1, lastSeen: lastSeen! };
+      }),
+    );
   }
 
-  /** Which of `userIds` are online now (a live device, or inside a drain's grace). */
+  /** Which of `userIds` are online now (a live device, or inside a drain's grace): one single-slot script per user, pipelined. */
   async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
-    const flags = await this.redis.presenceOnline(userIds.length + 1, ...userIds.map(userKey), PENDING, ...userIds);
+    const flags = await Promise.all(userIds.map((id) => this.redis.presenceOnline(presenceKey(id), leftKey(id))));
     return new Set(userIds.filter((_, i) => flags[i] === 1));
   }
 }

@@ -76,11 +76,7 @@ export class PresenceService {
 
   /** Settles expired devices (replicas that died) and drains past their grace; returns the offline transitions. */
   async sweep(): Promise<PresenceUpdate[]> {
-    const due = await this.devices.scanDue(SWEEP_BATCH);
-    const users = new Set([...due.expired.keys(), ...due.pending]);
-    const settled = await Promise.all(
-      [...users].map(async (userId) => ({ userId, ...(await this.devices.settle(userId, due.expired.get(userId) ?? [])) })),
-    );
+    const settled = await this.devices.sweepDue(SWEEP_BATCH);
     return Promise.all(settled.filter((s) => s.offline).map((s) => this.transition(s.userId, false, s.lastSeen)));
   }
 

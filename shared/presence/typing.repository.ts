@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScripts } from "../db/redis-scripts.js";
 
 /**
  * Refreshes `typing:{chatId}:{userId}` and tells whether to broadcast: yes when
@@ -27,7 +28,7 @@ export class TypingRepository {
   private readonly redis: TypingRedis;
 
   constructor(redis: Redis) {
-    if (!("typingStart" in redis)) redis.defineCommand("typingStart", { numberOfKeys: 1, lua: START });
+    defineScripts(redis, { typingStart: { numberOfKeys: 1, lua: START, sample: () => [typingKey("c1", "u1"), 3_000, 2_000] } });
     this.redis = redis as TypingRedis;
   }
 

@@ -21,6 +21,9 @@ const date = { bsonType: "date" };
  */
 export const profilesCollection: CollectionSpec = {
   name: "profiles",
+  shardKey: null,
+  shardReason:
+    "Unsharded: usernameLower is unique across users, and a sharded collection can only enforce unique indexes prefixed by its shard key. About 1 KB per user (10M users: ~10 GB), read through caches: one replica set holds it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

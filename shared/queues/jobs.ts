@@ -69,5 +69,10 @@ export interface ScheduledJob<N extends JobName = JobName> {
   repeat: { pattern: string } | { every: number };
 }
 
-/** BullMQ's key prefix for a deployment's Redis prefix. */
-export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}bull`;
+/**
+ * BullMQ's key prefix for a deployment's Redis prefix, hash-tagged
+ * (`{cw:bull}`) as BullMQ requires on Redis Cluster: its scripts touch
+ * several keys of a queue, which must share one hash slot. Every queue of a
+ * deployment therefore lives on one shard; the app's own keys are spread.
+ */
+export const bullPrefix = (redisPrefix: string): string => `{${redisPrefix}bull}`;

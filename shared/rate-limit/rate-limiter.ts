@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { defineScripts } from "../db/redis-scripts.js";
 import type { Redis } from "ioredis";
 import { AppError } from "../errors/app-error.js";
 
@@ -44,7 +45,7 @@ export class RateLimiter {
   private readonly redis: LimiterRedis;
 
   constructor(redis: Redis) {
-    if (!("rateLimitHit" in redis)) redis.defineCommand("rateLimitHit", { numberOfKeys: 1, lua: SLIDING_WINDOW });
+    defineScripts(redis, { rateLimitHit: { numberOfKeys: 1, lua: SLIDING_WINDOW, sample: () => ["rl:sample:u:1", Date.now(), 60_000, 10, "m1"] } });
     this.redis = redis as LimiterRedis;
   }
 

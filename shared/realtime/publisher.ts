@@ -1,6 +1,6 @@
 import { Server } from "socket.io";
 import type { Logger } from "../logging/logger.js";
-import { closeRedis, createRedis, type Redis } from "../db/redis.js";
+import { closeRedis, createRedis, type Redis, type RedisTarget } from "../db/redis.js";
 import { createRealtimeAdapter } from "./adapter.js";
 import type { CoreServerToClientEvents, SessionRevokedEvent } from "./events.js";
 import { sessionRoom, userRoom } from "./rooms.js";
@@ -25,13 +25,13 @@ export class RealtimePublisher<S extends CoreServerToClientEvents = CoreServerTo
   private attached: Emitter | undefined;
 
   private constructor(
-    private readonly redisUrl: string,
+    private readonly redis: RedisTarget | string,
     private readonly prefix: string,
     private readonly logger: Logger,
   ) {}
 
-  static create<S extends CoreServerToClientEvents>(redisUrl: string, prefix: string, logger: Logger): RealtimePublisher<S> {
-    return new RealtimePublisher<S>(redisUrl, prefix, logger);
+  static create<S extends CoreServerToClientEvents>(redis: RedisTarget | string, prefix: string, logger: Logger): RealtimePublisher<S> {
+    return new RealtimePublisher<S>(redis, prefix, logger);
   }
 
   /** Emits through a gateway's own server from now on (no second adapter and Redis pair in a gateway). */
@@ -45,8 +45,8 @@ export class RealtimePublisher<S extends CoreServerToClientEvents = CoreServerTo
   private get io(): Emitter {
     if (this.attached) return this.attached;
     if (!this.standalone) {
-      const pub = createRedis(this.redisUrl, "pub", this.logger);
-      const sub = createRedis(this.redisUrl, "sub", this.logger);
+      const pub = createRedis(this.redis, "pub", this.logger);
+      const sub = createRedis(this.redis, "sub", this.logger);
       const io: Emitter = new Server({ adapter: createRealtimeAdapter(pub, sub, this.prefix), serveClient: false });
       this.standalone = { io, pub, sub };
     }

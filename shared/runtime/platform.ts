@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Config } from "../config/config.js";
 import type { Logger } from "../logging/logger.js";
 import { createPgPool } from "../db/postgres.js";
-import { closeRedis, createRedis, type Redis } from "../db/redis.js";
+import { closeRedis, createRedis, redisTarget, type Redis } from "../db/redis.js";
 import { connectMongo, type MongoHandle } from "../db/mongo.js";
 import { JobQueue } from "../queues/job-queue.js";
 import { RealtimePublisher } from "../realtime/publisher.js";
@@ -30,11 +30,12 @@ export interface Platform {
 /** Connects every store. `mongoUrl` is the resolved URL (real or embedded). */
 export async function createPlatform(config: Config, logger: Logger, mongoUrl: string): Promise<Platform> {
   const pool = createPgPool(config.DATABASE_URL, config.PG_POOL_MAX, logger);
-  const redis = createRedis(config.REDIS_URL, "app", logger, config.REDIS_PREFIX);
-  const bullRedis = createRedis(config.REDIS_URL, "bullmq", logger);
+  const target = redisTarget(config);
+  const redis = createRedis(target, "app", logger, config.REDIS_PREFIX);
+  const bullRedis = createRedis(target, "bullmq", logger);
   const mongo = await connectMongo(mongoUrl, config.MONGO_DB, logger, config.SLOW_QUERY_MS);
   const jobs = new JobQueue(bullRedis, config.REDIS_PREFIX);
-  const realtime = RealtimePublisher.create<ServerToClientEvents>(config.REDIS_URL, config.REDIS_PREFIX, logger);
+  const realtime = RealtimePublisher.create<ServerToClientEvents>(target, config.REDIS_PREFIX, logger);
   return {
     config,
     logger,

@@ -4,6 +4,9 @@ import type { CollectionSpec } from "../db/mongo-collections.js";
 /** `blockedUsers`: one document per (blocker, blocked) pair. */
 export const blockedUsersCollection: CollectionSpec = {
   name: "blockedUsers",
+  shardKey: { blockerId: 1 },
+  shardReason:
+    "The unique (blockerId, blockedId) pair starts with it; the either-way check reads both directions and is cached in Redis per user.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

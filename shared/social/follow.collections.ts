@@ -7,6 +7,9 @@ import type { CollectionSpec } from "../db/mongo-collections.js";
  */
 export const followsCollection: CollectionSpec = {
   name: "follows",
+  shardKey: { followerId: 1 },
+  shardReason:
+    "The unique (followerId, followeeId) pair must start with the key. Follow checks and \"who I follow\" target one shard; follower lists of an author (fan-out jobs, counts) are scatter-gathers, run in jobs off the request path.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

@@ -17,6 +17,9 @@ export const VIDEO_SHARD_KEY = { userId: 1 } as const;
  */
 export const videosCollection: CollectionSpec = {
   name: "videos",
+  shardKey: { userId: 1 },
+  shardReason:
+    "Seed choice (owner). Needs the unique source.uploadId index to become (userId, source.uploadId) before a real cluster shards it; trending and search across owners are scatter-gathers.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -83,6 +86,9 @@ export const videosCollection: CollectionSpec = {
 /** `video_likes`: one document per (video, user), `_id` = `{videoId}:{userId}`, so a retried like counts once. */
 export const videoLikesCollection: CollectionSpec = {
   name: "video_likes",
+  shardKey: { videoId: 1 },
+  shardReason:
+    "Likes and shares are listed and counted per video.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -96,6 +102,9 @@ export const videoLikesCollection: CollectionSpec = {
 /** `video_comments`: comments on a video, oldest first; `_id` is the client's id scoped by author, so a retry stores one. */
 export const videoCommentsCollection: CollectionSpec = {
   name: "video_comments",
+  shardKey: { videoId: 1 },
+  shardReason:
+    "Comments are listed per video.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScripts } from "../db/redis-scripts.js";
 
 /**
  * One viewer's watching of one video within the current hour, in a Redis hash
@@ -55,18 +56,19 @@ export interface HeartbeatOutcome {
 }
 
 export const VIEW_WINDOW_MS = 3600_000;
+const viewKey = (videoId: string, viewer: string): string => `vw:{v:${videoId}}:${viewer}`;
 
 export class ViewCounterRepository {
   private readonly redis: HeartbeatRedis;
 
   constructor(redis: Redis) {
-    if (!("videoViewHeartbeat" in redis)) redis.defineCommand("videoViewHeartbeat", { numberOfKeys: 1, lua: HEARTBEAT });
+    defineScripts(redis, { videoViewHeartbeat: { numberOfKeys: 1, lua: HEARTBEAT, sample: () => [viewKey("v1", "u:u1"), Date.now(), 5, 10, 5, 30, VIEW_WINDOW_MS] } });
     this.redis = redis as HeartbeatRedis;
   }
 
   async heartbeat(videoId: string, viewer: string, input: { now: number; watchedSeconds: number; thresholdSeconds: number; positionSeconds: number; completeAtSeconds: number }): Promise<HeartbeatOutcome> {
     const [delta, counted, completed, watched] = await this.redis.videoViewHeartbeat(
-      `vw:{v:${videoId}}:${viewer}`,
+      viewKey(videoId, viewer),
       input.now,
       input.watchedSeconds,
       input.thresholdSeconds,

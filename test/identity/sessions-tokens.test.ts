@@ -205,9 +205,9 @@ describe("identity: tokens and sessions", () => {
       assert.equal((await h.call("GET", "/api/me", { token: user.accessToken })).status, 200);
       // A revocation written only to PostgreSQL (its Redis mark lost) still takes effect once the short alive mark expires.
       await h.platform.pg.query("UPDATE user_sessions SET revoked_at = now() WHERE id = $1", [user.sessionId]);
-      await h.platform.redis.del(`auth:alive:s:${user.sessionId}`);
+      await h.platform.redis.del(`auth:{s:${user.sessionId}}:alive`);
       assert.equal((await h.call("GET", "/api/me", { token: user.accessToken })).body.error.code, "SESSION_REVOKED");
-      assert.equal(await h.platform.redis.exists(`auth:revoked:s:${user.sessionId}`), 1);
+      assert.equal(await h.platform.redis.exists(`auth:{s:${user.sessionId}}:revoked`), 1);
     });
   });
 });

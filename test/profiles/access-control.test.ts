@@ -26,7 +26,7 @@ describe("access control", () => {
       assert.equal(await services.access.isBlockedEitherWay(a.userId, b.userId), true);
       assert.equal(await services.access.isBlockedEitherWay(b.userId, a.userId), true);
       assert.deepEqual(await services.access.blockedAmong(b.userId, [a.userId, c.userId, b.userId]), new Set([a.userId]));
-      assert.deepEqual(await platform.redis.smembers(`blocks:${b.userId}`).then((m) => m.sort()), [a.userId, "~"].sort());
+      assert.deepEqual(await platform.redis.smembers(`blocks:{u:${b.userId}}`).then((m) => m.sort()), [a.userId, "~"].sort());
       await services.blocks.unblock(a.actor, b.userId);
       assert.equal(await services.access.isBlockedEitherWay(b.userId, a.userId), false);
       assert.equal(await services.access.isBlockedEitherWay(a.userId, b.userId), false);
@@ -35,7 +35,7 @@ describe("access control", () => {
     it("caches 'blocks nobody' too, and a user never blocks themself", async () => {
       const [a] = await users(1);
       assert.deepEqual(await services.access.blockedSet(a.userId), new Set());
-      assert.deepEqual(await platform.redis.smembers(`blocks:${a.userId}`), ["~"]);
+      assert.deepEqual(await platform.redis.smembers(`blocks:{u:${a.userId}}`), ["~"]);
       assert.equal(await services.access.isBlockedEitherWay(a.userId, a.userId), false);
     });
 

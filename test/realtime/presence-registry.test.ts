@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { LastSeenRepository } from "../../shared/presence/last-seen.repository.js";
-import { PresenceRepository } from "../../shared/presence/presence.repository.js";
+import { PresenceRepository, presenceKey } from "../../shared/presence/presence.repository.js";
 import { PresenceService } from "../../shared/presence/presence.service.js";
 import type { Device } from "../../shared/presence/presence.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
@@ -83,7 +83,7 @@ describe("presence registry (Redis, per device)", function () {
   it("a heartbeat brings back a device whose entries Redis lost, announcing the user online again", async () => {
     const d = device();
     await presence.connect(d);
-    await platform.redis.del(`presence:${d.userId}`, "presence-devices");
+    await platform.redis.del(presenceKey(d.userId));
     assert.equal((await devices.onlineAmong([d.userId])).size, 0);
     assert.deepEqual(await presence.heartbeat([d]), [{ userId: d.userId, online: true, lastSeen: null }]);
     assert.equal((await devices.onlineAmong([d.userId])).size, 1);
