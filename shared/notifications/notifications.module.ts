@@ -81,6 +81,8 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
   const announcements = new AnnouncementService(new AudienceRepository(deps.pool), repository, deps.jobs, deps.realtime, lifetimeMs);
   const pushSubscriptions = new PushSubscriptionService(subscriptionsRepository, deps.config.VAPID_PUBLIC_KEY ?? null, sender.name);
 
+  // Inline: the logout's answer already shows the devices gone; the job is the safety net.
+  deps.events.durable("auth.session-revoked", "notifications.revoked-session-push", async ({ sessionIds }) => void (await pushSubscriptions.sessionsRevoked(sessionIds)), { inline: true });
   subscribeSocialNotifications(deps.events, notifications, follows);
   subscribeChatNotifications(deps.events, notifications, deps.presence, deps.conversations);
   subscribePostNotifications(deps.events, notifications);

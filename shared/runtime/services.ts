@@ -111,7 +111,7 @@ export function composeModules(platform: Platform): Composition {
   const profilesModule = createProfilesModule({ db, redis, events, logger });
   const { access, profiles } = profilesModule;
   const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
-  const identity = createIdentityModule({ config, logger, pool: pg, transactor: new Transactor(pg), redis, realtime, jobs, tokens, rateLimiter, profiles });
+  const identity = createIdentityModule({ config, logger, pool: pg, transactor: new Transactor(pg), redis, realtime, events, jobs, tokens, rateLimiter, profiles });
   const media = createMediaModule({ config, db, jobs, realtime, events, logger });
   const chat = createChatModule({
     db,
