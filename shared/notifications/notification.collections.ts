@@ -115,4 +115,17 @@ export const authorSubscriptionsCollection: CollectionSpec = {
   ],
 };
 
-export const notificationCollections = [notificationsCollection, notificationSettingsCollection, pushSubscriptionsCollection, authorSubscriptionsCollection];
+/** When each user's last e-mail digest went out (one document per user, keyed by the user id). */
+export const notificationDigestsCollection: CollectionSpec = {
+  name: "notificationDigests",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "lastPeriod", "lastSentAt"],
+      properties: { _id: id, lastPeriod: { bsonType: "string", pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" }, lastSentAt: date },
+    },
+  },
+  indexes: [],
+};
+
+export const notificationCollections = [notificationsCollection, notificationSettingsCollection, pushSubscriptionsCollection, authorSubscriptionsCollection, notificationDigestsCollection];

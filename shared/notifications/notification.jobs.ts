@@ -45,3 +45,22 @@ export const followerFanOutJob = defineJob({
   jobId: ({ kind, sourceId, afterUserId }) => `fanout-${kind}-${sourceId}-${afterUserId ?? "first"}`,
   keep: KEEP_FINISHED,
 });
+
+/**
+ * The daily e-mail digest, a page of up to 1,000 users per job. The scheduler's
+ * run has no period (it takes today's, UTC) and starts at the first user; each
+ * page queues the next with a deterministic id.
+ */
+export const emailDigestJob = defineJob({
+  name: "notifications.email-digest",
+  queue: "notifications",
+  schema: z.strictObject({
+    period: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+    afterUserId: z.uuid().optional(),
+  }),
+  attempts: 5,
+  backoff: { type: "exponential", delay: 30_000 },
+  timeoutMs: 5 * 60_000,
+  jobId: ({ period, afterUserId }) => (period && afterUserId ? `digest-${period}-${afterUserId}` : ""),
+  keep: KEEP_FINISHED,
+});

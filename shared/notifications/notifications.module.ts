@@ -7,7 +7,8 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { ProfileService } from "../profiles/profile.service.js";
-import type { JobHandlers } from "../queues/jobs.js";
+import type { OutboundMessenger } from "../messaging/outbound-message.js";
+import type { JobHandlers, ScheduledJob } from "../queues/jobs.js";
 import type { JobQueue } from "../queues/job-queue.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import { FollowRepository } from "../social/follow.repository.js";
@@ -15,6 +16,8 @@ import { PostRepository, toObjectId } from "../posts/post.repository.js";
 import { VideoRepository } from "../videos/video.repository.js";
 import { AuthorSubscriptionRepository } from "./author-subscription.repository.js";
 import { AuthorSubscriptionService } from "./author-subscription.service.js";
+import { DigestStateRepository } from "./digest-state.repository.js";
+import { EmailDigestService } from "./email-digest.service.js";
 import { FollowerFanOutService, type FanOutSources } from "./follower-fan-out.service.js";
 import { AnnouncementService } from "./announcement.service.js";
 import { AudienceRepository } from "./audience.repository.js";
@@ -49,6 +52,8 @@ export interface NotificationsModuleDeps {
   profiles: Pick<ProfileService, "notificationPreferences" | "notificationPreferencesMany" | "getMany">;
   presence: OnlineCheck;
   conversations: Pick<ConversationService, "mutedAmong">;
+  /** The outbound e-mail port (SMTP, or the development outbox) the digest goes through. */
+  mailer: OutboundMessenger;
   logger: Logger;
 }
 
@@ -104,7 +109,9 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
     { groupWindowMs: deps.config.NOTIFICATION_GROUP_WINDOW_MS, lifetimeMs },
     log,
   );
-  const announcements = new AnnouncementService(new AudienceRepository(deps.pool), repository, deps.jobs, deps.realtime, lifetimeMs);
+  const audience = new AudienceRepository(deps.pool);
+  const digests = new EmailDigestService(audience, settings, new DigestStateRepository(deps.db), repository, notifications, deps.mailer, deps.jobs, { publicUrl: deps.config.PUBLIC_URL }, log);
+  const announcements = new AnnouncementService(audience, repository, deps.jobs, deps.realtime, lifetimeMs);
   const authorSubscriptionRepository = new AuthorSubscriptionRepository(deps.db);
   const authorSubscriptions = new AuthorSubscriptionService(authorSubscriptionRepository, follows);
   const followerFanOut = new FollowerFanOutService(fanOutSources(deps.db), authorSubscriptionRepository, follows, deps.access, deps.profiles, settings, repository, deps.jobs, deps.realtime, lifetimeMs);
@@ -119,7 +126,8 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
   subscribeCallNotifications(deps.events, notifications);
   subscribeFollowerFanOut(deps.events, followerFanOut, authorSubscriptions, follows);
 
-  const jobHandlers: Pick<JobHandlers, "notifications.announce" | "notifications.follower-fanout"> = {
+  const jobHandlers: Pick<JobHandlers, "notifications.announce" | "notifications.follower-fanout" | "notifications.email-digest"> = {
+    "notifications.email-digest": (payload) => digests.runBatch(payload),
     "notifications.announce": (payload) => announcements.runBatch(payload),
     "notifications.follower-fanout": (payload) => followerFanOut.runBatch(payload),
   };
@@ -137,5 +145,7 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
       run: async (now) => ({ deleted: await repository.deleteReadBefore(new Date(now.getTime() - 30 * DAY_MS)) }),
     },
   ];
-  return { services: { notifications, announcements, pushSubscriptions, authorSubscriptions, followerFanOut, pushSender: sender }, jobHandlers, maintenanceTasks };
+    // Daily at 08:00 UTC: the unread groups of e-mail-enabled types since each user's last digest.
+  const scheduledJobs: ScheduledJob[] = [{ id: "notifications-email-digest", job: "notifications.email-digest", data: {}, repeat: { pattern: "0 8 * * *" } }];
+  return { services: { notifications, announcements, pushSubscriptions, authorSubscriptions, followerFanOut, digests, pushSender: sender }, jobHandlers, maintenanceTasks, scheduledJobs };
 }

@@ -5,7 +5,7 @@ import { maintenanceTaskJob } from "../maintenance/maintenance.jobs.js";
 import { transcodeJob, videosRefreshJob } from "../videos/video.jobs.js";
 import { mediaProcessJob } from "../media/media.jobs.js";
 import { feedFanOutBatchJob, trendsRefreshJob } from "../posts/posts.jobs.js";
-import { announceBatchJob, followerFanOutJob } from "../notifications/notification.jobs.js";
+import { announceBatchJob, emailDigestJob, followerFanOutJob } from "../notifications/notification.jobs.js";
 import type { z } from "zod";
 import { jobTable, type JobContext, type JobDefinition, type QueueName, type SkippedOutcome } from "./job-definition.js";
 
@@ -21,6 +21,7 @@ export const JOB_DEFINITIONS = jobTable(
   profileProvisionJob,
   announceBatchJob,
   followerFanOutJob,
+  emailDigestJob,
   transcodeJob,
   videosRefreshJob,
   mediaProcessJob,

@@ -177,6 +177,7 @@ export function composeModules(platform: Platform): Composition {
     profiles,
     presence: presence.presence,
     conversations: chat.services.conversations,
+    mailer: identity.services.messages,
     logger,
   });
   const maintenance = createMaintenanceModule({
@@ -237,7 +238,7 @@ export function composeModules(platform: Platform): Composition {
     jobs: {
       handlers,
       finalFailureHooks: { ...videos.finalFailureHooks, ...media.finalFailureHooks },
-      schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs, ...posts.scheduledJobs],
+      schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs, ...posts.scheduledJobs, ...notifications.scheduledJobs],
     },
   };
 }
