@@ -1,5 +1,7 @@
 import { Router } from "express";
 import {
+  authorParamsSchema,
+  authorSubscriptionSchema,
   listNotificationsSchema,
   markReadSchema,
   notificationParamsSchema,
@@ -23,7 +25,7 @@ export function notificationsRoutes({ platform, services }: ApiDeps): Router {
   router.use(authenticate(services.accessGuard));
   const read = rateLimit(services.rateLimiter, "read");
   const write = rateLimit(services.rateLimiter, "write");
-  const { notifications, pushSubscriptions } = services.notifications;
+  const { notifications, pushSubscriptions, authorSubscriptions } = services.notifications;
   const subscriptionSchema = pushSubscriptionSchema(platform.config.NODE_ENV !== "production");
 
   router.get("/", read, async (req, res) => {
@@ -70,6 +72,17 @@ export function notificationsRoutes({ platform, services }: ApiDeps): Router {
   router.delete("/mutes/posts/:postId", write, async (req, res) => {
     const { postId } = parseInput(postMuteParamsSchema, req.params, "path");
     res.json(await notifications.mutePost(actor(res).userId, postId, false));
+  });
+
+  router.get("/subscriptions/:userId", read, async (req, res) => {
+    const { userId } = parseInput(authorParamsSchema, req.params, "path");
+    res.json(await authorSubscriptions.get(actor(res), userId));
+  });
+
+  router.put("/subscriptions/:userId", write, async (req, res) => {
+    const { userId } = parseInput(authorParamsSchema, req.params, "path");
+    const changes = parseInput(authorSubscriptionSchema, req.body, "subscription");
+    res.json(await authorSubscriptions.set(actor(res), userId, changes));
   });
 
   router.get("/push-subscriptions/info", read, async (_req, res) => {

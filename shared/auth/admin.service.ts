@@ -37,15 +37,15 @@ export class AdminService {
   async disable(actor: Actor, userId: string, reason: string | undefined, meta: RequestMeta): Promise<{ disabled: true; revokedSessions: number }> {
     await this.assertAdmin(actor);
     if (userId === actor.userId) throw new AppError("CONFLICT", "You cannot disable your own account");
-    const revoked = await this.db.run(async (client) => {
+    const revocation = await this.db.run(async (client) => {
       if (!(await this.users.findByIdForUpdate(client, userId))) throw new AppError("USER_NOT_FOUND", "No such user");
       await this.users.setStatus(userId, "disabled", client);
       const ids = await this.sessions.revokeAll(userId, "disabled", null, client);
       await this.audit.insert({ event: "user.disabled", userId, actorId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { reason: reason ?? null, sessionsRevoked: ids.length } }, client);
-      return ids;
+      return this.revoker.record(client, userId, ids, "disabled");
     });
-    await this.revoker.userDisabled(userId, revoked);
-    return { disabled: true, revokedSessions: revoked.length };
+    await this.revoker.userDisabled(userId, revocation);
+    return { disabled: true, revokedSessions: revocation.sessionIds.length };
   }
 
   async enable(actor: Actor, userId: string, meta: RequestMeta): Promise<{ enabled: true }> {

@@ -25,7 +25,7 @@ import { RecoveryCodeRepository } from "./recovery-code.repository.js";
 import { RevocationRepository } from "./revocation.repository.js";
 import { SecretBox } from "./secret-box.js";
 import { SessionAccessGuard } from "./session-access-guard.js";
-import { SessionRevoker, type SocketControl } from "./session-revoker.js";
+import { SessionRevoker, type RevocationEvents, type SocketControl } from "./session-revoker.js";
 import { SessionRepository } from "./session.repository.js";
 import { SessionService } from "./session.service.js";
 import { TwoFactorService } from "./two-factor.service.js";
@@ -67,6 +67,8 @@ export interface IdentityModuleDeps {
   transactor: Transactor;
   redis: Redis;
   realtime: SocketControl;
+  /** Revocations announce `auth.session-revoked` through the PostgreSQL outbox. */
+  events: RevocationEvents;
   jobs: Pick<JobQueue, "add">;
   tokens: AccessTokens;
   rateLimiter: RateLimiter;
@@ -90,7 +92,7 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const reauth = new Reauthenticator(users, hasher, config);
   const box = new SecretBox(config.JWT_SECRET);
   const { messenger, outbox } = createOutboundMessenger(config, log);
-  const revoker = new SessionRevoker(revocations, deps.realtime, log);
+  const revoker = new SessionRevoker(revocations, deps.realtime, deps.events, log);
 
   const profileProvisioner = new ProfileProvisioner(provisioning, deps.profiles, log, async (userId) => {
     await deps.jobs.add("profiles.provision", { userId });

@@ -91,12 +91,12 @@ export class PasswordService {
       await this.tokens.spendAllResetTokens(client, userId);
       const revoked = await this.sessions.revokeAll(userId, "password_reset", null, client);
       await this.audit.insert({ event: "password.reset", userId, ip: meta.ip, userAgent: meta.userAgent, metadata: { sessionsRevoked: revoked.length } }, client);
-      return { userId, revoked };
+      return { userId, revocation: await this.revoker.record(client, userId, revoked, "password_changed") };
     });
     if (!outcome) throw new AppError("INVALID_TOKEN", "This reset link is invalid, used or expired");
     // Whoever reset by e-mail owns the account: the lockout an attacker caused ends too.
     await this.users.resetLoginFailures(outcome.userId);
-    await this.revoker.sessionsRevoked(outcome.revoked, "password_changed");
+    await this.revoker.sessionsRevoked(outcome.revocation);
     return { reset: true };
   }
 
@@ -110,14 +110,14 @@ export class PasswordService {
     }
     this.policy.assertAcceptable(input.newPassword, "newPassword", contextOf(user));
     const passwordHash = await this.hasher.hash(input.newPassword);
-    const revoked = await this.db.run(async (client) => {
+    const revocation = await this.db.run(async (client) => {
       await this.users.updatePasswordHash(user.id, passwordHash, true, client);
       const ids = await this.sessions.revokeAll(user.id, "password_changed", actor.sessionId, client);
       await this.audit.insert({ event: "password.changed", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { sessionsRevoked: ids.length } }, client);
-      return ids;
+      return this.revoker.record(client, user.id, ids, "password_changed");
     });
-    await this.revoker.sessionsRevoked(revoked, "password_changed");
-    return { revokedSessions: revoked.length };
+    await this.revoker.sessionsRevoked(revocation);
+    return { revokedSessions: revocation.sessionIds.length };
   }
 }
 

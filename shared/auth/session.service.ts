@@ -5,7 +5,7 @@ import type { Actor } from "./actor.js";
 import type { AuditRepository } from "./audit.repository.js";
 import { hashOpaqueToken, newOpaqueToken } from "./opaque-token.js";
 import type { SqlTx, Transactor } from "../db/transactor.js";
-import type { SessionRevoker } from "./session-revoker.js";
+import type { Revocation, SessionRevoker } from "./session-revoker.js";
 import type { SessionRecord, SessionRepository } from "./session.repository.js";
 import type { UserRepository } from "./user.repository.js";
 import type { RequestMeta } from "./user.types.js";
@@ -35,7 +35,7 @@ type SessionConfig = Pick<Config, "ACCESS_TOKEN_TTL_SECONDS" | "REFRESH_TOKEN_TT
 
 type RefreshOutcome =
   | { kind: "rotated"; tokens: IssuedTokens; userId: string }
-  | { kind: "reused"; sessionId: string; userId: string }
+  | { kind: "reused"; revocation: Revocation }
   | { kind: "rotated-just-now" }
   | { kind: "invalid" };
 
@@ -97,7 +97,7 @@ export class SessionService {
         if (row.replacementUnused && withinGrace) return { kind: "rotated-just-now" };
         await this.sessions.revoke(row.userId, row.sessionId, "reused", client);
         await this.audit.insert({ event: "refresh_token.reused", userId: row.userId, sessionId: row.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
-        return { kind: "reused", sessionId: row.sessionId, userId: row.userId };
+        return { kind: "reused", revocation: await this.revoker.record(client, row.userId, [row.sessionId], "reused") };
       }
       const expiresAt = this.refreshExpiry();
       const next = newOpaqueToken();
@@ -114,7 +114,7 @@ export class SessionService {
       case "rotated-just-now":
         throw new AppError("TOKEN_ROTATED", "This refresh token was just rotated; use the token that request returned");
       case "reused":
-        await this.revoker.sessionsRevoked([outcome.sessionId], "reused");
+        await this.revoker.sessionsRevoked(outcome.revocation);
         throw new AppError("UNAUTHENTICATED", "This refresh token was already used; the session has been ended");
       case "invalid":
         throw new AppError("UNAUTHENTICATED", "The refresh token is invalid or has expired");
@@ -124,11 +124,13 @@ export class SessionService {
   /** Ends the caller's own session. */
   async logout(actor: Actor, meta: RequestMeta): Promise<void> {
     // The revocation and its audit record commit together, or neither does.
-    await this.db.run(async (client) => {
-      await this.sessions.revoke(actor.userId, actor.sessionId, "logout", client);
+    const revocation = await this.db.run(async (client) => {
+      const revoked = await this.sessions.revoke(actor.userId, actor.sessionId, "logout", client);
       await this.audit.insert({ event: "logout", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
+      return this.revoker.record(client, actor.userId, revoked ? [actor.sessionId] : [], "logout");
     });
-    await this.revoker.sessionsRevoked([actor.sessionId], "logout");
+    // Dropping the sockets again is harmless when the session had already ended.
+    await this.revoker.sessionsRevoked({ ...revocation, sessionIds: [actor.sessionId] });
   }
 
   async list(actor: Actor): Promise<SessionView[]> {
@@ -138,23 +140,24 @@ export class SessionService {
 
   /** Ends one of the caller's sessions; another user's session is "not found", never "forbidden". */
   async revoke(actor: Actor, sessionId: string, meta: RequestMeta): Promise<void> {
-    await this.db.run(async (client) => {
+    const revocation = await this.db.run(async (client) => {
       const revoked = await this.sessions.revoke(actor.userId, sessionId, "revoked", client);
       if (!revoked) throw new AppError("SESSION_NOT_FOUND", "No such active session");
       await this.audit.insert({ event: "session.revoked", userId: actor.userId, sessionId, actorId: actor.userId, ip: meta.ip, userAgent: meta.userAgent }, client);
+      return this.revoker.record(client, actor.userId, [sessionId], sessionId === actor.sessionId ? "logout" : "revoked");
     });
-    await this.revoker.sessionsRevoked([sessionId], sessionId === actor.sessionId ? "logout" : "revoked");
+    await this.revoker.sessionsRevoked(revocation);
   }
 
   /** Ends every session of the caller except the current one. */
   async revokeOthers(actor: Actor, meta: RequestMeta): Promise<{ revoked: number }> {
-    const ids = await this.db.run(async (client) => {
+    const revocation = await this.db.run(async (client) => {
       const revoked = await this.sessions.revokeAll(actor.userId, "revoked", actor.sessionId, client);
       await this.audit.insert({ event: "session.revoked_others", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { count: revoked.length } }, client);
-      return revoked;
+      return this.revoker.record(client, actor.userId, revoked, "revoked");
     });
-    await this.revoker.sessionsRevoked(ids, "revoked");
-    return { revoked: ids.length };
+    await this.revoker.sessionsRevoked(revocation);
+    return { revoked: revocation.sessionIds.length };
   }
 
   private refreshExpiry(): Date {

@@ -13,6 +13,8 @@ import { TextIndex } from './text-index.js';
 
 /** MongoDB's maximum BSON document size. */
 export const MAX_BSON_SIZE = 16 * 1024 * 1024;
+/** What adding a generated `_id: ObjectId` adds to a document's BSON size (type, "_id\0", 12 bytes). */
+const GENERATED_ID_BYTES = 1 + 4 + 12;
 
 /** Collection-level validation settings (create/collMod). */
 export interface ValidationOptions {
@@ -65,12 +67,18 @@ export class CollectionStore {
 
   /** The record with this `_id`, found through the `_id` index. */
   findById(id: unknown): StoredRecord | undefined {
+    const exact = this.idIndex.exactLookup(id);
+    if (exact !== undefined) return exact === null ? undefined : this.records.get(exact);
     for (const rid of this.idIndex.scan([{ lo: [id, -Infinity], hi: [id, Infinity] }])) return this.records.get(rid);
     return undefined;
   }
 
-  /** Inserts a document (adding `_id` first when absent) and returns its record. */
-  insert(input: Doc, bypassValidation = false): StoredRecord {
+  /**
+   * Inserts a document (adding `_id` first when absent) and returns its record.
+   * `sizeBound`: a known upper bound on the input's BSON size (the wire message's);
+   * when even that plus a generated `_id` fits, the size is not recomputed.
+   */
+  insert(input: Doc, bypassValidation = false, sizeBound?: number): StoredRecord {
     // MongoDB stores _id as the first field, whatever order the client sent.
     let doc = input;
     if (Object.keys(input)[0] !== '_id' || input._id === undefined) {
@@ -78,7 +86,7 @@ export class CollectionStore {
       doc = { _id: _id === undefined ? new ObjectId() : _id, ...rest };
     }
     checkId(doc._id);
-    checkSize(doc, 'insert');
+    if (sizeBound === undefined || sizeBound + GENERATED_ID_BYTES > MAX_BSON_SIZE) checkSize(doc, 'insert');
     this.checkShardKey(doc, undefined);
     if (!bypassValidation) this.validate(doc, undefined);
     const record: StoredRecord = { id: this.nextRecordId++, doc };

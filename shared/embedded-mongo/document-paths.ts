@@ -15,6 +15,11 @@ const isIndexPart = (p: string): boolean => /^\d+$/.test(p);
  * arrays on the way fan out over their elements, and a terminal array yields each element.
  */
 export function pathValues(doc: unknown, path: string): PathValues {
+  // The common case, a top-level field holding a scalar, without the walk's closure.
+  if (!path.includes('.') && isPlainObject(doc)) {
+    const value = doc[path];
+    if (!Array.isArray(value)) return { values: [value], multikey: false };
+  }
   const parts = path.split('.');
   const out: unknown[] = [];
   let multikey = false;

@@ -30,6 +30,18 @@ export function parseMessage(buf: Buffer): WireRequest {
   throw badValue(`unsupported wire protocol opcode ${opCode}`);
 }
 
+/** Per parsed command: the size of the largest BSON document the message carried (see `documentSizeBound`). */
+const SIZE_BOUNDS = new WeakMap<Document, number>();
+
+/**
+ * An upper bound, in bytes, on the BSON size of any document inside a command parsed
+ * from the wire: its body's size (every document nested in it is smaller) or the
+ * largest document of its OP_MSG sequences. Undefined for commands built in process.
+ */
+export function documentSizeBound(command: Document): number | undefined {
+  return SIZE_BOUNDS.get(command);
+}
+
 function readDoc(buf: Buffer, offset: number): [Document, number] {
   const size = buf.readInt32LE(offset);
   const doc = BSON.deserialize(buf.subarray(offset, offset + size), DESERIALIZE_OPTIONS);
@@ -43,10 +55,12 @@ function parseOpMsg(buf: Buffer, requestId: number): WireRequest {
   let offset = 20;
   let command: Document | undefined;
   const sequences: [string, Document[]][] = [];
+  let largest = 0;
   while (offset < end) {
     const kind = buf.readUInt8(offset);
     offset += 1;
     if (kind === 0) {
+      largest = Math.max(largest, buf.readInt32LE(offset));
       [command, offset] = readDoc(buf, offset);
     } else if (kind === 1) {
       const sectionEnd = offset + buf.readInt32LE(offset);
@@ -56,6 +70,7 @@ function parseOpMsg(buf: Buffer, requestId: number): WireRequest {
       let pos = nameEnd + 1;
       while (pos < sectionEnd) {
         let doc: Document;
+        largest = Math.max(largest, buf.readInt32LE(pos));
         [doc, pos] = readDoc(buf, pos);
         docs.push(doc);
       }
@@ -67,6 +82,7 @@ function parseOpMsg(buf: Buffer, requestId: number): WireRequest {
   }
   if (!command) throw badValue('OP_MSG has no body section');
   for (const [name, docs] of sequences) command[name] = docs;
+  SIZE_BOUNDS.set(command, largest);
   return { requestId, opCode: OpCode.MSG, command, noReply: (flags & MSG_MORE_TO_COME) !== 0 };
 }
 

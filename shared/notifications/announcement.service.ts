@@ -1,14 +1,14 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { AppError } from "../errors/app-error.js";
 import type { JobQueue } from "../queues/job-queue.js";
 import type { JobPayloads } from "../queues/jobs.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import type { AudienceRepository } from "./audience.repository.js";
-import { sortKeyOf, type NotificationRepository } from "./notification.repository.js";
-import type { NotificationDoc } from "./notification.types.js";
+import { FAN_OUT_BATCH, fanOutDoc } from "./fan-out-doc.js";
+import type { NotificationRepository } from "./notification.repository.js";
 
-/** Recipients per fan-out job: one page read, one insert, one publish, one next-job add. */
-export const ANNOUNCE_BATCH = 1_000;
+/** Recipients per announcement job. */
+export const ANNOUNCE_BATCH = FAN_OUT_BATCH;
 
 /** System announcements to every active user, or to holders of a role, fanned out in workers. */
 export class AnnouncementService {
@@ -39,27 +39,16 @@ export class AnnouncementService {
   async runBatch(job: JobPayloads["notifications.announce"]): Promise<{ recipients: number; inserted: number; done: boolean }> {
     const recipients = await this.audience.page(job.afterUserId ?? undefined, ANNOUNCE_BATCH, job.role ?? undefined);
     const at = new Date(job.at);
-    const docs = recipients.map((recipientId): NotificationDoc => {
-      const id = createHash("sha256").update(`${recipientId}|system|${job.announcementId}`).digest("base64url").slice(0, 32);
-      return {
-        _id: id,
-        recipientId,
-        type: "system",
-        groupKey: `system:announcement:${job.announcementId}`,
-        target: { kind: "announcement", id: job.announcementId },
-        actorIds: ["system"],
-        latestActorIds: ["system"],
-        count: 1,
-        data: { title: job.title, body: job.body },
-        link: { route: "announcement", params: { announcementId: job.announcementId } },
-        read: false,
-        sourceIds: [job.announcementId],
-        sortKey: sortKeyOf(at, id),
-        createdAt: at,
-        updatedAt: at,
-        expiresAt: new Date(at.getTime() + this.lifetimeMs),
-      };
-    });
+    const notification = {
+      type: "system" as const,
+      target: { kind: "announcement" as const, id: job.announcementId },
+      actorId: "system",
+      data: { title: job.title, body: job.body },
+      link: { route: "announcement" as const, params: { announcementId: job.announcementId } },
+      at,
+      expiresAt: new Date(at.getTime() + this.lifetimeMs),
+    };
+    const docs = recipients.map((recipientId) => fanOutDoc(recipientId, notification));
     const inserted = await this.notifications.insertMany(docs);
     const last = recipients[recipients.length - 1];
     const done = recipients.length < ANNOUNCE_BATCH || !last;

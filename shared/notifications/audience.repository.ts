@@ -21,6 +21,18 @@ export class AudienceRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Active users with a verified e-mail address, in id order (the digest's recipients). */
+  async emailPage(afterId: string | undefined, limit: number): Promise<Array<{ id: string; email: string }>> {
+    const { rows } = await this.pool.query<{ id: string; email: string }>(
+      `SELECT id, email FROM users
+        WHERE status = 'active' AND email IS NOT NULL AND email_verified_at IS NOT NULL AND id > $1::uuid
+        ORDER BY id
+        LIMIT $2`,
+      [afterId ?? FIRST_ID, limit],
+    );
+    return rows;
+  }
+
   /** Roles straight from PostgreSQL (an access token's copy may be minutes old). */
   async hasRole(userId: string, role: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(

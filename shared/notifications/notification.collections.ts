@@ -98,4 +98,43 @@ export const pushSubscriptionsCollection: CollectionSpec = {
   ],
 };
 
-export const notificationCollections = [notificationsCollection, notificationSettingsCollection, pushSubscriptionsCollection];
+/**
+ * "Notify me of new posts/videos": one document per (author, follower) pair that
+ * asked for something (shard key: the author, whose followers the fan-out reads).
+ */
+export const authorSubscriptionsCollection: CollectionSpec = {
+  name: "authorSubscriptions",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "authorId", "userId", "kinds", "createdAt", "updatedAt"],
+      properties: {
+        _id: { bsonType: "string", maxLength: 200 },
+        authorId: id,
+        userId: id,
+        kinds: { bsonType: "array", minItems: 1, maxItems: 2, uniqueItems: true, items: { enum: ["posts", "videos"] } },
+        createdAt: date,
+        updatedAt: date,
+      },
+    },
+  },
+  indexes: [
+    // The fan-out: followers of an author who asked for a kind, a page at a time in user id order.
+    { key: { authorId: 1, kinds: 1, userId: 1 }, name: "author_kinds_user" },
+  ],
+};
+
+/** When each user's last e-mail digest went out (one document per user, keyed by the user id). */
+export const notificationDigestsCollection: CollectionSpec = {
+  name: "notificationDigests",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "lastPeriod", "lastSentAt"],
+      properties: { _id: id, lastPeriod: { bsonType: "string", pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" }, lastSentAt: date },
+    },
+  },
+  indexes: [],
+};
+
+export const notificationCollections = [notificationsCollection, notificationSettingsCollection, pushSubscriptionsCollection, authorSubscriptionsCollection, notificationDigestsCollection];

@@ -123,6 +123,14 @@ export class NotificationRepository {
     return this.notifications.find(filter, { sort: { sortKey: -1 }, limit: query.limit }).toArray();
   }
 
+  /** Unread groups of these recipients updated after `since` (the e-mail digest; one query per 1,000 users). */
+  async unreadSince(recipientIds: readonly string[], since: Date): Promise<NotificationDoc[]> {
+    if (recipientIds.length === 0) return [];
+    return this.notifications
+      .find({ recipientId: { $in: [...recipientIds] }, read: false, sortKey: { $gt: sortKeyOf(since, "") } }, { projection: { actorIds: 0, sourceIds: 0 } })
+      .toArray();
+  }
+
   async findMine(recipientId: string, id: string): Promise<NotificationDoc | null> {
     return this.notifications.findOne({ _id: id, recipientId });
   }

@@ -55,6 +55,13 @@ export function pushSubscriptionSchema(allowHttp: boolean) {
 
 export const removeSubscriptionSchema = z.strictObject({ endpoint: z.url().max(2048) });
 
+export const authorParamsSchema = z.strictObject({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a user id") });
+
+/** `PUT /api/notifications/subscriptions/:userId`: "notify me of new posts / videos" of a followed account. */
+export const authorSubscriptionSchema = z
+  .strictObject({ posts: z.boolean().optional(), videos: z.boolean().optional() })
+  .refine((input) => input.posts !== undefined || input.videos !== undefined, { message: "give posts or videos" });
+
 /** `POST /api/admin/announcements` */
 export const announcementSchema = z.strictObject({
   title: z.string().trim().min(1).max(120).regex(NO_CONTROL, "contains control characters"),

@@ -77,26 +77,31 @@ export class NotificationService {
   async notify(request: NotifyRequest): Promise<NotifyOutcome> {
     const { recipientId, actorId, type } = request;
     if (recipientId === actorId) return "dropped:self";
-    const preferences = await this.preferencesOf(recipientId);
+    // Independent reads run together: each sequential round trip sits between the event and the push.
+    const [preferences, blocked] = await Promise.all([
+      this.preferencesOf(recipientId),
+      actorId === "system" ? Promise.resolve(false) : this.access.isBlockedEitherWay(recipientId, actorId),
+    ]);
     if (!preferences) return "dropped:no-profile";
     const preference = preferences.channels[type];
     if (!preference.inApp && !preference.push) return "dropped:preference";
     if (request.postId && preferences.mutedPosts.includes(request.postId)) return "dropped:muted-post";
-    if (actorId !== "system") {
-      if (await this.access.isBlockedEitherWay(recipientId, actorId)) return "dropped:blocked";
-      if (preference.from === "following" && (await this.follows.statusesFrom(recipientId, [actorId])).get(actorId) !== "accepted") return "dropped:not-following";
-    }
+    if (blocked) return "dropped:blocked";
+    if (actorId !== "system" && preference.from === "following" && (await this.follows.statusesFrom(recipientId, [actorId])).get(actorId) !== "accepted") return "dropped:not-following";
     if (!preference.inApp) {
       await this.push.toOfflineDevices(recipientId, this.pushPayloadFor(request), { unreadCount: await this.notifications.unreadCount(recipientId) });
       return "pushed";
     }
     const doc = await this.store(request);
     if (!doc) return "duplicate";
-    const [view] = await this.views([doc]);
-    const unreadCount = await this.notifications.unreadCount(recipientId);
-    this.realtime.toUsers([recipientId], "notification:new", view!);
+    // The view goes out as soon as it is rendered; the count follows.
+    const pushed = this.views([doc]).then(([rendered]) => {
+      this.realtime.toUsers([recipientId], "notification:new", rendered!);
+      return rendered!;
+    });
+    const [view, unreadCount] = await Promise.all([pushed, this.notifications.unreadCount(recipientId)]);
     this.realtime.toUsers([recipientId], "notification:unread-count", { unreadCount });
-    if (preference.push) await this.push.toOfflineDevices(recipientId, { notificationId: view!.id, type, title: view!.title, body: view!.body, link: view!.link }, { unreadCount });
+    if (preference.push) await this.push.toOfflineDevices(recipientId, { notificationId: view.id, type, title: view.title, body: view.body, link: view.link }, { unreadCount });
     return "stored";
   }
 

@@ -1,6 +1,8 @@
 import type { ConversationService } from "../chat/conversation.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
 import type { FollowRepository } from "../social/follow.repository.js";
+import type { AuthorSubscriptionService } from "./author-subscription.service.js";
+import type { FollowerFanOutService } from "./follower-fan-out.service.js";
 import type { NotificationService } from "./notification.service.js";
 import type { DeepLink, NotificationType } from "./notification.types.js";
 import type { OnlineCheck } from "./push-delivery.js";
@@ -133,5 +135,33 @@ export function subscribeCallNotifications(events: DomainEventBus, notifications
       eventId,
       at,
     });
+  });
+}
+
+/**
+ * New posts and videos reach the followers who asked for them, in fan-out jobs
+ * (never in the request); an unfollow or a block ends such a subscription.
+ */
+export function subscribeFollowerFanOut(
+  events: DomainEventBus,
+  fanOut: Pick<FollowerFanOutService, "start">,
+  subscriptions: Pick<AuthorSubscriptionService, "followEnded" | "blocked">,
+  follows: Pick<FollowRepository, "find">,
+): void {
+  events.durable("post.created", "notifications.post-published", async (e, { at }) => {
+    // A share is the sharer's post about someone else's: its own notification (post_share) covers it.
+    if (e.sharedPostId !== null || e.visibility === "private") return;
+    await fanOut.start("post", e.postId, e.authorId, at);
+  });
+  events.durable("video.published", "notifications.video-published", async (e, { at }) => {
+    await fanOut.start("video", e.videoId, e.userId, at);
+  });
+  events.durable("social.unfollowed", "notifications.unfollow-subscription", async ({ followerId, followeeId }) => {
+    // As above: only a gone edge counts (the event is written before the delete).
+    if (await follows.find(followerId, followeeId)) return;
+    await subscriptions.followEnded(followerId, followeeId);
+  });
+  events.durable("social.blocked", "notifications.block-subscription", async ({ blockerId, blockedId }) => {
+    await subscriptions.blocked(blockerId, blockedId);
   });
 }

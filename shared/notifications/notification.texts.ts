@@ -26,6 +26,7 @@ const RENDER: Record<NotificationType, (doc: NotificationDoc, actors: string) =>
   video_share: (_d, a) => ({ title: "Video shared", body: `${a} shared your video` }),
   video_processed: (d) => ({ title: "Your video is ready", body: d.data.subject ? `"${d.data.subject}" is ready to watch` : "Your video is ready to watch" }),
   video_published: (d, a) => ({ title: "New video", body: `${a} posted a video${d.data.subject ? `: "${d.data.subject}"` : ""}` }),
+  post_published: (d, a) => ({ title: "New post", body: `${a} posted${quoted(d.data.preview)}` }),
   message: (d, a) => ({ title: a, body: d.data.preview ?? "New message" }),
   message_mention: (d, a) => ({ title: "You were mentioned", body: `${a} mentioned you${quoted(d.data.preview)}` }),
   group_invite: (d, a) => ({ title: "Added to a group", body: `${a} added you to ${d.data.subject ? `"${d.data.subject}"` : "a group"}` }),

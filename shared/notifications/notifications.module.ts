@@ -7,10 +7,18 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { ProfileService } from "../profiles/profile.service.js";
-import type { JobHandlers } from "../queues/jobs.js";
+import type { OutboundMessenger } from "../messaging/outbound-message.js";
+import type { JobHandlers, ScheduledJob } from "../queues/jobs.js";
 import type { JobQueue } from "../queues/job-queue.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import { FollowRepository } from "../social/follow.repository.js";
+import { PostRepository, toObjectId } from "../posts/post.repository.js";
+import { VideoRepository } from "../videos/video.repository.js";
+import { AuthorSubscriptionRepository } from "./author-subscription.repository.js";
+import { AuthorSubscriptionService } from "./author-subscription.service.js";
+import { DigestStateRepository } from "./digest-state.repository.js";
+import { EmailDigestService } from "./email-digest.service.js";
+import { FollowerFanOutService, type FanOutSources } from "./follower-fan-out.service.js";
 import { AnnouncementService } from "./announcement.service.js";
 import { AudienceRepository } from "./audience.repository.js";
 import { NotificationSettingsRepository } from "./notification-settings.repository.js";
@@ -25,6 +33,7 @@ import { WebPushSender } from "./push/web-push.sender.js";
 import {
   subscribeCallNotifications,
   subscribeChatNotifications,
+  subscribeFollowerFanOut,
   subscribePostNotifications,
   subscribeSocialNotifications,
   subscribeVideoNotifications,
@@ -39,10 +48,12 @@ export interface NotificationsModuleDeps {
   events: DomainEventBus;
   jobs: Pick<JobQueue, "add">;
   realtime: Pick<Realtime, "toUsers">;
-  access: Pick<AccessControl, "isBlockedEitherWay">;
-  profiles: Pick<ProfileService, "notificationPreferences" | "getMany">;
+  access: Pick<AccessControl, "isBlockedEitherWay" | "blockedAmong">;
+  profiles: Pick<ProfileService, "notificationPreferences" | "notificationPreferencesMany" | "getMany">;
   presence: OnlineCheck;
   conversations: Pick<ConversationService, "mutedAmong">;
+  /** The outbound e-mail port (SMTP, or the development outbox) the digest goes through. */
+  mailer: OutboundMessenger;
   logger: Logger;
 }
 
@@ -52,6 +63,25 @@ function pushSender(config: Config, logger: Logger): PushSender {
     return new WebPushSender({ subject: config.VAPID_SUBJECT, publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY });
   }
   return new DevPushOutbox(logger);
+}
+
+/** The posts and videos a follower fan-out announces, as they are now (read through their own repositories). */
+function fanOutSources(db: Db): FanOutSources {
+  const posts = new PostRepository(db);
+  const videos = new VideoRepository(db);
+  return {
+    async post(postId) {
+      const id = toObjectId(postId);
+      const post = id && (await posts.findById(id));
+      if (!post || post.isDeleted) return null;
+      return { authorId: post.userId, audience: post.visibility === "private" ? "none" : post.visibility, preview: post.content.text };
+    },
+    async video(videoId) {
+      const video = await videos.findById(videoId);
+      if (!video || video.isDeleted) return null;
+      return { authorId: video.userId, audience: video.status === "ready" && video.privacy === "public" ? "public" : "none", preview: video.title };
+    },
+  };
 }
 
 /**
@@ -67,9 +97,10 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
   const sender = pushSender(deps.config, log);
   const push = new PushDelivery(subscriptionsRepository, deps.presence, sender, log);
   const follows = new FollowRepository(deps.db);
+  const settings = new NotificationSettingsRepository(deps.db);
   const notifications = new NotificationService(
     repository,
-    new NotificationSettingsRepository(deps.db),
+    settings,
     deps.profiles,
     follows,
     deps.access,
@@ -78,17 +109,27 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
     { groupWindowMs: deps.config.NOTIFICATION_GROUP_WINDOW_MS, lifetimeMs },
     log,
   );
-  const announcements = new AnnouncementService(new AudienceRepository(deps.pool), repository, deps.jobs, deps.realtime, lifetimeMs);
+  const audience = new AudienceRepository(deps.pool);
+  const digests = new EmailDigestService(audience, settings, new DigestStateRepository(deps.db), repository, notifications, deps.mailer, deps.jobs, { publicUrl: deps.config.PUBLIC_URL }, log);
+  const announcements = new AnnouncementService(audience, repository, deps.jobs, deps.realtime, lifetimeMs);
+  const authorSubscriptionRepository = new AuthorSubscriptionRepository(deps.db);
+  const authorSubscriptions = new AuthorSubscriptionService(authorSubscriptionRepository, follows);
+  const followerFanOut = new FollowerFanOutService(fanOutSources(deps.db), authorSubscriptionRepository, follows, deps.access, deps.profiles, settings, repository, deps.jobs, deps.realtime, lifetimeMs);
   const pushSubscriptions = new PushSubscriptionService(subscriptionsRepository, deps.config.VAPID_PUBLIC_KEY ?? null, sender.name);
 
+  // Inline: the logout's answer already shows the devices gone; the job is the safety net.
+  deps.events.durable("auth.session-revoked", "notifications.revoked-session-push", async ({ sessionIds }) => void (await pushSubscriptions.sessionsRevoked(sessionIds)), { inline: true });
   subscribeSocialNotifications(deps.events, notifications, follows);
   subscribeChatNotifications(deps.events, notifications, deps.presence, deps.conversations);
   subscribePostNotifications(deps.events, notifications);
   subscribeVideoNotifications(deps.events, notifications);
   subscribeCallNotifications(deps.events, notifications);
+  subscribeFollowerFanOut(deps.events, followerFanOut, authorSubscriptions, follows);
 
-  const jobHandlers: Pick<JobHandlers, "notifications.announce"> = {
+  const jobHandlers: Pick<JobHandlers, "notifications.announce" | "notifications.follower-fanout" | "notifications.email-digest"> = {
+    "notifications.email-digest": (payload) => digests.runBatch(payload),
     "notifications.announce": (payload) => announcements.runBatch(payload),
+    "notifications.follower-fanout": (payload) => followerFanOut.runBatch(payload),
   };
   const maintenanceTasks: MaintenanceTask[] = [
     {
@@ -104,5 +145,7 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
       run: async (now) => ({ deleted: await repository.deleteReadBefore(new Date(now.getTime() - 30 * DAY_MS)) }),
     },
   ];
-  return { services: { notifications, announcements, pushSubscriptions, pushSender: sender }, jobHandlers, maintenanceTasks };
+    // Daily at 08:00 UTC: the unread groups of e-mail-enabled types since each user's last digest.
+  const scheduledJobs: ScheduledJob[] = [{ id: "notifications-email-digest", job: "notifications.email-digest", data: {}, repeat: { pattern: "0 8 * * *" } }];
+  return { services: { notifications, announcements, pushSubscriptions, authorSubscriptions, followerFanOut, digests, pushSender: sender }, jobHandlers, maintenanceTasks, scheduledJobs };
 }

@@ -37,9 +37,10 @@ export class PushSubscriptionRepository {
     await this.subscriptions.deleteOne({ _id: id });
   }
 
-  /** A signed-out session's subscriptions go with it. */
-  async removeForSession(sessionId: string): Promise<number> {
-    return (await this.subscriptions.deleteMany({ sessionId })).deletedCount;
+  /** Revoked sessions' subscriptions go with them. */
+  async removeForSessions(sessionIds: readonly string[]): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    return (await this.subscriptions.deleteMany({ sessionId: { $in: [...sessionIds] } })).deletedCount;
   }
 
   async forUser(userId: string): Promise<PushSubscriptionDoc[]> {

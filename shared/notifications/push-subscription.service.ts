@@ -25,6 +25,11 @@ export class PushSubscriptionService {
     return { id };
   }
 
+  /** A revoked session's devices stop receiving pushes (the `auth.session-revoked` subscriber). */
+  async sessionsRevoked(sessionIds: readonly string[]): Promise<number> {
+    return this.subscriptions.removeForSessions(sessionIds);
+  }
+
   async remove(actor: { userId: string }, endpoint: string): Promise<void> {
     if (!(await this.subscriptions.remove(actor.userId, endpoint))) throw new AppError("NOT_FOUND", "No such push subscription");
   }

@@ -109,6 +109,12 @@ export class ProfileService {
     return profile && !profile.isDeleted ? { ...defaultNotificationPreferences(), ...profile.notificationPreferences } : null;
   }
 
+  /** Several users' switches in one read (notification fan-out); users without a live profile are missing. */
+  async notificationPreferencesMany(userIds: readonly string[]): Promise<Map<string, NotificationPreferences>> {
+    const profiles = await this.profiles.findMany(userIds);
+    return new Map(profiles.map((profile) => [profile.userId, { ...defaultNotificationPreferences(), ...profile.notificationPreferences }]));
+  }
+
   /** Moves a content counter (posts, videos, views) of a user; the owning domain calls it after its own write. */
   async adjustContentStat(userId: string, stat: ContentStat, delta: number): Promise<void> {
     if (!Number.isInteger(delta) || delta === 0) return;

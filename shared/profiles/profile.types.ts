@@ -24,6 +24,7 @@ export const NOTIFICATION_TYPES = [
   "video_share",
   "video_processed",
   "video_published",
+  "post_published",
   "message",
   "message_mention",
   "group_invite",

@@ -5,7 +5,7 @@ import { maintenanceTaskJob } from "../maintenance/maintenance.jobs.js";
 import { transcodeJob, videosRefreshJob } from "../videos/video.jobs.js";
 import { mediaProcessJob } from "../media/media.jobs.js";
 import { feedFanOutBatchJob, trendsRefreshJob } from "../posts/posts.jobs.js";
-import { announceBatchJob } from "../notifications/notification.jobs.js";
+import { announceBatchJob, emailDigestJob, followerFanOutJob } from "../notifications/notification.jobs.js";
 import type { z } from "zod";
 import { jobTable, type JobContext, type JobDefinition, type QueueName, type SkippedOutcome } from "./job-definition.js";
 
@@ -20,6 +20,8 @@ export const JOB_DEFINITIONS = jobTable(
   maintenanceTaskJob,
   profileProvisionJob,
   announceBatchJob,
+  followerFanOutJob,
+  emailDigestJob,
   transcodeJob,
   videosRefreshJob,
   mediaProcessJob,

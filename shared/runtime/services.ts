@@ -115,7 +115,7 @@ export function composeModules(platform: Platform): Composition {
   const profilesModule = createProfilesModule({ db, redis, events, logger });
   const { access, profiles } = profilesModule;
   const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
-  const identity = createIdentityModule({ config, logger, pool: pg, transactor: new Transactor(pg), redis, realtime, jobs, tokens, rateLimiter, profiles });
+  const identity = createIdentityModule({ config, logger, pool: pg, transactor: new Transactor(pg), redis, realtime, events, jobs, tokens, rateLimiter, profiles });
   const media = createMediaModule({ config, db, jobs, realtime, events, logger });
   const chat = createChatModule({
     db,
@@ -182,6 +182,7 @@ export function composeModules(platform: Platform): Composition {
     profiles,
     presence: presence.presence,
     conversations: chat.services.conversations,
+    mailer: identity.services.messages,
     logger,
   });
   const maintenance = createMaintenanceModule({
@@ -243,7 +244,7 @@ export function composeModules(platform: Platform): Composition {
     jobs: {
       handlers,
       finalFailureHooks: { ...videos.finalFailureHooks, ...media.finalFailureHooks },
-      schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs, ...posts.scheduledJobs],
+      schedules: [...eventsModule.scheduledJobs, ...maintenance.scheduledJobs, ...videos.scheduledJobs, ...posts.scheduledJobs, ...notifications.scheduledJobs],
     },
   };
 }

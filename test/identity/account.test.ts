@@ -85,6 +85,7 @@ describe("identity: the account (/api/me) and its profile", () => {
         transactor: new Transactor(platform.pg),
         redis: platform.redis,
         realtime: platform.realtime,
+        events: h.services.events,
         jobs: platform.jobs,
         tokens: h.services.tokens,
         rateLimiter: h.services.rateLimiter,

@@ -164,6 +164,10 @@ describe("notification delivery: web push, sockets on two replicas, announcement
         ["PUT", "/api/notifications/preferences", { types: { nonsense: { inApp: true } } }],
         ["POST", "/api/notifications/push-subscriptions", { endpoint: "ftp://x/y", keys: { p256dh: "a", auth: "b" } }],
         ["POST", "/api/admin/announcements", { title: "a\u0000b", body: "x" }],
+        ["PUT", `/api/notifications/subscriptions/${other.userId}`, {}],
+        ["PUT", `/api/notifications/subscriptions/${other.userId}`, { posts: "yes" }],
+        ["PUT", `/api/notifications/subscriptions/${other.userId}`, { posts: true, $set: 1 }],
+        ["PUT", "/api/notifications/subscriptions/a%20b", { posts: true }],
       ];
       for (const [method, path, body] of bad) {
         const res = await httpCall(api.url, method, path, { token: me.accessToken, body });
@@ -171,6 +175,9 @@ describe("notification delivery: web push, sockets on two replicas, announcement
       }
       assert.equal((await httpCall(api.url, "GET", "/api/notifications", {})).status, 401);
       assert.equal((await httpCall(api.url, "POST", "/api/admin/announcements", { token: me.accessToken, body: { title: "Hi", body: "all" } })).status, 403);
+      const notFollowing = await httpCall(api.url, "PUT", `/api/notifications/subscriptions/${other.userId}`, { token: me.accessToken, body: { posts: true } });
+      assert.equal(notFollowing.status, 403, "only followers may ask to hear of new posts");
+      assert.deepEqual((await httpCall(api.url, "GET", `/api/notifications/subscriptions/${other.userId}`, { token: me.accessToken })).body, { posts: false, videos: false });
       await services.notifications.notifications.notify({ recipientId: other.userId, actorId: me.userId, type: "post_mention", target: { kind: "post", id: randomUUID() }, link: { route: "post", params: {} }, eventId: randomUUID(), at: new Date() });
       const theirs = (await services.notifications.notifications.list(other.userId, { limit: 5 })).items[0]!;
       assert.equal((await httpCall(api.url, "DELETE", `/api/notifications/${theirs.id}`, { token: me.accessToken })).status, 404);

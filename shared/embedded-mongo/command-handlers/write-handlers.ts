@@ -1,5 +1,6 @@
 import { isPlainObject, toNumber, type Doc } from '../bson-order.js';
 import { MongoServerError } from '../mongo-error.js';
+import { documentSizeBound } from '../wire-protocol.js';
 import { asServerError } from '../query-matcher.js';
 import type { CommandHandler } from '../server-context.js';
 import { executeDelete, executeUpdate, parseUpdateStatement } from '../write-executor.js';
@@ -39,9 +40,11 @@ const insert: CommandHandler = (ctx, { db, cmd }) => {
   const docs = docsArg(cmd, 'documents');
   const coll = ctx.catalog.getOrCreate(db, collectionArg(cmd, 'insert'));
   const bypass = boolArg(cmd, 'bypassDocumentValidation', false);
+  // Every document is smaller than the message that carried it: when that is small enough, no size check can fail.
+  const sizeBound = documentSizeBound(cmd);
   let n = 0;
   const errors = runBatch(docs, boolArg(cmd, 'ordered', true), (doc) => {
-    coll.insert(doc, bypass);
+    coll.insert(doc, bypass, sizeBound);
     n++;
   });
   return withErrors({ n }, errors);
