@@ -6,10 +6,16 @@
  */
 export const OUTBOX_FIELD = "outbox";
 
-/** `$jsonSchema` property for the outbox array. */
+/**
+ * `$jsonSchema` property for the outbox array. The bound is a sanity limit, not a
+ * working size: a hot document (a post taking hundreds of reactions a second)
+ * holds one entry per write until the dispatcher clears it, and a write refused
+ * here would fail the user's action. 1,024 entries of ~250 bytes stay far below
+ * MongoDB's 16 MB document limit.
+ */
 export const outboxProperty = {
   bsonType: "array",
-  maxItems: 64,
+  maxItems: 1024,
   items: {
     bsonType: "object",
     required: ["id", "name", "payload", "at"],
