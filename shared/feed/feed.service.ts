@@ -47,7 +47,10 @@ export class FeedService {
 
   /**
    * `post.created`: puts the post in its author's timeline and plans the fan-out
-   * as batch jobs with deterministic ids. Safe to run twice (ZADD, job ids).
+   * as batch jobs with deterministic ids, enqueued page by page as the followers are
+   * read (so the first batches run while later pages are still being read). Safe to
+   * run twice: the same follower order gives the same job ids, and a re-run batch
+   * re-adds the same members (ZADD).
    */
   async planFanOut(event: { postId: string; authorId: string }): Promise<{ batches: number } | { skipped: string }> {
     const id = toObjectId(event.postId);
@@ -60,24 +63,25 @@ export class FeedService {
     const big = (author?.stats.followersCount ?? 0) >= this.options.bigAuthorFollowers;
     await this.timelines.setBigAuthor(post.userId, big);
     if (big) return { batches: 0 };
-    const batches: FanOutBatch[] = [];
+    const { batchSize } = this.options;
+    const pageSize = Math.max(FOLLOW_PAGE, batchSize);
+    let planned = 0;
     let current: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const edges = await this.follows.pageByFollowee(post.userId, "accepted", after, FOLLOW_PAGE);
-      for (const edge of edges) {
-        current.push(edge.followerId);
-        if (current.length === this.options.batchSize) {
-          batches.push({ postId: event.postId, authorId: post.userId, at: entry.at, batch: batches.length, followerIds: current });
-          current = [];
-        }
+      const page = await this.follows.acceptedIdsPage(post.userId, "followers", after, pageSize);
+      current.push(...page.ids);
+      const ready: FanOutBatch[] = [];
+      while (current.length >= batchSize || (page.last === null && current.length > 0)) {
+        ready.push({ postId: event.postId, authorId: post.userId, at: entry.at, batch: planned + ready.length, followerIds: current.slice(0, batchSize) });
+        current = current.slice(batchSize);
       }
-      if (edges.length < FOLLOW_PAGE) break;
-      after = edges[edges.length - 1]?.id;
+      if (ready.length > 0) await this.jobs.enqueueBatches(ready);
+      planned += ready.length;
+      if (page.last === null) break;
+      after = page.last;
     }
-    if (current.length > 0) batches.push({ postId: event.postId, authorId: post.userId, at: entry.at, batch: batches.length, followerIds: current });
-    await this.jobs.enqueueBatches(batches);
-    return { batches: batches.length };
+    return { batches: planned };
   }
 
   /** One fan-out job: filters the batch (blocks, friends-only) and inserts into each built timeline. */
@@ -138,10 +142,10 @@ export class FeedService {
     const followees: string[] = [];
     let after: string | undefined;
     while (followees.length < this.options.rebuildMaxFollowing) {
-      const edges = await this.follows.pageByFollower(userId, "accepted", after, FOLLOW_PAGE);
-      followees.push(...edges.map((e) => e.followeeId));
-      if (edges.length < FOLLOW_PAGE) break;
-      after = edges[edges.length - 1]?.id;
+      const page = await this.follows.acceptedIdsPage(userId, "following", after, FOLLOW_PAGE);
+      followees.push(...page.ids);
+      if (page.last === null) break;
+      after = page.last;
     }
     const limit = this.options.rebuildPosts;
     const found: PostDoc[] = await this.posts.byAuthors([userId], ALL_KINDS, undefined, limit);

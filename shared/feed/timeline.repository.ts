@@ -15,13 +15,20 @@ export const timelineKey = (userId: string): string => `feed:{u:${userId}}`;
 export const BIG_AUTHORS_KEY = "feed:{big}:authors";
 const member = (e: Pick<TimelineEntry, "postId" | "authorId">): string => `${e.postId}:${e.authorId}`;
 
-/** Inserts into a built timeline only (an expired one is rebuilt on read), then trims to the bound. */
+/**
+ * Inserts into a built timeline only (an expired one is rebuilt on read), trimming to the
+ * bound only when the insert took it past it. A built timeline always holds the sentinel, so
+ * ZCARD 0 means "not built"; it also carries a TTL (set by the rebuild, refreshed by reads),
+ * so the insert does not touch it. Two commands in the common case instead of four: this
+ * script runs once per follower per post.
+ */
 const INSERT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local size = redis.call('ZCARD', KEYS[1])
+if size == 0 then return 0 end
 local added = 0
-for i = 3, #ARGV, 2 do added = added + redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
-if tonumber(ARGV[2]) > 0 and redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+for i = 2, #ARGV, 2 do added = added + redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local keep = tonumber(ARGV[1]) + 1
+if size + added > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -keep) end
 return added`;
 
 /** Replaces a timeline with a rebuilt one (the sentinel marks it built even when empty). */
@@ -76,7 +83,8 @@ export class TimelineRepository {
   async insertMany(userIds: readonly string[], entry: TimelineEntry): Promise<number> {
     if (userIds.length === 0) return 0;
     const pipeline = this.redis.pipeline() as unknown as ScriptRedis & { exec(): Promise<Array<[Error | null, unknown]>> };
-    for (const userId of userIds) void pipeline.feedInsert(timelineKey(userId), this.options.maxLength, this.options.ttlSeconds, entry.at, member(entry));
+    const value = member(entry);
+    for (const userId of userIds) void pipeline.feedInsert(timelineKey(userId), this.options.maxLength, entry.at, value);
     const results = (await pipeline.exec()) ?? [];
     let added = 0;
     for (const [error, value] of results) {
@@ -89,7 +97,7 @@ export class TimelineRepository {
   /** Merges entries into a user's built timeline (a follow); no-op when it is not built. */
   async merge(userId: string, entries: readonly TimelineEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
-    return this.redis.feedInsert(timelineKey(userId), this.options.maxLength, this.options.ttlSeconds, ...entries.flatMap((e) => [e.at, member(e)]));
+    return this.redis.feedInsert(timelineKey(userId), this.options.maxLength, ...entries.flatMap((e) => [e.at, member(e)]));
   }
 
   /** Replaces a user's timeline with `entries` (a rebuild). */

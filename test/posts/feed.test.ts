@@ -148,4 +148,24 @@ describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", funct
       await gateway.close();
     }
   });
+
+  it("keeps a timeline bounded, inserts into built timelines only, and keeps its expiry", async () => {
+    const small = new TimelineRepository(platform.redis, { maxLength: 5, ttlSeconds: 60 });
+    const entry = (n: number) => ({ postId: n.toString(16).padStart(24, "0"), authorId: "author", at: 1_000 + n });
+    const [reader, absent] = await createProfileUsers(services, 2);
+    await small.replace(reader.userId, [1, 2, 3].map(entry));
+    assert.equal(await small.insertMany([reader.userId, absent.userId], entry(4)), 1, "only the built timeline takes it");
+    assert.equal(await small.all(absent.userId).then((e) => e.length), 0);
+    assert.equal(await small.page(absent.userId, undefined, 10), null, "an unbuilt timeline stays unbuilt (rebuilt on read)");
+    for (let n = 5; n <= 9; n++) await small.insertMany([reader.userId], entry(n));
+    assert.deepEqual((await small.all(reader.userId)).map((e) => e.at), [1_009, 1_008, 1_007, 1_006, 1_005], "the newest 5 kept");
+    assert.equal(await small.merge(reader.userId, [10, 11, 2].map(entry)), 3);
+    assert.deepEqual((await small.all(reader.userId)).map((e) => e.at), [1_011, 1_010, 1_009, 1_008, 1_007], "a merge trims too");
+    assert.equal(await small.insertMany([reader.userId], entry(11)), 0, "a repeated insert adds nothing");
+    const ttl = await platform.redis.ttl(`feed:{u:${reader.userId}}`);
+    assert.ok(ttl > 0 && ttl <= 60, `the expiry stays (${ttl})`);
+    await small.replace(reader.userId, []);
+    assert.deepEqual(await small.page(reader.userId, undefined, 10), [], "an empty rebuilt timeline is built");
+    assert.equal(await small.insertMany([reader.userId], entry(12)), 1, "and takes inserts");
+  });
 });
