@@ -16,6 +16,8 @@ const SHARED_KINDS: PostVisibility[] = ["public", "followers", "friends"];
 const ALL_KINDS: PostVisibility[] = ["public", "followers", "friends", "private"];
 const FOLLOW_PAGE = 1000;
 const REBUILD_CHUNK = 200;
+/** Candidates a feed page resolves beyond the ones it needs, for entries filtered out at read. */
+const RESOLVE_SLACK = 4;
 
 const entryOf = (doc: PostDoc): TimelineEntry => ({ postId: doc._id.toHexString(), authorId: doc.userId, at: doc.createdAt.getTime() });
 const memberOf = (e: TimelineEntry): string => `${e.postId}:${e.authorId}`;
@@ -122,17 +124,26 @@ export class FeedService {
       .filter((e) => !cursor || e.at < cursor.at || (e.at === cursor.at && memberOf(e) < cursor.id))
       .filter((e) => (seen.has(e.postId) ? false : (seen.add(e.postId), true)))
       .slice(0, want);
-    const ids = candidates.flatMap((e) => toObjectId(e.postId) ?? []);
-    const docs = new Map((await this.posts.findByIds(ids)).map((d) => [d._id.toHexString(), d]));
-    const ordered = candidates.flatMap((e) => docs.get(e.postId) ?? []);
-    const items = await this.views.build(viewerId, ordered);
-    const shownIds = new Set(items.map((i) => i.id));
-    // Read-time filter: deleted posts, and posts the viewer may no longer see, leave the stored timeline.
-    const stale = stored.filter((e) => candidates.includes(e) && !shownIds.has(e.postId));
+    // Resolve only as many candidates as the page needs (plus a little slack for filtered ones),
+    // reading more only when too many were filtered out: the page is the reads' size, not twice it.
+    const items: PostView[] = [];
+    const stale: TimelineEntry[] = [];
+    const fromTimeline = new Set(stored);
+    let resolved = 0;
+    while (items.length <= page.limit && resolved < candidates.length) {
+      const chunk = candidates.slice(resolved, resolved + page.limit + 1 - items.length + RESOLVE_SLACK);
+      resolved += chunk.length;
+      const docs = new Map((await this.posts.findByIds(chunk.flatMap((e) => toObjectId(e.postId) ?? []))).map((d) => [d._id.toHexString(), d]));
+      const views = await this.views.build(viewerId, chunk.flatMap((e) => docs.get(e.postId) ?? []));
+      const shownIds = new Set(views.map((v) => v.id));
+      items.push(...views);
+      // Read-time filter: deleted posts, and posts the viewer may no longer see, leave the stored timeline.
+      stale.push(...chunk.filter((e) => fromTimeline.has(e) && !shownIds.has(e.postId)));
+    }
     if (stale.length > 0) await this.timelines.remove(viewerId, stale);
     const shown = items.slice(0, page.limit);
     const lastShown = shown[shown.length - 1];
-    const lastEntry = lastShown ? candidates.find((e) => e.postId === lastShown.id) : candidates[candidates.length - 1];
+    const lastEntry = lastShown ? candidates.find((e) => e.postId === lastShown.id) : candidates[resolved - 1];
     const more = items.length > page.limit || candidates.length === want;
     return { items: shown, nextCursor: more && lastEntry ? encodeTimeCursor(lastEntry.at, memberOf(lastEntry)) : null };
   }

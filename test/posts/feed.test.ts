@@ -168,4 +168,22 @@ describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", funct
     assert.deepEqual(await small.page(reader.userId, undefined, 10), [], "an empty rebuilt timeline is built");
     assert.equal(await small.insertMany([reader.userId], entry(12)), 1, "and takes inserts");
   });
+
+  it("reads past filtered entries in chunks and pages on after them", async () => {
+    const [reader, author] = await createProfileUsers(services, 2);
+    await services.follows.follow(reader.actor, author.userId);
+    await services.posts.feed.home(reader.userId, { limit: 1 });
+    const posts = [];
+    for (let n = 0; n < 20; n++) posts.push(await createPost(services, author, { text: `post ${n}` }));
+    await eventually(async () => (await timelines.all(reader.userId)).length === 20);
+    // The 10 newest go. A page of 8 looks at 16 entries, resolving 13 first (3 live), then the rest.
+    for (const p of posts.slice(10)) await services.posts.posts.delete(author.actor, p.id);
+    const first = await services.posts.feed.home(reader.userId, { limit: 8 });
+    assert.deepEqual(first.items.map((p) => p.id), posts.slice(4, 10).reverse().map((p) => p.id));
+    assert.ok(first.nextCursor, "the window was full: more may follow");
+    const second = await services.posts.feed.home(reader.userId, { limit: 8, cursor: first.nextCursor });
+    assert.deepEqual(second.items.map((p) => p.id), posts.slice(0, 4).reverse().map((p) => p.id));
+    assert.equal(second.nextCursor, null);
+    assert.deepEqual((await timelines.all(reader.userId)).map((e) => e.postId), posts.slice(0, 10).reverse().map((p) => p.id), "the deleted ones left the stored timeline");
+  });
 });
