@@ -1,5 +1,5 @@
 import { Query } from 'mingo';
-import { isPlainObject, type Doc } from './bson-order.js';
+import { bsonTag, isPlainObject, type Doc } from './bson-order.js';
 import { toView } from './bson-view.js';
 import { checkJsonSchema } from './json-schema-validator.js';
 import { badValue, MongoServerError } from './mongo-error.js';
@@ -49,10 +49,12 @@ export type RecordMatcher = (record: StoredRecord) => boolean;
 
 /**
  * Compiles a query filter for testing stored records. A filter whose clauses are all
- * on top-level fields and either equal a string or boolean (`{_id, memberIds: userId}`)
- * or test `$exists` (`{category: {$exists: true}}`, the usual partial index) is tested
- * on the stored document directly — equal, or an array holding the value, as MongoDB
- * matches it — so the record needs no mingo view; any other filter goes through mingo.
+ * on top-level fields and either equal a string or boolean (`{_id, memberIds: userId}`),
+ * test `$exists` (`{category: {$exists: true}}`, the usual partial index) or are an `$in`
+ * of strings and ObjectIds only (`{_id: {$in: ids}}`, a page of posts by id) is tested on
+ * the stored document directly — equal, or an array holding the value, as MongoDB
+ * matches it — so the record needs no mingo view; any other filter goes through mingo
+ * (whose `$in` hashes its whole list again for every document tested).
  */
 export function compileRecordFilter(filter: Doc | undefined): RecordMatcher {
   if (!filter || Object.keys(filter).length === 0) return () => true;
@@ -72,7 +74,28 @@ function simpleClause(field: string, cond: unknown): ((doc: Doc) => boolean) | u
     const wanted = cond.$exists;
     return (doc) => Object.hasOwn(doc, field) === wanted;
   }
+  if (isPlainObject(cond) && Object.keys(cond).length === 1 && Array.isArray(cond.$in)) return inClause(field, cond.$in);
   return undefined;
+}
+
+/** `{field: {$in: [...]}}` over strings and ObjectIds (compared by hex), else undefined (mingo's). */
+function inClause(field: string, values: unknown[]): ((doc: Doc) => boolean) | undefined {
+  const strings = new Set<string>();
+  const objectIds = new Set<string>();
+  for (const v of values) {
+    if (typeof v === 'string') strings.add(v);
+    else if (bsonTag(v) === 'ObjectId') objectIds.add((v as { toHexString(): string }).toHexString());
+    else return undefined;
+  }
+  const one = (v: unknown): boolean =>
+    typeof v === 'string' ? strings.has(v) : bsonTag(v) === 'ObjectId' && objectIds.has((v as { toHexString(): string }).toHexString());
+  return (doc) => {
+    const stored = doc[field];
+    if (one(stored)) return true;
+    if (!Array.isArray(stored)) return false;
+    for (const element of stored) if (one(element)) return true;
+    return false;
+  };
 }
 
 function equalsOrHolds(stored: unknown, value: unknown): boolean {

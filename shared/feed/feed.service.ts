@@ -16,6 +16,8 @@ const SHARED_KINDS: PostVisibility[] = ["public", "followers", "friends"];
 const ALL_KINDS: PostVisibility[] = ["public", "followers", "friends", "private"];
 const FOLLOW_PAGE = 1000;
 const REBUILD_CHUNK = 200;
+/** Candidates a feed page resolves beyond the ones it needs, for entries filtered out at read. */
+const RESOLVE_SLACK = 4;
 
 const entryOf = (doc: PostDoc): TimelineEntry => ({ postId: doc._id.toHexString(), authorId: doc.userId, at: doc.createdAt.getTime() });
 const memberOf = (e: TimelineEntry): string => `${e.postId}:${e.authorId}`;
@@ -47,7 +49,10 @@ export class FeedService {
 
   /**
    * `post.created`: puts the post in its author's timeline and plans the fan-out
-   * as batch jobs with deterministic ids. Safe to run twice (ZADD, job ids).
+   * as batch jobs with deterministic ids, enqueued page by page as the followers are
+   * read (so the first batches run while later pages are still being read). Safe to
+   * run twice: the same follower order gives the same job ids, and a re-run batch
+   * re-adds the same members (ZADD).
    */
   async planFanOut(event: { postId: string; authorId: string }): Promise<{ batches: number } | { skipped: string }> {
     const id = toObjectId(event.postId);
@@ -60,24 +65,25 @@ export class FeedService {
     const big = (author?.stats.followersCount ?? 0) >= this.options.bigAuthorFollowers;
     await this.timelines.setBigAuthor(post.userId, big);
     if (big) return { batches: 0 };
-    const batches: FanOutBatch[] = [];
+    const { batchSize } = this.options;
+    const pageSize = Math.max(FOLLOW_PAGE, batchSize);
+    let planned = 0;
     let current: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const edges = await this.follows.pageByFollowee(post.userId, "accepted", after, FOLLOW_PAGE);
-      for (const edge of edges) {
-        current.push(edge.followerId);
-        if (current.length === this.options.batchSize) {
-          batches.push({ postId: event.postId, authorId: post.userId, at: entry.at, batch: batches.length, followerIds: current });
-          current = [];
-        }
+      const page = await this.follows.acceptedIdsPage(post.userId, "followers", after, pageSize);
+      current.push(...page.ids);
+      const ready: FanOutBatch[] = [];
+      while (current.length >= batchSize || (page.last === null && current.length > 0)) {
+        ready.push({ postId: event.postId, authorId: post.userId, at: entry.at, batch: planned + ready.length, followerIds: current.slice(0, batchSize) });
+        current = current.slice(batchSize);
       }
-      if (edges.length < FOLLOW_PAGE) break;
-      after = edges[edges.length - 1]?.id;
+      if (ready.length > 0) await this.jobs.enqueueBatches(ready);
+      planned += ready.length;
+      if (page.last === null) break;
+      after = page.last;
     }
-    if (current.length > 0) batches.push({ postId: event.postId, authorId: post.userId, at: entry.at, batch: batches.length, followerIds: current });
-    await this.jobs.enqueueBatches(batches);
-    return { batches: batches.length };
+    return { batches: planned };
   }
 
   /** One fan-out job: filters the batch (blocks, friends-only) and inserts into each built timeline. */
@@ -118,17 +124,26 @@ export class FeedService {
       .filter((e) => !cursor || e.at < cursor.at || (e.at === cursor.at && memberOf(e) < cursor.id))
       .filter((e) => (seen.has(e.postId) ? false : (seen.add(e.postId), true)))
       .slice(0, want);
-    const ids = candidates.flatMap((e) => toObjectId(e.postId) ?? []);
-    const docs = new Map((await this.posts.findByIds(ids)).map((d) => [d._id.toHexString(), d]));
-    const ordered = candidates.flatMap((e) => docs.get(e.postId) ?? []);
-    const items = await this.views.build(viewerId, ordered);
-    const shownIds = new Set(items.map((i) => i.id));
-    // Read-time filter: deleted posts, and posts the viewer may no longer see, leave the stored timeline.
-    const stale = stored.filter((e) => candidates.includes(e) && !shownIds.has(e.postId));
+    // Resolve only as many candidates as the page needs (plus a little slack for filtered ones),
+    // reading more only when too many were filtered out: the page is the reads' size, not twice it.
+    const items: PostView[] = [];
+    const stale: TimelineEntry[] = [];
+    const fromTimeline = new Set(stored);
+    let resolved = 0;
+    while (items.length <= page.limit && resolved < candidates.length) {
+      const chunk = candidates.slice(resolved, resolved + page.limit + 1 - items.length + RESOLVE_SLACK);
+      resolved += chunk.length;
+      const docs = new Map((await this.posts.findByIds(chunk.flatMap((e) => toObjectId(e.postId) ?? []))).map((d) => [d._id.toHexString(), d]));
+      const views = await this.views.build(viewerId, chunk.flatMap((e) => docs.get(e.postId) ?? []));
+      const shownIds = new Set(views.map((v) => v.id));
+      items.push(...views);
+      // Read-time filter: deleted posts, and posts the viewer may no longer see, leave the stored timeline.
+      stale.push(...chunk.filter((e) => fromTimeline.has(e) && !shownIds.has(e.postId)));
+    }
     if (stale.length > 0) await this.timelines.remove(viewerId, stale);
     const shown = items.slice(0, page.limit);
     const lastShown = shown[shown.length - 1];
-    const lastEntry = lastShown ? candidates.find((e) => e.postId === lastShown.id) : candidates[candidates.length - 1];
+    const lastEntry = lastShown ? candidates.find((e) => e.postId === lastShown.id) : candidates[resolved - 1];
     const more = items.length > page.limit || candidates.length === want;
     return { items: shown, nextCursor: more && lastEntry ? encodeTimeCursor(lastEntry.at, memberOf(lastEntry)) : null };
   }
@@ -138,10 +153,10 @@ export class FeedService {
     const followees: string[] = [];
     let after: string | undefined;
     while (followees.length < this.options.rebuildMaxFollowing) {
-      const edges = await this.follows.pageByFollower(userId, "accepted", after, FOLLOW_PAGE);
-      followees.push(...edges.map((e) => e.followeeId));
-      if (edges.length < FOLLOW_PAGE) break;
-      after = edges[edges.length - 1]?.id;
+      const page = await this.follows.acceptedIdsPage(userId, "following", after, FOLLOW_PAGE);
+      followees.push(...page.ids);
+      if (page.last === null) break;
+      after = page.last;
     }
     const limit = this.options.rebuildPosts;
     const found: PostDoc[] = await this.posts.byAuthors([userId], ALL_KINDS, undefined, limit);

@@ -1,5 +1,6 @@
 import type { AccessControl } from "../access/access-control.js";
 import type { ProfileRepository } from "../profiles/profile.repository.js";
+import type { ProfileSummary } from "../profiles/profile.types.js";
 import type { FollowRepository } from "../social/follow.repository.js";
 import type { PostVisibility } from "./post.types.js";
 
@@ -29,27 +30,38 @@ export class PostAudience {
 
   /** The viewer's relation to each author. */
   async relations(viewerId: string | undefined, authorIds: readonly string[]): Promise<Map<string, Relation>> {
-    const others = [...new Set(authorIds)].filter((id) => id !== viewerId);
-    const out = new Map<string, Relation>();
-    if (others.length === 0) return out;
-    const [profiles, blocked, following, followers] = await Promise.all([
-      this.profiles.findMany(others),
-      viewerId ? this.access.blockedAmong(viewerId, others) : Promise.resolve(new Set<string>()),
-      viewerId ? this.follows.statusesFrom(viewerId, others) : Promise.resolve(new Map<string, string>()),
-      viewerId ? this.follows.acceptedFollowersAmong(viewerId, others) : Promise.resolve(new Set<string>()),
+    return (await this.relationsAndCards(viewerId, authorIds)).relations;
+  }
+
+  /**
+   * The viewer's relation to each author, and the live authors' cards (the viewer's own
+   * included), from one profiles query, one follows query (both directions) and the cached
+   * block set.
+   */
+  async relationsAndCards(viewerId: string | undefined, authorIds: readonly string[]): Promise<{ relations: Map<string, Relation>; cards: Map<string, ProfileSummary> }> {
+    const ids = [...new Set(authorIds)];
+    const others = ids.filter((id) => id !== viewerId);
+    const relations = new Map<string, Relation>();
+    if (ids.length === 0) return { relations, cards: new Map() };
+    const [profiles, blocked, edges] = await Promise.all([
+      this.profiles.findCards(ids),
+      viewerId && others.length > 0 ? this.access.blockedAmong(viewerId, others) : Promise.resolve(new Set<string>()),
+      viewerId ? this.follows.edgesWith(viewerId, others) : Promise.resolve({ statuses: new Map<string, string>(), acceptedFollowers: new Set<string>() }),
     ]);
-    const byId = new Map(profiles.map((p) => [p.userId, p]));
+    const cards = new Map<string, ProfileSummary & { isPrivate: boolean }>(profiles.map((p) => [p.userId, p]));
     for (const id of others) {
-      const profile = byId.get(id);
-      const follower = following.get(id) === "accepted";
-      out.set(id, {
-        hidden: !profile || profile.isDeleted || blocked.has(id),
-        isPrivate: profile?.privacy.isPrivate ?? true,
+      const card = cards.get(id);
+      const follower = edges.statuses.get(id) === "accepted";
+      relations.set(id, {
+        hidden: !card || blocked.has(id),
+        isPrivate: card?.isPrivate ?? true,
         follower,
-        friend: follower && followers.has(id),
+        friend: follower && edges.acceptedFollowers.has(id),
       });
     }
-    return out;
+    const summaries = new Map<string, ProfileSummary>();
+    for (const c of profiles) summaries.set(c.userId, { userId: c.userId, username: c.username, displayName: c.displayName, avatarUrl: c.avatarUrl, isVerified: c.isVerified });
+    return { relations, cards: summaries };
   }
 
   /** Whether a viewer with `relation` to the author may see a post of `visibility`. */

@@ -1,5 +1,4 @@
 import type { ObjectId } from "mongodb";
-import type { ProfileSummary } from "../profiles/profile.types.js";
 import { PostAudience, type Relation } from "./post-audience.js";
 import type { PostsDeps } from "./posts.deps.js";
 import type { AuthorCard, PollView, PostDoc, PostMedia, PostMediaView, PostView } from "./post.types.js";
@@ -24,13 +23,12 @@ export class PostViews {
     const originals = new Map((await this.deps.posts.findByIds([...originalIds.values()])).map((o) => [o._id.toHexString(), o]));
     const authorIds = [...live.map((d) => d.userId), ...[...originals.values()].map((o) => o.userId)];
     const candidates = [...live, ...originals.values()];
-    // Cards, the viewer's reactions and votes are read for every candidate, alongside the relations.
+    // The viewer's reactions and votes are read for every candidate, alongside the relations and cards.
     const extras = Promise.all([
-      this.deps.profiles.findSummaries([...new Set(authorIds)]),
       viewerId ? this.deps.reactions.mine(viewerId, candidates.map((d) => d._id)) : Promise.resolve(new Map()),
       viewerId ? this.myVotes(viewerId, candidates) : Promise.resolve(new Map<string, string[]>()),
     ]);
-    const relations = await this.deps.audience.relations(viewerId, authorIds);
+    const { relations, cards: cardOf } = await this.deps.audience.relationsAndCards(viewerId, authorIds);
     const visible = (doc: PostDoc): boolean => !doc.isDeleted && PostAudience.allows(viewerId, doc.userId, doc.visibility, relations.get(doc.userId));
     const shown = live.filter((doc) => {
       if (!visible(doc)) return false;
@@ -39,8 +37,7 @@ export class PostViews {
       // Deleted originals leave the share as "unavailable"; invisible ones hide the share.
       return !original || original.isDeleted || visible(original);
     });
-    const [[cards, mine, votes], mediaOf] = await Promise.all([extras, this.mediaLookup(viewerId, [...shown, ...[...originals.values()].filter((o) => !o.isDeleted)], relations)]);
-    const cardOf = new Map(cards.map((c: ProfileSummary) => [c.userId, c]));
+    const [[mine, votes], mediaOf] = await Promise.all([extras, this.mediaLookup(viewerId, [...shown, ...[...originals.values()].filter((o) => !o.isDeleted)], relations)]);
     const one = (doc: PostDoc, shared: PostView | null, unavailable: boolean): PostView => ({
       id: doc._id.toHexString(),
       author: cardOf.get(doc.userId) ?? deletedAuthor(doc.userId),

@@ -6,6 +6,14 @@ import type { ContentStat, PrivacySettings, Profile, ProfileAvatar, ProfileSumma
 const NO_ID = { _id: 0, outbox: 0 } as const;
 const SUMMARY_FIELDS = { _id: 0, userId: 1, username: 1, displayName: 1, avatarUrl: 1, "verification.isVerified": 1 } as const;
 
+const toSummary = (d: Pick<Profile, "userId" | "username" | "displayName" | "avatarUrl" | "verification">): ProfileSummary => ({
+  userId: d.userId,
+  username: d.username,
+  displayName: d.displayName,
+  avatarUrl: d.avatarUrl ?? null,
+  isVerified: d.verification?.isVerified === true,
+});
+
 /** Result of an insert that may lose to a concurrent one or to a taken username. */
 export type InsertOutcome = { inserted: true } | { inserted: false; reason: "user_exists" | "username_taken" };
 
@@ -52,13 +60,19 @@ export class ProfileRepository {
     const docs = await this.profiles
       .find({ userId: { $in: [...new Set(userIds)] }, isDeleted: false }, { projection: SUMMARY_FIELDS })
       .toArray();
-    return docs.map((d) => ({
-      userId: d.userId,
-      username: d.username,
-      displayName: d.displayName,
-      avatarUrl: d.avatarUrl ?? null,
-      isVerified: d.verification?.isVerified === true,
-    }));
+    return docs.map(toSummary);
+  }
+
+  /**
+   * Live profiles among `userIds` as summaries with their accounts' privacy flag: what a
+   * list of posts needs to show its authors and decide who sees what, in one query.
+   */
+  async findCards(userIds: readonly string[]): Promise<Array<ProfileSummary & { isPrivate: boolean }>> {
+    if (userIds.length === 0) return [];
+    const docs = await this.profiles
+      .find({ userId: { $in: [...new Set(userIds)] }, isDeleted: false }, { projection: { ...SUMMARY_FIELDS, "privacy.isPrivate": 1 } })
+      .toArray();
+    return docs.map((d) => ({ ...toSummary(d), isPrivate: d.privacy?.isPrivate ?? true }));
   }
 
   /** Live profiles among `userIds`, whole. */

@@ -88,6 +88,43 @@ export class FollowRepository {
     return docs.map(toRecord);
   }
 
+  /**
+   * The other ends of a user's accepted edges, newest edge first, after the edge `afterId`:
+   * `followers` (who follows `userId`, the fan-out) or `following` (whom `userId` follows, a
+   * feed rebuild). Ids only and one round trip per page (batchSize = limit); `last` is the
+   * cursor of the next page, null on the last one.
+   */
+  async acceptedIdsPage(userId: string, side: "followers" | "following", afterId: string | undefined, limit: number): Promise<{ ids: string[]; last: string | null }> {
+    const filter: Filter<Follow> = side === "followers" ? { followeeId: userId, status: "accepted" } : { followerId: userId, status: "accepted" };
+    if (afterId) filter._id = { $lt: new ObjectId(afterId) };
+    const field = side === "followers" ? "followerId" : "followeeId";
+    const docs = await this.follows.find(filter, { sort: { _id: -1 }, limit, batchSize: limit, projection: { _id: 1, [field]: 1 } }).toArray();
+    const lastDoc = docs.length === limit ? docs[docs.length - 1] : undefined;
+    return { ids: docs.map((d) => d[field]), last: lastDoc ? lastDoc._id.toHexString() : null };
+  }
+
+  /**
+   * Both directions between `userId` and each of `others`, in one query (an `$or` of two
+   * index-served branches): the status of `userId`'s follow of each, and which of them follow
+   * `userId` (accepted).
+   */
+  async edgesWith(userId: string, others: readonly string[]): Promise<{ statuses: Map<string, FollowStatus>; acceptedFollowers: Set<string> }> {
+    const statuses = new Map<string, FollowStatus>();
+    const acceptedFollowers = new Set<string>();
+    if (others.length === 0) return { statuses, acceptedFollowers };
+    const docs = await this.follows
+      .find(
+        { $or: [{ followerId: userId, followeeId: { $in: [...others] } }, { followerId: { $in: [...others] }, followeeId: userId, status: "accepted" }] },
+        { projection: { _id: 0, followerId: 1, followeeId: 1, status: 1 } },
+      )
+      .toArray();
+    for (const d of docs) {
+      if (d.followerId === userId) statuses.set(d.followeeId, d.status);
+      else acceptedFollowers.add(d.followerId);
+    }
+    return { statuses, acceptedFollowers };
+  }
+
   /** The status of `followerId`'s follow of each of `followeeIds` that has one. */
   async statusesFrom(followerId: string, followeeIds: readonly string[]): Promise<Map<string, FollowStatus>> {
     if (followeeIds.length === 0) return new Map();

@@ -308,4 +308,25 @@ describe('embedded mongo: CRUD through the official driver', () => {
     assert.deepEqual(await c.distinct('tags', { cat: { $in: ['a', 'b'] } }), ['x', 'y', 'z']);
     assert.equal(await h.coll('nothing_here').countDocuments({ _id: 1 }), 0);
   });
+
+  it('$in of strings and ObjectIds matches equal values and arrays holding one, never another type (manual: $in)', async () => {
+    const c = h.coll('in_fast');
+    await c.createIndex({ k: 1 });
+    const [a, b, other] = [new ObjectId(), new ObjectId(), new ObjectId()];
+    await c.insertMany([
+      { _id: 1, k: 'x', ref: a },
+      { _id: 2, k: ['y', 'z'], ref: [other, b] },
+      { _id: 3, k: 'w', ref: a.toHexString() },
+      { _id: 4, k: 7, ref: null },
+      { _id: 5 },
+    ]);
+    const ids = async (filter: object): Promise<unknown[]> => (await c.find(filter, { sort: { _id: 1 } }).toArray()).map((d) => d._id);
+    assert.deepEqual(await ids({ k: { $in: ['x', 'z'] } }), [1, 2], 'a value, or an array holding one');
+    assert.deepEqual(await ids({ _id: { $in: [2, 4] }, ref: { $in: [a, b] } }), [2], 'ObjectIds by value; a hex string is another type');
+    assert.deepEqual(await ids({ _id: { $in: [1, 3] }, ref: { $in: [a.toHexString()] } }), [3], 'a string does not match an ObjectId');
+    assert.deepEqual(await ids({ k: { $in: ['w', 'x'] }, ref: { $in: [a, a.toHexString()] } }), [1, 3], 'mixed strings and ObjectIds');
+    assert.deepEqual(await ids({ k: { $in: [] } }), [], 'an empty list matches nothing');
+    assert.deepEqual(await ids({ k: { $in: [7, 'x'] } }), [1, 4], 'other types still match (through the general matcher)');
+    assert.deepEqual(await ids({ _id: { $in: [1, 2, 3, 4, 5] }, ref: { $in: [null] } }), [4, 5], 'null matches missing fields too');
+  });
 });

@@ -148,4 +148,42 @@ describe("feed: fan-out, read-time merge, rebuild, follow/unfollow/block", funct
       await gateway.close();
     }
   });
+
+  it("keeps a timeline bounded, inserts into built timelines only, and keeps its expiry", async () => {
+    const small = new TimelineRepository(platform.redis, { maxLength: 5, ttlSeconds: 60 });
+    const entry = (n: number) => ({ postId: n.toString(16).padStart(24, "0"), authorId: "author", at: 1_000 + n });
+    const [reader, absent] = await createProfileUsers(services, 2);
+    await small.replace(reader.userId, [1, 2, 3].map(entry));
+    assert.equal(await small.insertMany([reader.userId, absent.userId], entry(4)), 1, "only the built timeline takes it");
+    assert.equal(await small.all(absent.userId).then((e) => e.length), 0);
+    assert.equal(await small.page(absent.userId, undefined, 10), null, "an unbuilt timeline stays unbuilt (rebuilt on read)");
+    for (let n = 5; n <= 9; n++) await small.insertMany([reader.userId], entry(n));
+    assert.deepEqual((await small.all(reader.userId)).map((e) => e.at), [1_009, 1_008, 1_007, 1_006, 1_005], "the newest 5 kept");
+    assert.equal(await small.merge(reader.userId, [10, 11, 2].map(entry)), 3);
+    assert.deepEqual((await small.all(reader.userId)).map((e) => e.at), [1_011, 1_010, 1_009, 1_008, 1_007], "a merge trims too");
+    assert.equal(await small.insertMany([reader.userId], entry(11)), 0, "a repeated insert adds nothing");
+    const ttl = await platform.redis.ttl(`feed:{u:${reader.userId}}`);
+    assert.ok(ttl > 0 && ttl <= 60, `the expiry stays (${ttl})`);
+    await small.replace(reader.userId, []);
+    assert.deepEqual(await small.page(reader.userId, undefined, 10), [], "an empty rebuilt timeline is built");
+    assert.equal(await small.insertMany([reader.userId], entry(12)), 1, "and takes inserts");
+  });
+
+  it("reads past filtered entries in chunks and pages on after them", async () => {
+    const [reader, author] = await createProfileUsers(services, 2);
+    await services.follows.follow(reader.actor, author.userId);
+    await services.posts.feed.home(reader.userId, { limit: 1 });
+    const posts = [];
+    for (let n = 0; n < 20; n++) posts.push(await createPost(services, author, { text: `post ${n}` }));
+    await eventually(async () => (await timelines.all(reader.userId)).length === 20);
+    // The 10 newest go. A page of 8 looks at 16 entries, resolving 13 first (3 live), then the rest.
+    for (const p of posts.slice(10)) await services.posts.posts.delete(author.actor, p.id);
+    const first = await services.posts.feed.home(reader.userId, { limit: 8 });
+    assert.deepEqual(first.items.map((p) => p.id), posts.slice(4, 10).reverse().map((p) => p.id));
+    assert.ok(first.nextCursor, "the window was full: more may follow");
+    const second = await services.posts.feed.home(reader.userId, { limit: 8, cursor: first.nextCursor });
+    assert.deepEqual(second.items.map((p) => p.id), posts.slice(0, 4).reverse().map((p) => p.id));
+    assert.equal(second.nextCursor, null);
+    assert.deepEqual((await timelines.all(reader.userId)).map((e) => e.postId), posts.slice(0, 10).reverse().map((p) => p.id), "the deleted ones left the stored timeline");
+  });
 });
