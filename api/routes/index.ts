@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { ApiDeps } from "../app.js";
+import type { RouteGroup } from "../http/route.js";
 import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
 import { callsRoutes } from "./calls.routes.js";
@@ -14,14 +15,17 @@ import { profilesRoutes } from "./profiles.routes.js";
 import { videosRoutes } from "./videos.routes.js";
 
 /**
- * Every resource router of the API, mounted under /api. Each lives in its own
- * file and only parses input, calls one service method and shapes the result.
+ * Every declared resource group of the API, mounted under /api. Each file
+ * declares its routes (method, path, auth, rate class, schemas) and receives
+ * only the services its handlers call.
  */
+export function apiRouteGroups({ services }: ApiDeps): RouteGroup[] {
+  return [authRoutes(services), meRoutes(services), adminRoutes(services)];
+}
+
+/** Resource routers not yet declared, mounted under /api after the declared groups. */
 export function apiRoutes(deps: ApiDeps): Router {
   const router = Router();
-  router.use("/auth", authRoutes(deps));
-  router.use("/me", meRoutes(deps));
-  router.use("/admin", adminRoutes(deps));
   router.use("/profiles", profilesRoutes(deps));
   router.use("/chat", chatRoutes(deps));
   router.use("/videos", videosRoutes(deps));
