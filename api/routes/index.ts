@@ -20,20 +20,24 @@ import { videosRoutes } from "./videos.routes.js";
  * only the services its handlers call.
  */
 export function apiRouteGroups({ services }: ApiDeps): RouteGroup[] {
-  return [authRoutes(services), meRoutes(services), adminRoutes(services)];
+  return [
+    authRoutes(services),
+    meRoutes(services),
+    adminRoutes(services),
+    profilesRoutes(services),
+    feedRoutes(services),
+    hashtagsRoutes(services),
+    callsRoutes(services),
+    chatRoutes(services),
+  ];
 }
 
 /** Resource routers not yet declared, mounted under /api after the declared groups. */
 export function apiRoutes(deps: ApiDeps): Router {
   const router = Router();
-  router.use("/profiles", profilesRoutes(deps));
-  router.use("/chat", chatRoutes(deps));
   router.use("/videos", videosRoutes(deps));
   router.use("/media", mediaRoutes(deps));
   router.use("/posts", postsRoutes(deps));
-  router.use("/feed", feedRoutes(deps));
-  router.use("/hashtags", hashtagsRoutes(deps));
-  router.use("/calls", callsRoutes(deps));
   router.use("/notifications", notificationsRoutes(deps));
   return router;
 }
