@@ -11,8 +11,8 @@ import { errorHandler, notFoundHandler } from "./middleware/error-handler.js";
 import { mountRoutes, type RouteKit } from "./http/mount-routes.js";
 import { openApiDocument, type RouteTree } from "./http/openapi.js";
 import { defineRoute } from "./http/route.js";
-import { apiRouteGroups, apiRoutes } from "./routes/index.js";
-import { mediaFilesRoutes } from "./routes/media-files.routes.js";
+import { apiRouteGroups } from "./routes/index.js";
+import { mediaFilesRouteGroup } from "./routes/media-files.routes.js";
 import { LocalObjectStorage } from "../shared/storage/local-storage.js";
 import { LOCAL_MEDIA_PATH, mediaSigningSecret } from "../shared/storage/storage-factory.js";
 import { UrlSigner } from "../shared/storage/url-signature.js";
@@ -86,17 +86,17 @@ export function createApp(deps: ApiDeps): Express {
 
   const kit: RouteKit = { accessGuard: deps.services.accessGuard, rateLimiter: deps.services.rateLimiter, roles: deps.services.admin };
   const trees: RouteTree[] = [{ base: "/api", groups: [...apiRouteGroups(deps), docsRoutes(() => document)] }];
-  const document = openApiDocument(trees, { title: "ChatWave API", version: "1.0.0" });
-  for (const tree of trees) mountRoutes(app, tree.base, tree.groups, kit);
-  app.use("/api", apiRoutes(deps));
   if (deps.services.storage instanceof LocalObjectStorage) {
     // The local storage adapter's signed URLs point here (S3 serves its own).
     const { media } = deps.services;
-    app.use(LOCAL_MEDIA_PATH, mediaFilesRoutes(deps.services.storage, new UrlSigner(mediaSigningSecret(platform.config)), {
+    const files = mediaFilesRouteGroup(deps.services.storage, new UrlSigner(mediaSigningSecret(platform.config)), {
       beforePut: (key) => media.beforeSignedPut(key),
       afterPut: (key) => media.afterSignedPut(key),
-    }));
+    });
+    trees.push({ base: LOCAL_MEDIA_PATH, groups: [files] });
   }
+  const document = openApiDocument(trees, { title: "ChatWave API", version: "1.0.0" });
+  for (const tree of trees) mountRoutes(app, tree.base, tree.groups, kit);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

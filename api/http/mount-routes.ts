@@ -49,9 +49,9 @@ export function joinPath(base: string, path: string): string {
 /**
  * Mounts declared routes on an app or router, in their declared order (a
  * literal segment such as `/search` must come before `/:id`). Each request
- * runs: authentication (per the auth mode) → rate class → role → params →
- * query → body (each refused with a 400 naming the location and field) →
- * the handler → the response (a returned body as JSON with the route's
+ * runs: authentication (per the auth mode) → rate class → params → query →
+ * body (each refused with a 400 naming the location and field) → role (so
+ * bad input is a 400 for everyone, as the services' own checks answered) → the handler → the response (a returned body as JSON with the route's
  * status, a `Reply` with its own, nothing as 204; `raw` handlers answer themselves).
  */
 export function mountRoutes(target: IRouter, base: string, groups: RouteGroup[], kit: RouteKit): void {
@@ -65,12 +65,12 @@ export function mountRoutes(target: IRouter, base: string, groups: RouteGroup[],
 async function run(route: RouteDefinition, req: Request, res: Response, kit: RouteKit): Promise<void> {
   const actor = await resolveActor(route.auth, req, kit);
   await consumeRate(route.rate, actor, req, res, kit);
-  if (typeof route.auth === "object" && !(await kit.roles.hasRole(actor!, route.auth.role))) {
-    throw new AppError("FORBIDDEN", `Only holders of the ${route.auth.role} role may do this`);
-  }
   const params = route.params ? parseInput(route.params, { ...req.params }, "path", "path") : undefined;
   const query = route.query ? parseInput(route.query, { ...req.query }, "query", "query") : undefined;
   const body = route.body ? parseInput(route.body, req.body, "body", "body") : undefined;
+  if (typeof route.auth === "object" && !(await kit.roles.hasRole(actor!, route.auth.role))) {
+    throw new AppError("FORBIDDEN", `Only holders of the ${route.auth.role} role may do this`);
+  }
   const result = await route.handler({ params, query, body, actor, req, res });
   if (route.raw) return;
   if (result instanceof Reply) return void res.status(result.status).json(result.body);

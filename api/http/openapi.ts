@@ -10,6 +10,9 @@ export interface RouteTree {
   groups: RouteGroup[];
 }
 
+/** The methods an `all` route is documented under (every OpenAPI operation but trace). */
+export const ALL_METHODS = ["get", "put", "post", "delete", "options", "head", "patch"] as const;
+
 /** Express 5 path syntax to OpenAPI's: `/:id/hls/:grant/*file` → `/{id}/hls/{grant}/{file}`. */
 export function openApiPath(expressPath: string): string {
   return expressPath.replace(/[:*]([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}");
@@ -75,8 +78,10 @@ export function openApiDocument(trees: RouteTree[], info: { title: string; versi
       for (const route of group.routes) {
         const path = openApiPath(joinPath(base, joinPath(group.prefix, route.path)));
         const item = (paths[path] ??= {});
-        if (item[route.method]) throw new Error(`Two routes declare ${route.method.toUpperCase()} ${path}`);
-        item[route.method] = operation(route, group.tag);
+        for (const method of route.method === "all" ? ALL_METHODS : [route.method]) {
+          if (item[method]) throw new Error(`Two routes declare ${method.toUpperCase()} ${path}`);
+          item[method] = operation(route, group.tag);
+        }
       }
     }
   }

@@ -4,7 +4,8 @@ import type { Actor } from "../../shared/auth/actor.js";
 import type { RequestMeta } from "../../shared/auth/user.types.js";
 import type { RateRuleName } from "../../shared/rate-limit/rate-rules.js";
 
-export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
+/** `all`: a protocol endpoint (tus) that answers every method itself; documented under each. */
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete" | "all";
 
 /**
  * Who may call a route: anyone (a token sent is ignored), anyone with a valid
