@@ -19,7 +19,7 @@ import { onEvent, type GatewaySocket } from "./socket-event.js";
 export function registerChatHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
   const { chat } = ctx.services;
   const options = ctx.eventOptions;
-  const me = () => socket.data.userId;
+  const me = () => socket.data;
 
   onEvent(socket, "chat:send", sendMessageSchema, (input) => chat.messages.send(me(), input), options);
   onEvent(socket, "chat:edit", editMessageSchema, (input) => chat.changes.edit(me(), input), options);

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Actor } from "../auth/actor.js";
 import type { ConversationRepository, ConversationDoc, ConversationHead } from "./conversation.repository.js";
 import { newMember, type MemberRepository, type MemberDoc } from "./member.repository.js";
 import type { MemberListCache } from "./member-list.cache.js";
@@ -36,12 +37,13 @@ export class ConversationService {
   ) {}
 
   /** The direct conversation with `peerId`, created on first use (also under concurrent creation). */
-  async openDirect(actorId: string, peerId: string): Promise<ConversationView> {
-    return (await this.openOrCreateDirect(actorId, peerId)).conversation;
+  async openDirect(actor: Actor, peerId: string): Promise<ConversationView> {
+    return (await this.openOrCreateDirect(actor, peerId)).conversation;
   }
 
   /** `openDirect`, saying whether this call created the conversation (REST answers 201 then, 200 otherwise). */
-  async openOrCreateDirect(actorId: string, peerId: string): Promise<{ conversation: ConversationView; created: boolean }> {
+  async openOrCreateDirect(actor: Actor, peerId: string): Promise<{ conversation: ConversationView; created: boolean }> {
+    const actorId = actor.userId;
     if (peerId === actorId) throw new AppError("BAD_REQUEST", "A direct conversation needs another user");
     if (!(await this.directory.existing([peerId])).has(peerId)) throw new AppError("USER_NOT_FOUND", "No such user");
     if (!(await this.access.canMessage(actorId, peerId))) throw new AppError("MESSAGING_NOT_ALLOWED", "You can't message this user");
@@ -71,7 +73,8 @@ export class ConversationService {
   }
 
   /** The chat list: most recent activity first (archived ones on their own tab), with unread counts. */
-  async list(actorId: string, input: ListConversationsInput): Promise<Page<ConversationView>> {
+  async list(actor: Actor, input: ListConversationsInput): Promise<Page<ConversationView>> {
+    const actorId = actor.userId;
     if (input.archived) {
       const archived = await this.members.archivedFor(actorId, MAX_ARCHIVED);
       const heads = (await this.conversations.findHeads(archived.map((m) => m.conversationId))).sort(
@@ -91,7 +94,8 @@ export class ConversationService {
     };
   }
 
-  async get(actorId: string, conversationId: string): Promise<ConversationView> {
+  async get(actor: Actor, conversationId: string): Promise<ConversationView> {
+    const actorId = actor.userId;
     const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
     return this.view(actorId, head);
@@ -109,7 +113,8 @@ export class ConversationService {
   }
 
   /** Title, description or avatar of a group; admins and the owner only. */
-  async updateGroup(actorId: string, input: UpdateGroupInput): Promise<ConversationView> {
+  async updateGroup(actor: Actor, input: UpdateGroupInput): Promise<ConversationView> {
+    const actorId = actor.userId;
     const head = await this.requireGroupAdmin(actorId, input.conversationId);
     const set: Partial<Pick<ConversationDoc, "title" | "description" | "avatarUrl">> = {};
     if (input.title !== undefined) set.title = input.title;
@@ -119,11 +124,12 @@ export class ConversationService {
     await this.messages.postSystem(head._id, actorId, { event: "group_updated", actorId, ...(input.title ? { title: input.title } : {}) });
     const list = await this.memberLists.load(head._id);
     this.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId: head._id, reason: "updated" });
-    return this.get(actorId, head._id);
+    return this.get(actor, head._id);
   }
 
   /** The caller's own mute, pin and archive settings; their other devices are told. */
-  async updateSettings(actorId: string, input: SettingsInput): Promise<ConversationView> {
+  async updateSettings(actor: Actor, input: SettingsInput): Promise<ConversationView> {
+    const actorId = actor.userId;
     const set: Partial<Pick<MemberDoc, "mutedUntil" | "pinned" | "archived">> = {};
     if (input.mutedUntil !== undefined) set.mutedUntil = input.mutedUntil === null ? null : new Date(input.mutedUntil);
     if (input.pinned !== undefined) set.pinned = input.pinned;
@@ -131,17 +137,18 @@ export class ConversationService {
     const updated = await this.members.updateSettings(input.conversationId, actorId, set);
     if (!updated) throw conversationNotFound();
     this.realtime.toUsers([actorId], "chat:conversation-updated", { conversationId: input.conversationId, reason: "settings" });
-    return this.get(actorId, input.conversationId);
+    return this.get(actor, input.conversationId);
   }
 
   /** Hides the history so far from the caller (only) and marks it read. */
-  async clear(actorId: string, conversationId: string): Promise<ConversationView> {
+  async clear(actor: Actor, conversationId: string): Promise<ConversationView> {
+    const actorId = actor.userId;
     const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
     if (!(await this.members.clear(conversationId, actorId, head.lastSeq, new Date()))) throw conversationNotFound();
     await this.receipts.reset(actorId, conversationId);
     this.realtime.toUsers([actorId], "chat:conversation-updated", { conversationId, reason: "settings" });
-    return this.get(actorId, conversationId);
+    return this.get(actor, conversationId);
   }
 
   /** A group the actor administers (owner or admin); others get 404 or 403 as members. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Actor } from "../auth/actor.js";
 import type { ConversationRepository, ConversationDoc } from "./conversation.repository.js";
 import { newMember, type MemberRepository } from "./member.repository.js";
 import type { UnreadRepository } from "./unread.repository.js";
@@ -36,7 +37,8 @@ export class GroupService {
     private readonly messages: MessageService,
   ) {}
 
-  async create(actorId: string, input: { title: string; description?: string; avatarUrl?: string; memberIds: string[] }): Promise<ConversationView> {
+  async create(actor: Actor, input: { title: string; description?: string; avatarUrl?: string; memberIds: string[] }): Promise<ConversationView> {
+    const actorId = actor.userId;
     const others = await this.admissible(actorId, input.memberIds);
     const id = randomUUID();
     const now = new Date();
@@ -65,10 +67,11 @@ export class GroupService {
     if (joined.length > 0) await this.events.published({ collection: "conversations", filter: { _id: id } }, joined);
     await this.messages.postSystem(id, actorId, { event: "group_created", actorId, title: input.title });
     this.realtime.toUsers(memberIds, "chat:conversation-updated", { conversationId: id, reason: "created" });
-    return this.conversationService.get(actorId, id);
+    return this.conversationService.get(actor, id);
   }
 
-  async listMembers(actorId: string, input: { conversationId: string; cursor?: string; limit: number }): Promise<Page<MemberView>> {
+  async listMembers(actor: Actor, input: { conversationId: string; cursor?: string; limit: number }): Promise<Page<MemberView>> {
+    const actorId = actor.userId;
     if (!(await this.conversations.findHeadForMember(input.conversationId, actorId))) throw conversationNotFound();
     const fetched = await this.members.page(input.conversationId, input.cursor, input.limit + 1);
     const page = fetched.slice(0, input.limit);
@@ -77,7 +80,8 @@ export class GroupService {
   }
 
   /** Adds users who are not members yet; answers with the ids actually added. */
-  async addMembers(actorId: string, input: { conversationId: string; userIds: string[] }): Promise<{ added: string[] }> {
+  async addMembers(actor: Actor, input: { conversationId: string; userIds: string[] }): Promise<{ added: string[] }> {
+    const actorId = actor.userId;
     const head = await this.conversationService.requireGroupAdmin(actorId, input.conversationId);
     const wanted = await this.admissible(actorId, input.userIds);
     let added: string[] = [];
@@ -109,8 +113,9 @@ export class GroupService {
   }
 
   /** Removes a member: the owner may remove anyone, admins only plain members. */
-  async removeMember(actorId: string, input: { conversationId: string; userId: string }): Promise<void> {
-    if (input.userId === actorId) return this.leave(actorId, input.conversationId);
+  async removeMember(actor: Actor, input: { conversationId: string; userId: string }): Promise<void> {
+    const actorId = actor.userId;
+    if (input.userId === actorId) return this.leave(actor, input.conversationId);
     const head = await this.conversationService.requireGroupAdmin(actorId, input.conversationId);
     const [me, target] = await Promise.all([
       this.members.get(head._id, actorId),
@@ -126,7 +131,8 @@ export class GroupService {
   }
 
   /** Leaves a group; an owner hands the group to the longest-serving admin (else member). */
-  async leave(actorId: string, conversationId: string): Promise<void> {
+  async leave(actor: Actor, conversationId: string): Promise<void> {
+    const actorId = actor.userId;
     const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
     if (head.type !== "group") throw new AppError("BAD_REQUEST", "A direct conversation cannot be left");
@@ -146,7 +152,8 @@ export class GroupService {
   }
 
   /** Promotes a member to admin (admins and the owner) or demotes an admin (the owner only). */
-  async setRole(actorId: string, input: { conversationId: string; userId: string; role: "admin" | "member" }): Promise<MemberView> {
+  async setRole(actor: Actor, input: { conversationId: string; userId: string; role: "admin" | "member" }): Promise<MemberView> {
+    const actorId = actor.userId;
     const head = await this.conversationService.requireGroupAdmin(actorId, input.conversationId);
     const [me, target] = await Promise.all([this.members.get(head._id, actorId), this.members.get(head._id, input.userId)]);
     if (!target) throw new AppError("NOT_FOUND", "That user is not a member");

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Actor } from "../auth/actor.js";
 import type { ConversationRepository, SeqClaim } from "./conversation.repository.js";
 import type { MemberRepository } from "./member.repository.js";
 import type { MessageRepository, MessageDoc } from "./message.repository.js";
@@ -38,7 +39,8 @@ export class MessageChangeService {
     private readonly logger: Logger,
   ) {}
 
-  async edit(actorId: string, input: EditMessageInput): Promise<MessageUpdate> {
+  async edit(actor: Actor, input: EditMessageInput): Promise<MessageUpdate> {
+    const actorId = actor.userId;
     await listIncluding(this.memberLists, input.conversationId, actorId);
     const message = await this.visible(input.conversationId, input.messageId, actorId);
     if (message.deletedAt) throw messageNotFound();
@@ -57,7 +59,8 @@ export class MessageChangeService {
    * "For me" hides the message from the caller's devices only. "For everyone"
    * leaves a tombstone; the sender may do it, and so may a group's admins.
    */
-  async delete(actorId: string, input: DeleteMessageInput): Promise<MessageUpdate> {
+  async delete(actor: Actor, input: DeleteMessageInput): Promise<MessageUpdate> {
+    const actorId = actor.userId;
     const list = await listIncluding(this.memberLists, input.conversationId, actorId);
     const message = await this.visible(input.conversationId, input.messageId, actorId);
     const now = new Date();
@@ -83,7 +86,8 @@ export class MessageChangeService {
     return this.record(claim, { kind: "deleted", messageId: input.messageId, data: { scope: "everyone" } }, actorId, now);
   }
 
-  async react(actorId: string, input: ReactInput): Promise<MessageUpdate> {
+  async react(actor: Actor, input: ReactInput): Promise<MessageUpdate> {
+    const actorId = actor.userId;
     await listIncluding(this.memberLists, input.conversationId, actorId);
     const message = await this.visible(input.conversationId, input.messageId, actorId);
     if (message.deletedAt) throw messageNotFound();

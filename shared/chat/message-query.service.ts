@@ -1,4 +1,5 @@
 import { AppError } from "../errors/app-error.js";
+import type { Actor } from "../auth/actor.js";
 import type { ConversationRepository } from "./conversation.repository.js";
 import type { MemberRepository, MemberDoc } from "./member.repository.js";
 import type { MessageRepository } from "./message.repository.js";
@@ -26,7 +27,8 @@ export class MessageQueryService {
   ) {}
 
   /** A page of history: the latest page, or the page before/after a seq. Oldest first. */
-  async history(actorId: string, input: HistoryInput): Promise<HistoryPage> {
+  async history(actor: Actor, input: HistoryInput): Promise<HistoryPage> {
+    const actorId = actor.userId;
     const member = await this.member(input.conversationId, actorId);
     const range: { before?: number; after?: number; floor: number } = { floor: member.clearedSeq };
     if (input.before !== undefined) range.before = input.before;
@@ -36,14 +38,16 @@ export class MessageQueryService {
   }
 
   /** Images and videos, files, or audio of one conversation, newest first. */
-  async gallery(actorId: string, input: GalleryInput): Promise<HistoryPage> {
+  async gallery(actor: Actor, input: GalleryInput): Promise<HistoryPage> {
+    const actorId = actor.userId;
     const member = await this.member(input.conversationId, actorId);
     const page = await this.messages.gallery(input.conversationId, actorId, input.kind, member.clearedSeq, input.before, input.limit);
     return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
   }
 
   /** Full-text search across the user's conversations (or one of them), newest first. */
-  async search(actorId: string, input: SearchInput): Promise<Page<ChatMessage>> {
+  async search(actor: Actor, input: SearchInput): Promise<Page<ChatMessage>> {
+    const actorId = actor.userId;
     let scope: string[];
     if (input.conversationId) {
       await this.member(input.conversationId, actorId);
@@ -69,7 +73,8 @@ export class MessageQueryService {
    * message (not cleared, not deleted, not hidden for them). Private media is
    * reachable only this way.
    */
-  async attachment(actorId: string, input: MessageRefInput): Promise<MediaUrls> {
+  async attachment(actor: Actor, input: MessageRefInput): Promise<MediaUrls> {
+    const actorId = actor.userId;
     const member = await this.member(input.conversationId, actorId);
     const message = await this.messages.findInConversation(input.conversationId, input.messageId);
     if (!message || message.hiddenFor.includes(actorId) || message.seq <= member.clearedSeq || !message.content) throw messageNotFound();

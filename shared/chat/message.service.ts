@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Actor } from "../auth/actor.js";
 import type { ConversationRepository, LastMessageDoc } from "./conversation.repository.js";
 import type { MemberRepository } from "./member.repository.js";
 import type { MessageRepository, MessageDoc } from "./message.repository.js";
@@ -60,7 +61,8 @@ export class MessageService {
     private readonly hooks: ChatTestHooks,
   ) {}
 
-  async send(actorId: string, input: SendMessageInput): Promise<SendResult> {
+  async send(actor: Actor, input: SendMessageInput): Promise<SendResult> {
+    const actorId = actor.userId;
     const remembered = this.recent.get(actorId, input.conversationId, input.clientMessageId);
     if (remembered) return remembered;
     const list = await listIncluding(this.memberLists, input.conversationId, actorId);

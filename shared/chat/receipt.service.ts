@@ -1,4 +1,5 @@
 import { conversationNotFound, listAt, visibleMessage } from "./chat-rules.js";
+import type { Actor } from "../auth/actor.js";
 import type { ConversationRepository, ConversationHead } from "./conversation.repository.js";
 import type { MemberRepository, MemberDoc } from "./member.repository.js";
 import type { MessageRepository } from "./message.repository.js";
@@ -34,7 +35,8 @@ export class ReceiptService {
     private readonly logger: Logger,
   ) {}
 
-  async delivered(actorId: string, input: CursorMoveInput): Promise<ReceiptState> {
+  async delivered(actor: Actor, input: CursorMoveInput): Promise<ReceiptState> {
+    const actorId = actor.userId;
     const head = await this.head(input.conversationId, actorId);
     const seq = Math.min(input.seq, head.lastSeq);
     const before = await this.members.advanceDelivered(input.conversationId, actorId, seq, new Date());
@@ -43,7 +45,8 @@ export class ReceiptService {
     return { conversationId: head._id, userId: actorId, lastReadSeq: before.lastReadSeq, lastDeliveredSeq: Math.max(seq, before.lastDeliveredSeq) };
   }
 
-  async read(actorId: string, input: CursorMoveInput): Promise<ReceiptState & { unreadCount: number }> {
+  async read(actor: Actor, input: CursorMoveInput): Promise<ReceiptState & { unreadCount: number }> {
+    const actorId = actor.userId;
     const head = await this.head(input.conversationId, actorId);
     const seq = Math.min(input.seq, head.lastSeq);
     const before = await this.members.advanceRead(input.conversationId, actorId, seq, new Date());
@@ -81,7 +84,8 @@ export class ReceiptService {
   }
 
   /** Who has read a message (its sender aside), for the "read by" view of large groups. */
-  async readers(actorId: string, input: ReadersInput): Promise<ReceiptState[]> {
+  async readers(actor: Actor, input: ReadersInput): Promise<ReceiptState[]> {
+    const actorId = actor.userId;
     await this.head(input.conversationId, actorId);
     const message = await visibleMessage(this.messages, this.members, input.conversationId, input.messageId, actorId);
     // Members who joined after the message never saw it, whatever their read cursor says.

@@ -1,4 +1,5 @@
 import type { ChangeDoc, ChangeRepository } from "./change.repository.js";
+import type { Actor } from "../auth/actor.js";
 import type { ConversationRepository, ConversationHead } from "./conversation.repository.js";
 import type { MemberRepository, MemberDoc } from "./member.repository.js";
 import type { MessageRepository, MessageDoc } from "./message.repository.js";
@@ -62,7 +63,8 @@ export class SyncService {
     private readonly maxBytes = SYNC_MAX_BYTES,
   ) {}
 
-  async sync(actorId: string, input: SyncInput, now = Date.now()): Promise<SyncResult> {
+  async sync(actor: Actor, input: SyncInput, now = Date.now()): Promise<SyncResult> {
+    const actorId = actor.userId;
     const ids = input.conversations.map((c) => c.conversationId);
     const [members, heads] = await Promise.all([this.members.forUser(actorId, ids), this.conversations.findHeadsForMember(ids, actorId)]);
     const memberOf = new Map(members.map((m) => [m.conversationId, m]));
