@@ -10,7 +10,7 @@ import { clientAddress } from "./middleware/client-address.js";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.js";
 import { mountRoutes, type RouteKit } from "./http/mount-routes.js";
 import { openApiDocument, type RouteTree } from "./http/openapi.js";
-import { defineRoute } from "./http/route.js";
+import { defineRoute, type RouteGroup } from "./http/route.js";
 import { apiRouteGroups } from "./routes/index.js";
 import { mediaFilesRouteGroup } from "./routes/media-files.routes.js";
 import { LocalObjectStorage } from "../shared/storage/local-storage.js";
@@ -23,7 +23,7 @@ export interface ApiDeps {
 }
 
 /** `GET /api/openapi.json`: the document generated from the declared routes (itself included). */
-function docsRoutes(document: () => object) {
+function docsRoutes(document: () => object): RouteGroup {
   return {
     prefix: "",
     tag: "meta",
