@@ -8,8 +8,11 @@ import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
 import { clientAddress } from "./middleware/client-address.js";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler.js";
-import { apiRoutes } from "./routes/index.js";
-import { mediaFilesRoutes } from "./routes/media-files.routes.js";
+import { mountRoutes, type RouteKit } from "./http/mount-routes.js";
+import { openApiDocument, type RouteTree } from "./http/openapi.js";
+import { defineRoute, type RouteGroup } from "./http/route.js";
+import { apiRouteGroups } from "./routes/index.js";
+import { mediaFilesRouteGroup } from "./routes/media-files.routes.js";
 import { LocalObjectStorage } from "../shared/storage/local-storage.js";
 import { LOCAL_MEDIA_PATH, mediaSigningSecret } from "../shared/storage/storage-factory.js";
 import { UrlSigner } from "../shared/storage/url-signature.js";
@@ -17,6 +20,17 @@ import { UrlSigner } from "../shared/storage/url-signature.js";
 export interface ApiDeps {
   platform: Platform;
   services: Services;
+}
+
+/** `GET /api/openapi.json`: the document generated from the declared routes (itself included). */
+function docsRoutes(document: () => object): RouteGroup {
+  return {
+    prefix: "",
+    tag: "meta",
+    routes: [
+      defineRoute({ method: "get", path: "/openapi.json", summary: "This API's OpenAPI 3.1 document", auth: "none", rate: "read", handler: () => document() }),
+    ],
+  };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
@@ -70,15 +84,19 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.use(express.json({ limit: "256kb", strict: true }));
 
-  app.use("/api", apiRoutes(deps));
+  const kit: RouteKit = { accessGuard: deps.services.accessGuard, rateLimiter: deps.services.rateLimiter, roles: deps.services.admin };
+  const trees: RouteTree[] = [{ base: "/api", groups: [...apiRouteGroups(deps), docsRoutes(() => document)] }];
   if (deps.services.storage instanceof LocalObjectStorage) {
     // The local storage adapter's signed URLs point here (S3 serves its own).
     const { media } = deps.services;
-    app.use(LOCAL_MEDIA_PATH, mediaFilesRoutes(deps.services.storage, new UrlSigner(mediaSigningSecret(platform.config)), {
+    const files = mediaFilesRouteGroup(deps.services.storage, new UrlSigner(mediaSigningSecret(platform.config)), {
       beforePut: (key) => media.beforeSignedPut(key),
       afterPut: (key) => media.afterSignedPut(key),
-    }));
+    });
+    trees.push({ base: LOCAL_MEDIA_PATH, groups: [files] });
   }
+  const document = openApiDocument(trees, { title: "ChatWave API", version: "1.0.0" });
+  for (const tree of trees) mountRoutes(app, tree.base, tree.groups, kit);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

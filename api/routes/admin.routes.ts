@@ -1,52 +1,41 @@
-import { Router } from "express";
 import { adminListSchema, disableUserSchema, emptyBodySchema, grantRoleSchema, userIdParams, userRoleParams } from "../../shared/auth/auth.schema.js";
+import { ADMIN_ROLE } from "../../shared/auth/admin.service.js";
 import { announcementSchema } from "../../shared/notifications/notification.schema.js";
-import { parseInput } from "../../shared/validation/parse.js";
-import type { ApiDeps } from "../app.js";
-import { actor, authenticate } from "../middleware/authenticate.js";
-import { rateLimit } from "../middleware/rate-limit.js";
-import { requestMeta } from "./auth.routes.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { defineRoute, requestMeta, type RouteGroup } from "../http/route.js";
 
-/** /api/admin: account administration, for the `admin` role (the service checks it on every call). */
-export function adminRoutes({ services }: ApiDeps): Router {
-  const router = Router();
-  router.use(authenticate(services.accessGuard));
-  const read = rateLimit(services.rateLimiter, "read");
-  const write = rateLimit(services.rateLimiter, "write");
-  const { admin } = services;
+const admin = { role: ADMIN_ROLE } as const;
 
-  router.get("/users", read, async (req, res) => {
-    const query = parseInput(adminListSchema, req.query, "query");
-    res.json(await admin.listUsers(actor(res), query));
-  });
-
-  router.post("/users/:id/disable", write, async (req, res) => {
-    const { id } = parseInput(userIdParams, req.params, "path");
-    const { reason } = parseInput(disableUserSchema, req.body ?? {}, "body");
-    res.json(await admin.disable(actor(res), id, reason, requestMeta(req)));
-  });
-
-  router.post("/users/:id/enable", write, async (req, res) => {
-    const { id } = parseInput(userIdParams, req.params, "path");
-    parseInput(emptyBodySchema, req.body ?? {}, "body");
-    res.json(await admin.enable(actor(res), id, requestMeta(req)));
-  });
-
-  router.post("/users/:id/roles", write, async (req, res) => {
-    const { id } = parseInput(userIdParams, req.params, "path");
-    const { role } = parseInput(grantRoleSchema, req.body, "role grant");
-    res.json(await admin.grantRole(actor(res), id, role, requestMeta(req)));
-  });
-
-  router.delete("/users/:id/roles/:role", write, async (req, res) => {
-    const { id, role } = parseInput(userRoleParams, req.params, "path");
-    res.json(await admin.revokeRole(actor(res), id, role, requestMeta(req)));
-  });
-
-  router.post("/announcements", write, async (req, res) => {
-    const input = parseInput(announcementSchema, req.body, "announcement");
-    res.status(202).json(await services.notifications.announcements.announce(actor(res), input));
-  });
-
-  return router;
+/** /api/admin: account administration and announcements, for the `admin` role (checked here and again by the services). */
+export function adminRoutes({ admin: accounts, notifications }: Pick<Services, "admin" | "notifications">): RouteGroup {
+  return {
+    prefix: "/admin",
+    tag: "admin",
+    routes: [
+      defineRoute({
+        method: "get", path: "/users", summary: "Accounts, newest first (search, status filter, cursor)", auth: admin, rate: "read", query: adminListSchema,
+        handler: ({ actor, query }) => accounts.listUsers(actor, query),
+      }),
+      defineRoute({
+        method: "post", path: "/users/:id/disable", summary: "Disable an account (ends its sessions)", auth: admin, rate: "write", params: userIdParams, body: disableUserSchema.optional(),
+        handler: ({ actor, params, body, req }) => accounts.disable(actor, params.id, body?.reason, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/users/:id/enable", summary: "Enable a disabled account", auth: admin, rate: "write", params: userIdParams, body: emptyBodySchema.optional(),
+        handler: ({ actor, params, req }) => accounts.enable(actor, params.id, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/users/:id/roles", summary: "Grant a role", auth: admin, rate: "write", params: userIdParams, body: grantRoleSchema,
+        handler: ({ actor, params, body, req }) => accounts.grantRole(actor, params.id, body.role, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "delete", path: "/users/:id/roles/:role", summary: "Revoke a role", auth: admin, rate: "write", params: userRoleParams,
+        handler: ({ actor, params, req }) => accounts.revokeRole(actor, params.id, params.role, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/announcements", summary: "Queue a system announcement to every user", auth: admin, rate: "write", body: announcementSchema, status: 202,
+        handler: ({ actor, body }) => notifications.announcements.announce(actor, body),
+      }),
+    ],
+  };
 }

@@ -1,4 +1,3 @@
-import { Router, type Request } from "express";
 import {
   changePasswordSchema,
   emptyBodySchema,
@@ -14,106 +13,85 @@ import {
   twoFactorLoginSchema,
   twoFactorSetupSchema,
 } from "../../shared/auth/auth.schema.js";
-import type { RequestMeta } from "../../shared/auth/user.types.js";
-import { parseInput } from "../../shared/validation/parse.js";
-import type { ApiDeps } from "../app.js";
-import { actor, authenticate } from "../middleware/authenticate.js";
-import { rateLimit } from "../middleware/rate-limit.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { defineRoute, requestMeta, type RouteGroup } from "../http/route.js";
 
-/** Where the request came from, for sessions and the audit log. */
-export const requestMeta = (req: Request): RequestMeta => ({ ip: req.ip, userAgent: req.get("user-agent") });
+export type AuthRouteServices = Pick<Services, "auth" | "sessions" | "passwords" | "emailVerification" | "twoFactor">;
 
 /**
  * /api/auth: registration, sign-in (with the 2FA step), token refresh,
  * sessions, e-mail verification, passwords and two-factor enrolment.
  * Anonymous routes are limited per IP (`authIp`), signed-in ones per user.
  */
-export function authRoutes({ services }: ApiDeps): Router {
-  const router = Router();
-  const auth = authenticate(services.accessGuard);
-  const perIp = rateLimit(services.rateLimiter, "authIp");
-  const read = rateLimit(services.rateLimiter, "read");
-  const write = rateLimit(services.rateLimiter, "write");
-  const { auth: accounts, sessions, passwords, emailVerification, twoFactor } = services;
-
-  router.post("/register", perIp, async (req, res) => {
-    const body = parseInput(registerSchema, req.body, "registration");
-    res.status(201).json(await accounts.register(body, requestMeta(req)));
-  });
-
-  router.post("/login", perIp, async (req, res) => {
-    const body = parseInput(loginSchema, req.body, "sign-in");
-    res.json(await accounts.login(body, requestMeta(req)));
-  });
-
-  router.post("/login/2fa", perIp, async (req, res) => {
-    const body = parseInput(twoFactorLoginSchema, req.body, "second factor");
-    res.json(await accounts.loginSecondFactor(body, requestMeta(req)));
-  });
-
-  router.post("/refresh", perIp, async (req, res) => {
-    const { refreshToken } = parseInput(refreshSchema, req.body, "refresh");
-    res.json(await sessions.refresh(refreshToken, requestMeta(req)));
-  });
-
-  router.post("/logout", auth, write, async (req, res) => {
-    await sessions.logout(actor(res), requestMeta(req));
-    res.status(204).end();
-  });
-
-  router.get("/sessions", auth, read, async (_req, res) => {
-    res.json({ sessions: await sessions.list(actor(res)) });
-  });
-
-  router.delete("/sessions/:id", auth, write, async (req, res) => {
-    const { id } = parseInput(sessionIdParams, req.params, "path");
-    await sessions.revoke(actor(res), id, requestMeta(req));
-    res.status(204).end();
-  });
-
-  router.delete("/sessions", auth, write, async (req, res) => {
-    res.json(await sessions.revokeOthers(actor(res), requestMeta(req)));
-  });
-
-  router.post("/verify-email", perIp, async (req, res) => {
-    const { token } = parseInput(tokenSchema, req.body, "verification");
-    res.json(await emailVerification.verify(token, requestMeta(req)));
-  });
-
-  router.post("/verify-email/resend", auth, write, async (req, res) => {
-    parseInput(emptyBodySchema, req.body ?? {}, "body");
-    res.status(202).json(await emailVerification.resend(actor(res), requestMeta(req)));
-  });
-
-  router.post("/password/forgot", perIp, async (req, res) => {
-    const body = parseInput(forgotPasswordSchema, req.body, "password reset request");
-    res.status(202).json(await passwords.forgot(body, requestMeta(req)));
-  });
-
-  router.post("/password/reset", perIp, async (req, res) => {
-    const body = parseInput(resetPasswordSchema, req.body, "password reset");
-    res.json(await passwords.reset(body, requestMeta(req)));
-  });
-
-  router.post("/password/change", auth, write, async (req, res) => {
-    const body = parseInput(changePasswordSchema, req.body, "password change");
-    res.json(await passwords.change(actor(res), body, requestMeta(req)));
-  });
-
-  router.post("/2fa/setup", auth, write, async (req, res) => {
-    const { password } = parseInput(twoFactorSetupSchema, req.body, "2FA setup");
-    res.json(await twoFactor.setup(actor(res), password, requestMeta(req)));
-  });
-
-  router.post("/2fa/enable", auth, write, async (req, res) => {
-    const { code } = parseInput(twoFactorEnableSchema, req.body, "2FA enable");
-    res.json(await twoFactor.enable(actor(res), code, requestMeta(req)));
-  });
-
-  router.post("/2fa/disable", auth, write, async (req, res) => {
-    const body = parseInput(twoFactorDisableSchema, req.body, "2FA disable");
-    res.json(await twoFactor.disable(actor(res), body, requestMeta(req)));
-  });
-
-  return router;
+export function authRoutes({ auth: accounts, sessions, passwords, emailVerification, twoFactor }: AuthRouteServices): RouteGroup {
+  return {
+    prefix: "/auth",
+    tag: "auth",
+    routes: [
+      defineRoute({
+        method: "post", path: "/register", summary: "Create an account (and its profile)", auth: "none", rate: "authIp", body: registerSchema, status: 201,
+        handler: ({ body, req }) => accounts.register(body, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/login", summary: "Sign in with a password (may ask for the second factor)", auth: "none", rate: "authIp", body: loginSchema,
+        handler: ({ body, req }) => accounts.login(body, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/login/2fa", summary: "Complete a sign-in with a TOTP or recovery code", auth: "none", rate: "authIp", body: twoFactorLoginSchema,
+        handler: ({ body, req }) => accounts.loginSecondFactor(body, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/refresh", summary: "Rotate a refresh token for new tokens", auth: "none", rate: "authIp", body: refreshSchema,
+        handler: ({ body, req }) => sessions.refresh(body.refreshToken, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/logout", summary: "End the caller's session", auth: "required", rate: "write",
+        handler: async ({ actor, req }) => void (await sessions.logout(actor, requestMeta(req))),
+      }),
+      defineRoute({
+        method: "get", path: "/sessions", summary: "The caller's sessions", auth: "required", rate: "read",
+        handler: async ({ actor }) => ({ sessions: await sessions.list(actor) }),
+      }),
+      defineRoute({
+        method: "delete", path: "/sessions/:id", summary: "Revoke one of the caller's sessions", auth: "required", rate: "write", params: sessionIdParams,
+        handler: async ({ actor, params, req }) => void (await sessions.revoke(actor, params.id, requestMeta(req))),
+      }),
+      defineRoute({
+        method: "delete", path: "/sessions", summary: "Revoke every other session of the caller", auth: "required", rate: "write",
+        handler: ({ actor, req }) => sessions.revokeOthers(actor, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/verify-email", summary: "Verify an e-mail address with its token", auth: "none", rate: "authIp", body: tokenSchema,
+        handler: ({ body, req }) => emailVerification.verify(body.token, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/verify-email/resend", summary: "Send a new verification e-mail", auth: "required", rate: "write", body: emptyBodySchema.optional(), status: 202,
+        handler: ({ actor, req }) => emailVerification.resend(actor, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/password/forgot", summary: "Ask for a password reset link", auth: "none", rate: "authIp", body: forgotPasswordSchema, status: 202,
+        handler: ({ body, req }) => passwords.forgot(body, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/password/reset", summary: "Set a new password with a reset token", auth: "none", rate: "authIp", body: resetPasswordSchema,
+        handler: ({ body, req }) => passwords.reset(body, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/password/change", summary: "Change the caller's password", auth: "required", rate: "write", body: changePasswordSchema,
+        handler: ({ actor, body, req }) => passwords.change(actor, body, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/2fa/setup", summary: "Start TOTP enrolment (secret and QR code)", auth: "required", rate: "write", body: twoFactorSetupSchema,
+        handler: ({ actor, body, req }) => twoFactor.setup(actor, body.password, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/2fa/enable", summary: "Confirm TOTP enrolment with a code", auth: "required", rate: "write", body: twoFactorEnableSchema,
+        handler: ({ actor, body, req }) => twoFactor.enable(actor, body.code, requestMeta(req)),
+      }),
+      defineRoute({
+        method: "post", path: "/2fa/disable", summary: "Turn two-factor sign-in off", auth: "required", rate: "write", body: twoFactorDisableSchema,
+        handler: ({ actor, body, req }) => twoFactor.disable(actor, body, requestMeta(req)),
+      }),
+    ],
+  };
 }

@@ -1,9 +1,6 @@
-import { Router } from "express";
 import { callIdParamsSchema, historyQuerySchema } from "../../shared/calls/call.schema.js";
-import { parseInput } from "../../shared/validation/parse.js";
-import type { ApiDeps } from "../app.js";
-import { actor, authenticate } from "../middleware/authenticate.js";
-import { rateLimit } from "../middleware/rate-limit.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { defineRoute, type RouteGroup } from "../http/route.js";
 
 /**
  * /api/calls: the caller's call history (filters status, mediaType, peer,
@@ -11,25 +8,26 @@ import { rateLimit } from "../middleware/rate-limit.js";
  * credentials, and one call. A call the caller was not part of answers 404
  * CALL_NOT_FOUND, exactly like a missing one. Call control is on the gateway.
  */
-export function callsRoutes({ services }: ApiDeps): Router {
-  const router = Router();
-  const { calls } = services;
-  router.use(authenticate(services.accessGuard));
-  const read = rateLimit(services.rateLimiter, "read");
-  const me = (res: Parameters<typeof actor>[0]) => actor(res).userId;
-
-  router.get("/", read, async (req, res) => {
-    res.json(await calls.history.history(me(res), parseInput(historyQuerySchema, req.query, "query")));
-  });
-
-  router.get("/ice-servers", read, (_req, res) => {
-    res.set("cache-control", "no-store").json(calls.iceServers.forUser(me(res)));
-  });
-
-  router.get("/:id", read, async (req, res) => {
-    const { id } = parseInput(callIdParamsSchema, { id: req.params.id }, "path");
-    res.json(await calls.history.get(me(res), id));
-  });
-
-  return router;
+export function callsRoutes({ calls }: Pick<Services, "calls">): RouteGroup {
+  return {
+    prefix: "/calls",
+    tag: "calls",
+    routes: [
+      defineRoute({
+        method: "get", path: "/", summary: "The caller's call history", auth: "required", rate: "read", query: historyQuerySchema,
+        handler: ({ actor, query }) => calls.history.history(actor.userId, query),
+      }),
+      defineRoute({
+        method: "get", path: "/ice-servers", summary: "STUN/TURN servers with time-limited TURN credentials", auth: "required", rate: "read",
+        handler: ({ actor, res }) => {
+          res.set("cache-control", "no-store");
+          return calls.iceServers.forUser(actor.userId);
+        },
+      }),
+      defineRoute({
+        method: "get", path: "/:id", summary: "One call of the caller (with its live state while it lasts)", auth: "required", rate: "read", params: callIdParamsSchema,
+        handler: ({ actor, params }) => calls.history.get(actor.userId, params.id),
+      }),
+    ],
+  };
 }

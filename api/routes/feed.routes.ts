@@ -1,16 +1,17 @@
-import { Router } from "express";
 import { feedQuerySchema } from "../../shared/posts/post.schema.js";
-import { parseInput } from "../../shared/validation/parse.js";
-import type { ApiDeps } from "../app.js";
-import { actor, authenticate } from "../middleware/authenticate.js";
-import { rateLimit } from "../middleware/rate-limit.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { defineRoute, type RouteGroup } from "../http/route.js";
 
 /** /api/feed: the caller's home feed, newest first (cursor pagination). */
-export function feedRoutes({ services }: ApiDeps): Router {
-  const router = Router();
-  router.get("/", authenticate(services.accessGuard), rateLimit(services.rateLimiter, "read"), async (req, res) => {
-    const page = parseInput(feedQuerySchema, req.query, "query");
-    res.json(await services.posts.feed.home(actor(res).userId, page));
-  });
-  return router;
+export function feedRoutes({ posts }: Pick<Services, "posts">): RouteGroup {
+  return {
+    prefix: "/feed",
+    tag: "posts",
+    routes: [
+      defineRoute({
+        method: "get", path: "/", summary: "The caller's home feed, newest first", auth: "required", rate: "read", query: feedQuerySchema,
+        handler: ({ actor, query }) => posts.feed.home(actor.userId, query),
+      }),
+    ],
+  };
 }

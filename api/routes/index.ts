@@ -1,35 +1,37 @@
-import { Router } from "express";
 import type { ApiDeps } from "../app.js";
+import type { RouteGroup } from "../http/route.js";
 import { adminRoutes } from "./admin.routes.js";
 import { authRoutes } from "./auth.routes.js";
 import { callsRoutes } from "./calls.routes.js";
 import { chatRoutes } from "./chat.routes.js";
-import { mediaRoutes } from "./media.routes.js";
-import { meRoutes } from "./me.routes.js";
 import { feedRoutes } from "./feed.routes.js";
 import { hashtagsRoutes } from "./hashtags.routes.js";
-import { postsRoutes } from "./posts.routes.js";
+import { mediaRoutes } from "./media.routes.js";
+import { RedisTusLocker } from "../../shared/media/tus-redis-locker.js";
+import { meRoutes } from "./me.routes.js";
 import { notificationsRoutes } from "./notifications.routes.js";
+import { postsRoutes } from "./posts.routes.js";
 import { profilesRoutes } from "./profiles.routes.js";
 import { videosRoutes } from "./videos.routes.js";
 
 /**
- * Every resource router of the API, mounted under /api. Each lives in its own
- * file and only parses input, calls one service method and shapes the result.
+ * Every declared resource group of the API, mounted under /api in this order.
+ * Each file declares its routes (method, path, auth, rate class, schemas of
+ * params, query and body) and receives only the services its handlers call.
  */
-export function apiRoutes(deps: ApiDeps): Router {
-  const router = Router();
-  router.use("/auth", authRoutes(deps));
-  router.use("/me", meRoutes(deps));
-  router.use("/admin", adminRoutes(deps));
-  router.use("/profiles", profilesRoutes(deps));
-  router.use("/chat", chatRoutes(deps));
-  router.use("/videos", videosRoutes(deps));
-  router.use("/media", mediaRoutes(deps));
-  router.use("/posts", postsRoutes(deps));
-  router.use("/feed", feedRoutes(deps));
-  router.use("/hashtags", hashtagsRoutes(deps));
-  router.use("/calls", callsRoutes(deps));
-  router.use("/notifications", notificationsRoutes(deps));
-  return router;
+export function apiRouteGroups({ platform, services }: ApiDeps): RouteGroup[] {
+  return [
+    authRoutes(services),
+    meRoutes(services),
+    adminRoutes(services),
+    profilesRoutes(services),
+    chatRoutes(services),
+    videosRoutes(services),
+    mediaRoutes(services, new RedisTusLocker(platform.redis, platform.logger.child({ domain: "media" }))),
+    postsRoutes(services),
+    feedRoutes(services),
+    hashtagsRoutes(services),
+    callsRoutes(services),
+    notificationsRoutes(services, platform.config.NODE_ENV !== "production"),
+  ];
 }

@@ -1,23 +1,23 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Router } from "express";
 import { Server as TusServer } from "@tus/server";
-import type { AccessClaims } from "../../shared/auth/access-token.js";
+import { z } from "zod";
+import type { Actor } from "../../shared/auth/actor.js";
 import { AppError, toErrorBody } from "../../shared/errors/app-error.js";
 import { TUS_PATH } from "../../shared/media/media.module.js";
 import { createUploadSchema, uploadRefSchema } from "../../shared/media/media.schema.js";
+import type { Services } from "../../shared/runtime/services.js";
 import { createTusStore } from "../../shared/media/tus-store.js";
-import { RedisTusLocker } from "../../shared/media/tus-redis-locker.js";
-import { parseInput } from "../../shared/validation/parse.js";
-import type { ApiDeps } from "../app.js";
-import { actor, authenticate } from "../middleware/authenticate.js";
-import { rateLimit } from "../middleware/rate-limit.js";
+import type { RedisTusLocker } from "../../shared/media/tus-redis-locker.js";
+import { defineRoute, type RouteGroup } from "../http/route.js";
 
+/** The tus upload's id (or anything tus answers 404 for), as Express 5 hands a wildcard. */
+const tusParams = z.strictObject({ rest: z.array(z.string()) });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The srvx request tus hands its hooks keeps the Node request/response it wraps. */
 interface TusRequest {
   headers: Headers;
-  runtime?: { node?: { req: IncomingMessage; res: ServerResponse & { locals?: { auth?: AccessClaims } } } };
+  runtime?: { node?: { req: IncomingMessage; res: ServerResponse & { locals?: { auth?: Actor } } } };
 }
 
 function tusActor(req: TusRequest): string {
@@ -40,34 +40,13 @@ const uploadIdOfTusId = (id: string): string => id.replace(/^tus\//, "");
  * resumable endpoint (tus 1.0 at /api/media/tus, bearer-authenticated, each
  * tus upload bound to an upload created here by its owner, locked in Redis).
  */
-export function mediaRoutes({ platform, services }: ApiDeps): Router {
-  const router = Router();
-  const { media } = services;
-  router.use(authenticate(services.accessGuard));
-  const read = rateLimit(services.rateLimiter, "read");
-  const write = rateLimit(services.rateLimiter, "write");
-  const me = (res: Parameters<typeof actor>[0]) => actor(res).userId;
-
-  router.post("/uploads", write, async (req, res) => {
-    res.status(201).json(await media.createUpload(me(res), parseInput(createUploadSchema, req.body, "upload")));
-  });
-
-  router.get("/uploads/:uploadId", read, async (req, res) => {
-    const { uploadId } = parseInput(uploadRefSchema, { uploadId: req.params.uploadId }, "path");
-    res.json({ upload: await media.get(me(res), uploadId) });
-  });
-
-  router.post("/uploads/:uploadId/complete", write, async (req, res) => {
-    const { uploadId } = parseInput(uploadRefSchema, { uploadId: req.params.uploadId }, "path");
-    res.json({ upload: await media.complete(me(res), uploadId) });
-  });
-
+export function mediaRoutes({ media, storage }: Pick<Services, "media" | "storage">, locker: RedisTusLocker): RouteGroup {
   const tus = new TusServer({
     path: TUS_PATH,
-    datastore: createTusStore(services.storage),
+    datastore: createTusStore(storage),
     // Several API replicas may serve one upload: its requests are serialised through Redis.
-    locker: new RedisTusLocker(platform.redis, platform.logger.child({ domain: "media" })),
-    maxSize: services.media.maxResumableBytes,
+    locker,
+    maxSize: media.maxResumableBytes,
     respectForwardedHeaders: false,
     generateUrl: (_req, { proto, host, path, id }) => `${proto}://${host}${path}/${uploadIdOfTusId(id)}`,
     getFileIdFromRequest: (_req, lastPath) => (lastPath && UUID.test(lastPath) ? `tus/${lastPath}` : undefined),
@@ -94,6 +73,35 @@ export function mediaRoutes({ platform, services }: ApiDeps): Router {
       return {};
     },
   });
-  router.all(["/tus", "/tus/*rest"], (req, res) => void tus.handle(req, res));
-  return router;
+  // tus reads the acting user from res.locals (its hooks see only the wrapped request).
+  const tusHandler = ({ actor, req, res }: { actor: Actor; req: IncomingMessage; res: ServerResponse & { locals: Record<string, unknown> } }) => {
+    res.locals.auth = actor;
+    void tus.handle(req, res);
+  };
+  return {
+    prefix: "/media",
+    tag: "media",
+    routes: [
+      defineRoute({
+        method: "post", path: "/uploads", summary: "Create an upload: a signed PUT URL or a tus target", auth: "required", rate: "write", body: createUploadSchema, status: 201,
+        handler: ({ actor, body }) => media.createUpload(actor.userId, body),
+      }),
+      defineRoute({
+        method: "get", path: "/uploads/:uploadId", summary: "An upload's status and metadata", auth: "required", rate: "read", params: uploadRefSchema,
+        handler: async ({ actor, params }) => ({ upload: await media.get(actor.userId, params.uploadId) }),
+      }),
+      defineRoute({
+        method: "post", path: "/uploads/:uploadId/complete", summary: "Declare a signed PUT finished: the bytes are checked and processed", auth: "required", rate: "write", params: uploadRefSchema,
+        handler: async ({ actor, params }) => ({ upload: await media.complete(actor.userId, params.uploadId) }),
+      }),
+      defineRoute({
+        method: "all", path: "/tus", summary: "tus 1.0 resumable uploads: creation (Upload-Metadata carries the uploadId)", auth: "required", rate: "none", raw: true, produces: "application/offset+octet-stream",
+        handler: tusHandler,
+      }),
+      defineRoute({
+        method: "all", path: "/tus/*rest", summary: "tus 1.0 resumable uploads: offset, append, terminate", auth: "required", rate: "none", params: tusParams, raw: true, produces: "application/offset+octet-stream",
+        handler: tusHandler,
+      }),
+    ],
+  };
 }

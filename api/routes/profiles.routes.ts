@@ -1,6 +1,4 @@
-import { Router, type RequestHandler, type Response } from "express";
 import { z } from "zod";
-import type { AccessClaims } from "../../shared/auth/access-token.js";
 import {
   pageQuerySchema,
   searchProfilesSchema,
@@ -10,126 +8,94 @@ import {
   usernameSchema,
   verificationSchema,
 } from "../../shared/profiles/profile.schema.js";
-import { parseInput } from "../../shared/validation/parse.js";
-import type { ApiDeps } from "../app.js";
-import { actor, authenticate } from "../middleware/authenticate.js";
-import { rateLimit } from "../middleware/rate-limit.js";
+import type { Services } from "../../shared/runtime/services.js";
+import { defineRoute, type RouteGroup } from "../http/route.js";
 
 const userParams = z.strictObject({ userId: userIdSchema });
 const usernameParams = z.strictObject({ username: usernameSchema });
-
-/** The acting user when a bearer token was sent; undefined for anonymous readers. */
-const viewer = (res: Response): AccessClaims | undefined => res.locals.auth as AccessClaims | undefined;
 
 /**
  * /api/profiles: the caller's profile, other users' profiles, search, the
  * follow graph (follow requests included) and blocks. Profiles by id or
  * username may be read anonymously; everything else needs an access token.
  */
-export function profilesRoutes({ services }: ApiDeps): Router {
-  const router = Router();
-  const auth = authenticate(services.accessGuard);
-  // A token, when sent, must be valid; without one the request is anonymous.
-  const optionalAuth: RequestHandler = (req, res, next) => (req.headers.authorization ? auth(req, res, next) : next());
-  const read = rateLimit(services.rateLimiter, "read");
-  const write = rateLimit(services.rateLimiter, "write");
-  const search = rateLimit(services.rateLimiter, "search");
-  const { profiles, follows, blocks } = services;
-
-  router.get("/me", auth, read, async (_req, res) => {
-    res.json({ profile: await profiles.getOwn(actor(res)) });
-  });
-
-  router.patch("/me", auth, write, async (req, res) => {
-    const body = parseInput(updateProfileSchema, req.body, "profile update");
-    res.json({ profile: await profiles.updateOwn(actor(res), body) });
-  });
-
-  router.put("/me/avatar", auth, write, async (req, res) => {
-    const { uploadId } = parseInput(setAvatarSchema, req.body, "avatar");
-    res.json({ profile: await services.avatars.set(actor(res), uploadId) });
-  });
-
-  router.delete("/me/avatar", auth, write, async (_req, res) => {
-    res.json({ profile: await services.avatars.remove(actor(res)) });
-  });
-
-  router.get("/me/follow-requests", auth, read, async (req, res) => {
-    const page = parseInput(pageQuerySchema, req.query, "query");
-    res.json(await follows.listRequests(actor(res), page));
-  });
-
-  router.post("/me/follow-requests/:userId/accept", auth, write, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    res.json(await follows.acceptRequest(actor(res), userId));
-  });
-
-  router.post("/me/follow-requests/:userId/decline", auth, write, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    await follows.declineRequest(actor(res), userId);
-    res.status(204).end();
-  });
-
-  router.get("/me/blocked", auth, read, async (req, res) => {
-    const page = parseInput(pageQuerySchema, req.query, "query");
-    res.json(await blocks.listBlocked(actor(res), page));
-  });
-
-  router.get("/search", auth, search, async (req, res) => {
-    const query = parseInput(searchProfilesSchema, req.query, "query");
-    res.json({ items: await profiles.search(actor(res), query) });
-  });
-
-  router.get("/by-username/:username", optionalAuth, read, async (req, res) => {
-    const { username } = parseInput(usernameParams, req.params, "path");
-    res.json({ profile: await profiles.viewByUsername(viewer(res), username) });
-  });
-
-  router.get("/:userId", optionalAuth, read, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    res.json({ profile: await profiles.viewById(viewer(res), userId) });
-  });
-
-  router.get("/:userId/followers", auth, read, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    const page = parseInput(pageQuerySchema, req.query, "query");
-    res.json(await follows.listFollowers(actor(res), userId, page));
-  });
-
-  router.get("/:userId/following", auth, read, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    const page = parseInput(pageQuerySchema, req.query, "query");
-    res.json(await follows.listFollowing(actor(res), userId, page));
-  });
-
-  router.post("/:userId/follow", auth, write, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    res.json(await follows.follow(actor(res), userId));
-  });
-
-  router.delete("/:userId/follow", auth, write, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    await follows.unfollow(actor(res), userId);
-    res.status(204).end();
-  });
-
-  router.post("/:userId/block", auth, write, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    await blocks.block(actor(res), userId);
-    res.status(204).end();
-  });
-
-  router.delete("/:userId/block", auth, write, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    await blocks.unblock(actor(res), userId);
-    res.status(204).end();
-  });
-
-  router.put("/:userId/verification", auth, write, async (req, res) => {
-    const { userId } = parseInput(userParams, req.params, "path");
-    const { verified } = parseInput(verificationSchema, req.body, "body");
-    res.json({ profile: await profiles.setVerification(actor(res), userId, verified) });
-  });
-
-  return router;
+export function profilesRoutes({ profiles, follows, blocks, avatars }: Pick<Services, "profiles" | "follows" | "blocks" | "avatars">): RouteGroup {
+  return {
+    prefix: "/profiles",
+    tag: "profiles",
+    routes: [
+      defineRoute({
+        method: "get", path: "/me", summary: "The caller's profile", auth: "required", rate: "read",
+        handler: async ({ actor }) => ({ profile: await profiles.getOwn(actor) }),
+      }),
+      defineRoute({
+        method: "patch", path: "/me", summary: "Change the caller's profile", auth: "required", rate: "write", body: updateProfileSchema,
+        handler: async ({ actor, body }) => ({ profile: await profiles.updateOwn(actor, body) }),
+      }),
+      defineRoute({
+        method: "put", path: "/me/avatar", summary: "Set the caller's avatar from one of their ready avatar uploads", auth: "required", rate: "write", body: setAvatarSchema,
+        handler: async ({ actor, body }) => ({ profile: await avatars.set(actor, body.uploadId) }),
+      }),
+      defineRoute({
+        method: "delete", path: "/me/avatar", summary: "Remove the caller's avatar", auth: "required", rate: "write",
+        handler: async ({ actor }) => ({ profile: await avatars.remove(actor) }),
+      }),
+      defineRoute({
+        method: "get", path: "/me/follow-requests", summary: "Follow requests waiting for the caller", auth: "required", rate: "read", query: pageQuerySchema,
+        handler: ({ actor, query }) => follows.listRequests(actor, query),
+      }),
+      defineRoute({
+        method: "post", path: "/me/follow-requests/:userId/accept", summary: "Accept a follow request", auth: "required", rate: "write", params: userParams,
+        handler: ({ actor, params }) => follows.acceptRequest(actor, params.userId),
+      }),
+      defineRoute({
+        method: "post", path: "/me/follow-requests/:userId/decline", summary: "Decline a follow request", auth: "required", rate: "write", params: userParams,
+        handler: async ({ actor, params }) => void (await follows.declineRequest(actor, params.userId)),
+      }),
+      defineRoute({
+        method: "get", path: "/me/blocked", summary: "Users the caller blocked", auth: "required", rate: "read", query: pageQuerySchema,
+        handler: ({ actor, query }) => blocks.listBlocked(actor, query),
+      }),
+      defineRoute({
+        method: "get", path: "/search", summary: "Search profiles by name and username", auth: "required", rate: "search", query: searchProfilesSchema,
+        handler: async ({ actor, query }) => ({ items: await profiles.search(actor, query) }),
+      }),
+      defineRoute({
+        method: "get", path: "/by-username/:username", summary: "A profile by username (as the caller may see it)", auth: "optional", rate: "read", params: usernameParams,
+        handler: async ({ actor, params }) => ({ profile: await profiles.viewByUsername(actor, params.username) }),
+      }),
+      defineRoute({
+        method: "get", path: "/:userId", summary: "A profile by user id (as the caller may see it)", auth: "optional", rate: "read", params: userParams,
+        handler: async ({ actor, params }) => ({ profile: await profiles.viewById(actor, params.userId) }),
+      }),
+      defineRoute({
+        method: "get", path: "/:userId/followers", summary: "A user's followers", auth: "required", rate: "read", params: userParams, query: pageQuerySchema,
+        handler: ({ actor, params, query }) => follows.listFollowers(actor, params.userId, query),
+      }),
+      defineRoute({
+        method: "get", path: "/:userId/following", summary: "Whom a user follows", auth: "required", rate: "read", params: userParams, query: pageQuerySchema,
+        handler: ({ actor, params, query }) => follows.listFollowing(actor, params.userId, query),
+      }),
+      defineRoute({
+        method: "post", path: "/:userId/follow", summary: "Follow a user (a request for a private account)", auth: "required", rate: "write", params: userParams,
+        handler: ({ actor, params }) => follows.follow(actor, params.userId),
+      }),
+      defineRoute({
+        method: "delete", path: "/:userId/follow", summary: "Unfollow a user (or withdraw the request)", auth: "required", rate: "write", params: userParams,
+        handler: async ({ actor, params }) => void (await follows.unfollow(actor, params.userId)),
+      }),
+      defineRoute({
+        method: "post", path: "/:userId/block", summary: "Block a user", auth: "required", rate: "write", params: userParams,
+        handler: async ({ actor, params }) => void (await blocks.block(actor, params.userId)),
+      }),
+      defineRoute({
+        method: "delete", path: "/:userId/block", summary: "Unblock a user", auth: "required", rate: "write", params: userParams,
+        handler: async ({ actor, params }) => void (await blocks.unblock(actor, params.userId)),
+      }),
+      defineRoute({
+        method: "put", path: "/:userId/verification", summary: "Set a profile's verification badge (moderators)", auth: "required", rate: "write", params: userParams, body: verificationSchema,
+        handler: async ({ actor, params, body }) => ({ profile: await profiles.setVerification(actor, params.userId, body.verified) }),
+      }),
+    ],
+  };
 }

@@ -1,8 +1,19 @@
 import { callRefSchema, inviteSchema, signalSchema } from "../../shared/calls/call.schema.js";
 import { FINAL_STATUSES, type CallView } from "../../shared/calls/call.types.js";
 import { LocalWindow } from "../../shared/rate-limit/local-window.js";
-import type { GatewayContext } from "../server.js";
-import { onEvent, type GatewaySocket } from "./socket-event.js";
+import type { CallServices } from "../../shared/calls/calls.module.js";
+import type { CallLiveness } from "../call-liveness.js";
+import type { GatewayServer } from "../server.js";
+import { onEvent, type EventOptions, type GatewaySocket } from "./socket-event.js";
+
+/** What the call events use: the calls services, this replica's server and party liveness, and the signal budget. */
+export interface CallHandlerDeps {
+  calls: Pick<CallServices, "calls" | "signals">;
+  io: GatewayServer;
+  liveness: CallLiveness;
+  /** CALL_SIGNAL_LIMIT: signals per call per 10 s. */
+  signalLimit: number;
+}
 
 /** Calls a socket keeps a signal budget for at once (older ones are forgotten). */
 const SIGNAL_WINDOWS_PER_SOCKET = 4;
@@ -16,10 +27,9 @@ const SIGNAL_WINDOWS_PER_SOCKET = 4;
  * The device is a tracked party while its acks or the call:state pushes it
  * receives say it is joined.
  */
-export function registerCallHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
-  const { calls, signals } = ctx.services.calls;
-  const options = ctx.eventOptions;
-  const liveness = ctx.callLiveness;
+export function registerCallHandlers(socket: GatewaySocket, deps: CallHandlerDeps, options: EventOptions): void {
+  const { calls, signals } = deps.calls;
+  const { io, liveness } = deps;
   const device = () => ({ userId: socket.data.userId, deviceId: socket.data.deviceId });
   const follow = (call: CallView): CallView => {
     const me = call.participants.find((p) => p.userId === socket.data.userId);
@@ -35,7 +45,7 @@ export function registerCallHandlers(socket: GatewaySocket, ctx: GatewayContext)
     let window = windows.get(callId);
     if (!window) {
       if (windows.size >= SIGNAL_WINDOWS_PER_SOCKET) windows.delete(windows.keys().next().value!);
-      windows.set(callId, (window = new LocalWindow({ limit: ctx.platform.config.CALL_SIGNAL_LIMIT, windowSeconds: 10 })));
+      windows.set(callId, (window = new LocalWindow({ limit: deps.signalLimit, windowSeconds: 10 })));
     }
     window.consume();
   };
@@ -51,7 +61,7 @@ export function registerCallHandlers(socket: GatewaySocket, ctx: GatewayContext)
   onEvent(socket, "call:resume", callRefSchema, async (input) => follow(await calls.resume(device(), input)), options);
   onEvent(socket, "call:signal", signalSchema, (input) => {
     budget(input.callId);
-    return signals.relay(device(), input, (room, event) => ctx.io.to(room).emit("call:signal", event));
+    return signals.relay(device(), input, (room, event) => io.to(room).emit("call:signal", event));
   }, options);
   // Every transition reaches the participants' devices as call:state: the device
   // learns it became (or stopped being) a party here even when no ack told it

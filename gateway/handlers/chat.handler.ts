@@ -8,18 +8,16 @@ import {
   sendMessageSchema,
   syncSchema,
 } from "../../shared/chat/chat.schema.js";
-import type { GatewayContext } from "../server.js";
-import { onEvent, type GatewaySocket } from "./socket-event.js";
+import type { ChatServices } from "../../shared/chat/chat.module.js";
+import { onEvent, type EventOptions, type GatewaySocket } from "./socket-event.js";
 
 /**
  * The real-time chat operations. Each parses its payload with the schema the
  * REST route uses and calls one chat service method as the socket's user;
  * deliveries reach other devices through the chat service's pushes.
  */
-export function registerChatHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
-  const { chat } = ctx.services;
-  const options = ctx.eventOptions;
-  const me = () => socket.data.userId;
+export function registerChatHandlers(socket: GatewaySocket, chat: ChatServices, options: EventOptions): void {
+  const me = () => socket.data;
 
   onEvent(socket, "chat:send", sendMessageSchema, (input) => chat.messages.send(me(), input), options);
   onEvent(socket, "chat:edit", editMessageSchema, (input) => chat.changes.edit(me(), input), options);

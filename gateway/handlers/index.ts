@@ -8,13 +8,14 @@ import { registerSystemHandlers } from "./system.handler.js";
 import { registerTypingHandlers } from "./typing.handler.js";
 import { registerUnknownEventHandler } from "./unknown-event.handler.js";
 
-/** Every area's event handlers, registered on each authenticated socket. */
+/** Every area's event handlers, registered on each authenticated socket; each gets only the services it calls. */
 export function registerHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
-  registerSystemHandlers(socket, ctx);
-  registerSessionHandlers(socket, ctx);
-  registerPresenceHandlers(socket, ctx);
-  registerChatHandlers(socket, ctx);
-  registerTypingHandlers(socket, ctx);
-  registerCallHandlers(socket, ctx);
-  registerUnknownEventHandler(socket, ctx);
+  const { services, io, eventOptions: options } = ctx;
+  registerSystemHandlers(socket, options);
+  registerSessionHandlers(socket, services.accessGuard, options);
+  registerPresenceHandlers(socket, services.presence, options);
+  registerChatHandlers(socket, services.chat, options);
+  registerTypingHandlers(socket, services.typing, io, options);
+  registerCallHandlers(socket, { calls: services.calls, io, liveness: ctx.callLiveness, signalLimit: ctx.platform.config.CALL_SIGNAL_LIMIT }, options);
+  registerUnknownEventHandler(socket, options);
 }

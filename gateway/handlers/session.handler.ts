@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { AppError } from "../../shared/errors/app-error.js";
 import { sessionRoom } from "../../shared/realtime/rooms.js";
-import type { GatewayContext } from "../server.js";
-import { onEvent, type GatewaySocket } from "./socket-event.js";
+import type { AccessGuard } from "../../shared/runtime/services.js";
+import { onEvent, type EventOptions, type GatewaySocket } from "./socket-event.js";
 
 const refreshSchema = z.object({ token: z.string().min(1).max(4096) }).strict();
 
@@ -11,13 +11,13 @@ const refreshSchema = z.object({ token: z.string().min(1).max(4096) }).strict();
  * life to that token's expiry (see SocketExpiry). Revocation (logout,
  * password change, disable) disconnects at once, separately.
  */
-export function registerSessionHandlers(socket: GatewaySocket, ctx: GatewayContext): void {
+export function registerSessionHandlers(socket: GatewaySocket, accessGuard: AccessGuard, options: EventOptions): void {
   onEvent(
     socket,
     "auth:refresh",
     refreshSchema,
     async ({ token }) => {
-      const claims = await ctx.services.accessGuard.authenticate(token);
+      const claims = await accessGuard.authenticate(token);
       if (claims.userId !== socket.data.userId) {
         throw new AppError("FORBIDDEN", "The token belongs to another user; open a new connection for them");
       }
@@ -28,6 +28,6 @@ export function registerSessionHandlers(socket: GatewaySocket, ctx: GatewayConte
       socket.data = { ...socket.data, sessionId: claims.sessionId, roles: claims.roles, expiresAt: claims.expiresAt };
       return { expiresAt: new Date(claims.expiresAt).toISOString() };
     },
-    ctx.eventOptions,
+    options,
   );
 }

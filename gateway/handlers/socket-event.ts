@@ -15,6 +15,12 @@ type AckData<E extends keyof ClientToServerEvents> =
 /** Checked before every event; throws RATE_LIMITED when the socket is over its budget. */
 export type EventGuard = (socket: GatewaySocket, event: string) => Promise<void>;
 
+/** What every event registration shares: the logger and the per-socket budget. */
+export interface EventOptions {
+  logger: Logger;
+  guard?: EventGuard;
+}
+
 const registeredEvents = new WeakMap<GatewaySocket, Set<string>>();
 
 /** Whether `onEvent` registered a handler for `event` on this socket (Socket.IO's own listeners, such as "error", do not count). */
@@ -33,7 +39,7 @@ export function onEvent<E extends keyof ClientToServerEvents, S extends z.ZodTyp
   event: E,
   schema: S,
   handler: (input: z.infer<S>, socket: GatewaySocket) => Promise<AckData<E>>,
-  options: { logger: Logger; guard?: EventGuard },
+  options: EventOptions,
 ): void {
   const listener = async (...args: unknown[]) => {
     const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (r: unknown) => void) : undefined;

@@ -1,7 +1,6 @@
 import { AppError, toErrorBody, type ErrorBody } from "../../shared/errors/app-error.js";
 import { metrics } from "../../shared/metrics/metrics.js";
-import type { GatewayContext } from "../server.js";
-import { isRegisteredEvent, type GatewaySocket } from "./socket-event.js";
+import { isRegisteredEvent, type EventOptions, type GatewaySocket } from "./socket-event.js";
 
 type Ack = (response: unknown) => void;
 
@@ -14,8 +13,8 @@ type Ack = (response: unknown) => void;
  *   protocol error: VALIDATION_FAILED when it carries an ack id, otherwise the
  *   socket is disconnected, since nothing could answer it.
  */
-export function registerUnknownEventHandler(socket: GatewaySocket, ctx: GatewayContext): void {
-  const { logger, guard } = ctx.eventOptions;
+export function registerUnknownEventHandler(socket: GatewaySocket, options: EventOptions): void {
+  const { logger, guard } = options;
   const answer = async (event: unknown, args: unknown[]): Promise<void> => {
     if (typeof event === "string" && isRegisteredEvent(socket, event)) return;
     // Socket.IO appends the ack function; with no name, it arrives as the "event" itself.

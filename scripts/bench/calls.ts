@@ -133,7 +133,7 @@ try {
   const pairs = await Promise.all(
     Array.from({ length: PAIRS }, async (_, i) => {
       const [caller, callee] = await Promise.all([createTestUser(services), createTestUser(services)]);
-      const conversation = await services.chat.conversations.openDirect(caller.userId, callee.userId);
+      const conversation = await services.chat.conversations.openDirect(caller, callee.userId);
       const auth = (token: string, deviceId: string) => ({ token, deviceId });
       const [callerSocket, answering, otherA, otherB] = await Promise.all([
         connect(gatewayA.url, auth(caller.accessToken, `c${i}`)),

@@ -74,20 +74,20 @@ try {
   const platform = await createPlatform(stack.config, createLogger(stack.config).child({ role: "bench" }), stack.mongoUrl);
   const services = createServices(platform);
   console.error(`registering ${PAIRS * 2} users and ${PAIRS} conversations…`);
-  const users: Array<{ userId: string; accessToken: string }> = [];
+  const users: Array<{ userId: string; sessionId: string; roles: string[]; accessToken: string }> = [];
   for (let i = 0; i < PAIRS * 2; i++) {
     const registered = await services.auth.register(
       { email: `bench-${stack.runId}-${i}@example.test`, password: `Bench-pass-${stack.runId}-${i}`, fullName: `Bench User ${i}` },
       { ip: `10.${(i >> 8) & 255}.${i & 255}.1`, userAgent: "bench" },
     );
-    users.push({ userId: registered.user.id, accessToken: registered.accessToken });
+    users.push({ userId: registered.user.id, sessionId: registered.sessionId, roles: ["user"], accessToken: registered.accessToken });
   }
   const chatPairs: PairSpec[] = [];
   const barePairs: PairSpec[] = [];
   for (let i = 0; i < PAIRS; i++) {
     const sender = users[2 * i]!;
     const receiver = users[2 * i + 1]!;
-    const conversation = await services.chat.conversations.openDirect(sender.userId, receiver.userId);
+    const conversation = await services.chat.conversations.openDirect(sender, receiver.userId);
     chatPairs.push({ senderAuth: { token: sender.accessToken }, receiverAuth: { token: receiver.accessToken }, conversationId: conversation.id, to: receiver.userId });
     barePairs.push({ senderAuth: { userId: sender.userId }, receiverAuth: { userId: receiver.userId }, conversationId: conversation.id, to: receiver.userId });
   }

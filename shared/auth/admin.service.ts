@@ -97,9 +97,13 @@ export class AdminService {
     return { roles: await this.users.roles(userId) };
   }
 
+  /** Whether the user holds the role now (PostgreSQL, not the token's claims, so a revoked role stops at once). */
+  async hasRole(actor: Actor, role: string): Promise<boolean> {
+    return (await this.users.roles(actor.userId)).includes(role);
+  }
+
   private async assertAdmin(actor: Actor): Promise<void> {
-    const roles = await this.users.roles(actor.userId);
-    if (!roles.includes(ADMIN_ROLE)) throw new AppError("FORBIDDEN", "Administrators only");
+    if (!(await this.hasRole(actor, ADMIN_ROLE))) throw new AppError("FORBIDDEN", "Administrators only");
   }
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from "../logging/logger.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import { ChangeRepository } from "./change.repository.js";
 import type { ChatTestHooks } from "./chat-test-hooks.js";
-import type { ChatDeps, ChatMedia, UserDirectory } from "./chat.deps.js";
+import type { ChatMedia, UserDirectory } from "./chat-rules.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
 import { DirectPermissionCache } from "./direct-permission.cache.js";
@@ -62,33 +62,27 @@ const CHAT_OUTBOX: OutboxCollection[] = [
 export function createChatModule(input: ChatModuleDeps) {
   const { db, access } = input;
   const conversations = new ConversationRepository(db);
-  const deps: ChatDeps = {
-    conversations,
-    members: new MemberRepository(db),
-    messages: new MessageRepository(db),
-    changes: new ChangeRepository(db),
-    unread: new UnreadRepository(input.redis),
-    memberLists: new MemberListCache(conversations),
-    permissions: new DirectPermissionCache(access),
-    access,
-    directory: input.directory,
-    realtime: input.realtime,
-    media: input.media,
-    logger: input.logger.child({ domain: "chat" }),
-    events: input.events,
-    hooks: input.hooks ?? {},
-  };
-  const messages = new MessageService(deps);
-  const receipts = new ReceiptService(deps);
-  const conversationService = new ConversationService(deps, messages, receipts);
+  const members = new MemberRepository(db);
+  const messageStore = new MessageRepository(db);
+  const changeStore = new ChangeRepository(db);
+  const unread = new UnreadRepository(input.redis);
+  const memberLists = new MemberListCache(conversations);
+  const permissions = new DirectPermissionCache(access);
+  const { directory, realtime, media, events } = input;
+  const logger = input.logger.child({ domain: "chat" });
+  const hooks = input.hooks ?? {};
+  // Each service gets the repositories and caches it uses, nothing else.
+  const messages = new MessageService(conversations, members, messageStore, changeStore, unread, memberLists, permissions, realtime, media, events, logger, hooks);
+  const receipts = new ReceiptService(conversations, members, messageStore, unread, memberLists, realtime, logger);
+  const conversationService = new ConversationService(conversations, members, memberLists, permissions, access, directory, realtime, messages, receipts);
   const services: ChatServices = {
     conversations: conversationService,
-    groups: new GroupService(deps, conversationService, messages),
+    groups: new GroupService(conversations, members, unread, memberLists, access, directory, realtime, events, conversationService, messages),
     messages,
-    changes: new MessageChangeService(deps),
-    queries: new MessageQueryService(deps),
+    changes: new MessageChangeService(conversations, members, messageStore, changeStore, unread, memberLists, realtime, media, logger),
+    queries: new MessageQueryService(conversations, members, messageStore, media),
     receipts,
-    sync: new SyncService(deps, input.gapWindowMs),
+    sync: new SyncService(conversations, members, messageStore, changeStore, input.gapWindowMs),
   };
   return { services, outboxCollections: CHAT_OUTBOX };
 }

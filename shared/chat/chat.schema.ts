@@ -46,104 +46,114 @@ export type ListConversationsInput = z.infer<typeof listConversationsSchema>;
 
 export const conversationRefSchema = z.strictObject({ conversationId: idSchema });
 
-export const updateGroupSchema = z
-  .strictObject({
-    conversationId: idSchema,
-    title: groupTitle.optional(),
-    description: groupDescription.optional(),
-    avatarUrl: avatarUrl.nullable().optional(),
-  })
-  .refine((v) => v.title !== undefined || v.description !== undefined || v.avatarUrl !== undefined, "nothing to update");
+/*
+ * REST routes carry the conversation, message and member ids in the path and
+ * the rest in the body or query: the `*Body`/`*Query` parts below. Each socket
+ * event's schema is the same part extended with the ids, so both paths accept
+ * exactly the same fields and refuse the same mistakes.
+ */
+
+/** Path parameters of the conversation routes (`:id` is the conversation). */
+export const conversationParams = z.strictObject({ id: idSchema });
+export const messageParams = z.strictObject({ id: idSchema, messageId: idSchema });
+export const memberParams = z.strictObject({ id: idSchema, userId: idSchema });
+/** A body or query string that must carry nothing. */
+export const emptyPartSchema = z.strictObject({});
+
+const conversationId = { conversationId: idSchema };
+const messageRef = { conversationId: idSchema, messageId: idSchema };
+/** A socket event's schema: the ids first (as its payloads list them), then the REST part's fields. */
+const withIds = <I extends z.ZodRawShape, F extends z.ZodRawShape>(ids: I, part: z.ZodObject<F>) => z.strictObject({ ...ids, ...part.shape });
+
+const updateGroupFields = z.strictObject({
+  title: groupTitle.optional(),
+  description: groupDescription.optional(),
+  avatarUrl: avatarUrl.nullable().optional(),
+});
+const somethingToUpdate = (v: z.infer<typeof updateGroupFields>) => v.title !== undefined || v.description !== undefined || v.avatarUrl !== undefined;
+export const updateGroupBody = updateGroupFields.refine(somethingToUpdate, "nothing to update");
+export const updateGroupSchema = withIds(conversationId, updateGroupFields).refine(somethingToUpdate, "nothing to update");
 export type UpdateGroupInput = z.infer<typeof updateGroupSchema>;
 
-export const listMembersSchema = z.strictObject({
-  conversationId: idSchema,
+export const listMembersQuery = z.strictObject({
   cursor: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(100),
 });
+export const listMembersSchema = withIds(conversationId, listMembersQuery);
 
-export const addMembersSchema = z.strictObject({
-  conversationId: idSchema,
-  userIds: z.array(idSchema).min(1).max(MAX_MEMBERS_PER_CALL),
-});
+export const addMembersBody = z.strictObject({ userIds: z.array(idSchema).min(1).max(MAX_MEMBERS_PER_CALL) });
+export const addMembersSchema = withIds(conversationId, addMembersBody);
 
 export const memberRefSchema = z.strictObject({ conversationId: idSchema, userId: idSchema });
 
-export const setRoleSchema = z.strictObject({ conversationId: idSchema, userId: idSchema, role: z.enum(["admin", "member"]) });
+export const setRoleBody = z.strictObject({ role: z.enum(["admin", "member"]) });
+export const setRoleSchema = withIds({ conversationId: idSchema, userId: idSchema }, setRoleBody);
 
-export const settingsSchema = z
-  .strictObject({
-    conversationId: idSchema,
-    mutedUntil: z.iso.datetime().nullable().optional(),
-    pinned: z.boolean().optional(),
-    archived: z.boolean().optional(),
-  })
-  .refine((v) => v.mutedUntil !== undefined || v.pinned !== undefined || v.archived !== undefined, "nothing to update");
+const settingsFields = z.strictObject({
+  mutedUntil: z.iso.datetime().nullable().optional(),
+  pinned: z.boolean().optional(),
+  archived: z.boolean().optional(),
+});
+const someSetting = (v: z.infer<typeof settingsFields>) => v.mutedUntil !== undefined || v.pinned !== undefined || v.archived !== undefined;
+export const settingsBody = settingsFields.refine(someSetting, "nothing to update");
+export const settingsSchema = withIds(conversationId, settingsFields).refine(someSetting, "nothing to update");
 export type SettingsInput = z.infer<typeof settingsSchema>;
 
 /** A client's own id for a message, so a retried send returns the original. */
 export const clientMessageIdSchema = z.string().regex(/^[A-Za-z0-9_:-]{8,64}$/, "must be 8-64 letters, digits, _ : or -");
 
-export const sendMessageSchema = z
-  .strictObject({
-    conversationId: idSchema,
-    clientMessageId: clientMessageIdSchema,
-    content: clientContentSchema.optional(),
-    /** Quote this message of the same conversation. */
-    replyToId: idSchema.optional(),
-    /** Forward this message (from any conversation the sender is in) instead of sending `content`. */
-    forwardFromId: idSchema.optional(),
-    mentions: z.array(idSchema).max(50).optional(),
-  })
-  .refine((v) => (v.content === undefined) !== (v.forwardFromId === undefined), "give either content or forwardFromId");
+const sendMessageFields = z.strictObject({
+  clientMessageId: clientMessageIdSchema,
+  content: clientContentSchema.optional(),
+  /** Quote this message of the same conversation. */
+  replyToId: idSchema.optional(),
+  /** Forward this message (from any conversation the sender is in) instead of sending `content`. */
+  forwardFromId: idSchema.optional(),
+  mentions: z.array(idSchema).max(50).optional(),
+});
+const contentOrForward = (v: z.infer<typeof sendMessageFields>) => (v.content === undefined) !== (v.forwardFromId === undefined);
+export const sendMessageBody = sendMessageFields.refine(contentOrForward, "give either content or forwardFromId");
+export const sendMessageSchema = withIds(conversationId, sendMessageFields).refine(contentOrForward, "give either content or forwardFromId");
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 
-export const messageRefSchema = z.strictObject({ conversationId: idSchema, messageId: idSchema });
+export const messageRefSchema = z.strictObject(messageRef);
 export type MessageRefInput = z.infer<typeof messageRefSchema>;
 
-export const readersSchema = z.strictObject({
-  conversationId: idSchema,
-  messageId: idSchema,
-  limit: z.coerce.number().int().min(1).max(200).default(100),
-});
+export const readersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(100) });
+export const readersSchema = withIds(messageRef, readersQuery);
 export type ReadersInput = z.infer<typeof readersSchema>;
 
-export const editMessageSchema = z.strictObject({
-  conversationId: idSchema,
-  messageId: idSchema,
-  text: multiLineText({ min: 1, max: MAX_TEXT_LENGTH }),
-});
+export const editMessageBody = z.strictObject({ text: multiLineText({ min: 1, max: MAX_TEXT_LENGTH }) });
+export const editMessageSchema = withIds(messageRef, editMessageBody);
 export type EditMessageInput = z.infer<typeof editMessageSchema>;
 
-export const deleteMessageSchema = z.strictObject({
-  conversationId: idSchema,
-  messageId: idSchema,
-  scope: z.enum(["me", "everyone"]).default("me"),
-});
+export const deleteMessageQuery = z.strictObject({ scope: z.enum(["me", "everyone"]).default("me") });
+export const deleteMessageSchema = withIds(messageRef, deleteMessageQuery);
 export type DeleteMessageInput = z.infer<typeof deleteMessageSchema>;
 
-export const reactSchema = z.strictObject({
-  conversationId: idSchema,
-  messageId: idSchema,
+export const reactBody = z.strictObject({
   /** Null removes the caller's reaction. */
   emoji: z.enum(REACTION_EMOJIS).nullable(),
 });
+export const reactSchema = withIds(messageRef, reactBody);
 export type ReactInput = z.infer<typeof reactSchema>;
 
-export const historySchema = z
-  .strictObject({ conversationId: idSchema, before: seqParam.optional(), after: seqParam.optional(), limit: pageLimit })
-  .refine((v) => v.before === undefined || v.after === undefined, "give before or after, not both");
+const historyFields = z.strictObject({ before: seqParam.optional(), after: seqParam.optional(), limit: pageLimit });
+const notBeforeAndAfter = (v: z.infer<typeof historyFields>) => v.before === undefined || v.after === undefined;
+export const historyQuery = historyFields.refine(notBeforeAndAfter, "give before or after, not both");
+export const historySchema = withIds(conversationId, historyFields).refine(notBeforeAndAfter, "give before or after, not both");
 export type HistoryInput = z.infer<typeof historySchema>;
 
-export const cursorMoveSchema = z.strictObject({ conversationId: idSchema, seq: seqSchema });
+export const cursorMoveBody = z.strictObject({ seq: seqSchema });
+export const cursorMoveSchema = withIds(conversationId, cursorMoveBody);
 export type CursorMoveInput = z.infer<typeof cursorMoveSchema>;
 
-export const gallerySchema = z.strictObject({
-  conversationId: idSchema,
+export const galleryQuery = z.strictObject({
   kind: z.enum(["media", "file", "audio"]).default("media"),
   before: seqParam.optional(),
   limit: pageLimit,
 });
+export const gallerySchema = withIds(conversationId, galleryQuery);
 export type GalleryInput = z.infer<typeof gallerySchema>;
 
 export const searchSchema = z.strictObject({

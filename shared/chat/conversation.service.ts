@@ -1,12 +1,17 @@
 import { randomUUID } from "node:crypto";
+import type { Actor } from "../auth/actor.js";
+import type { ConversationRepository, ConversationDoc, ConversationHead } from "./conversation.repository.js";
+import { newMember, type MemberRepository, type MemberDoc } from "./member.repository.js";
+import type { MemberListCache } from "./member-list.cache.js";
+import type { DirectPermissionCache } from "./direct-permission.cache.js";
+import type { AccessControl } from "../access/access-control.js";
+import { conversationNotFound, listIncluding, type UserDirectory } from "./chat-rules.js";
+import type { Realtime } from "../runtime/socket-events.js";
 import { AppError } from "../errors/app-error.js";
-import { conversationNotFound, listIncluding, type ChatDeps } from "./chat.deps.js";
 import { toConversationView } from "./chat.mappers.js";
 import type { ListConversationsInput, SettingsInput, UpdateGroupInput } from "./chat.schema.js";
 import type { ConversationView, Page } from "./chat.types.js";
-import type { ConversationDoc, ConversationHead } from "./conversation.repository.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./list-cursor.js";
-import { newMember, type MemberDoc } from "./member.repository.js";
 import type { MessageService } from "./message.service.js";
 import type { ReceiptService } from "./receipt.service.js";
 
@@ -20,22 +25,29 @@ const MAX_ARCHIVED = 500;
  */
 export class ConversationService {
   constructor(
-    private readonly deps: ChatDeps,
+    private readonly conversations: ConversationRepository,
+    private readonly members: MemberRepository,
+    private readonly memberLists: MemberListCache,
+    private readonly permissions: DirectPermissionCache,
+    private readonly access: AccessControl,
+    private readonly directory: UserDirectory,
+    private readonly realtime: Pick<Realtime, "toUsers">,
     private readonly messages: MessageService,
     private readonly receipts: ReceiptService,
   ) {}
 
   /** The direct conversation with `peerId`, created on first use (also under concurrent creation). */
-  async openDirect(actorId: string, peerId: string): Promise<ConversationView> {
-    return (await this.openOrCreateDirect(actorId, peerId)).conversation;
+  async openDirect(actor: Actor, peerId: string): Promise<ConversationView> {
+    return (await this.openOrCreateDirect(actor, peerId)).conversation;
   }
 
   /** `openDirect`, saying whether this call created the conversation (REST answers 201 then, 200 otherwise). */
-  async openOrCreateDirect(actorId: string, peerId: string): Promise<{ conversation: ConversationView; created: boolean }> {
+  async openOrCreateDirect(actor: Actor, peerId: string): Promise<{ conversation: ConversationView; created: boolean }> {
+    const actorId = actor.userId;
     if (peerId === actorId) throw new AppError("BAD_REQUEST", "A direct conversation needs another user");
-    if (!(await this.deps.directory.existing([peerId])).has(peerId)) throw new AppError("USER_NOT_FOUND", "No such user");
-    if (!(await this.deps.access.canMessage(actorId, peerId))) throw new AppError("MESSAGING_NOT_ALLOWED", "You can't message this user");
-    this.deps.permissions.forget(actorId, peerId);
+    if (!(await this.directory.existing([peerId])).has(peerId)) throw new AppError("USER_NOT_FOUND", "No such user");
+    if (!(await this.access.canMessage(actorId, peerId))) throw new AppError("MESSAGING_NOT_ALLOWED", "You can't message this user");
+    this.permissions.forget(actorId, peerId);
     const pair = [actorId, peerId].sort();
     const now = new Date();
     const doc: ConversationDoc = {
@@ -53,27 +65,28 @@ export class ConversationService {
       createdAt: now,
       updatedAt: now,
     };
-    const { conversation, created } = await this.deps.conversations.upsertDirect(doc);
+    const { conversation, created } = await this.conversations.upsertDirect(doc);
     // Idempotent: repairs the member documents if an earlier attempt stopped after the upsert.
-    await this.deps.members.insertMissing(pair.map((userId) => newMember(conversation._id, userId, "member", conversation.createdAt, 0)));
-    if (created) this.deps.realtime.toUsers(pair, "chat:conversation-updated", { conversationId: conversation._id, reason: "created" });
+    await this.members.insertMissing(pair.map((userId) => newMember(conversation._id, userId, "member", conversation.createdAt, 0)));
+    if (created) this.realtime.toUsers(pair, "chat:conversation-updated", { conversationId: conversation._id, reason: "created" });
     return { conversation: await this.view(actorId, conversation), created };
   }
 
   /** The chat list: most recent activity first (archived ones on their own tab), with unread counts. */
-  async list(actorId: string, input: ListConversationsInput): Promise<Page<ConversationView>> {
+  async list(actor: Actor, input: ListConversationsInput): Promise<Page<ConversationView>> {
+    const actorId = actor.userId;
     if (input.archived) {
-      const archived = await this.deps.members.archivedFor(actorId, MAX_ARCHIVED);
-      const heads = (await this.deps.conversations.findHeads(archived.map((m) => m.conversationId))).sort(
+      const archived = await this.members.archivedFor(actorId, MAX_ARCHIVED);
+      const heads = (await this.conversations.findHeads(archived.map((m) => m.conversationId))).sort(
         (a, b) => b.lastMessageAt.getTime() - a.lastMessageAt.getTime() || (a._id < b._id ? 1 : -1),
       );
       return { items: await this.views(actorId, heads, archived), nextCursor: null };
     }
     const after = input.cursor ? decodeTimeCursor(input.cursor) : undefined;
     // One more than a page says whether another page exists, so a full last page ends with a null cursor.
-    const fetched = await this.deps.conversations.pageForMember(actorId, after, input.limit + 1);
+    const fetched = await this.conversations.pageForMember(actorId, after, input.limit + 1);
     const heads = fetched.slice(0, input.limit);
-    const members = (await this.deps.members.forUser(actorId, heads.map((h) => h._id))).filter((m) => !m.archived);
+    const members = (await this.members.forUser(actorId, heads.map((h) => h._id))).filter((m) => !m.archived);
     const last = heads[heads.length - 1];
     return {
       items: await this.views(actorId, heads, members),
@@ -81,77 +94,81 @@ export class ConversationService {
     };
   }
 
-  async get(actorId: string, conversationId: string): Promise<ConversationView> {
-    const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
+  async get(actor: Actor, conversationId: string): Promise<ConversationView> {
+    const actorId = actor.userId;
+    const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
     return this.view(actorId, head);
   }
 
   /** Every member id of a conversation the actor is in (typing and presence fan-out). */
   async participants(actorId: string, conversationId: string): Promise<readonly string[]> {
-    return (await listIncluding(this.deps, conversationId, actorId)).memberIds;
+    return (await listIncluding(this.memberLists, conversationId, actorId)).memberIds;
   }
 
   /** The type and member ids of a conversation the actor is in (calls ring its members). */
   async memberList(actorId: string, conversationId: string): Promise<{ type: "direct" | "group"; memberIds: readonly string[] }> {
-    const list = await listIncluding(this.deps, conversationId, actorId);
+    const list = await listIncluding(this.memberLists, conversationId, actorId);
     return { type: list.type, memberIds: list.memberIds };
   }
 
   /** Title, description or avatar of a group; admins and the owner only. */
-  async updateGroup(actorId: string, input: UpdateGroupInput): Promise<ConversationView> {
+  async updateGroup(actor: Actor, input: UpdateGroupInput): Promise<ConversationView> {
+    const actorId = actor.userId;
     const head = await this.requireGroupAdmin(actorId, input.conversationId);
     const set: Partial<Pick<ConversationDoc, "title" | "description" | "avatarUrl">> = {};
     if (input.title !== undefined) set.title = input.title;
     if (input.description !== undefined) set.description = input.description;
     if (input.avatarUrl) set.avatarUrl = input.avatarUrl;
-    await this.deps.conversations.updateGroup(head._id, set, input.avatarUrl === null ? ["avatarUrl"] : [], new Date());
+    await this.conversations.updateGroup(head._id, set, input.avatarUrl === null ? ["avatarUrl"] : [], new Date());
     await this.messages.postSystem(head._id, actorId, { event: "group_updated", actorId, ...(input.title ? { title: input.title } : {}) });
-    const list = await this.deps.memberLists.load(head._id);
-    this.deps.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId: head._id, reason: "updated" });
-    return this.get(actorId, head._id);
+    const list = await this.memberLists.load(head._id);
+    this.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId: head._id, reason: "updated" });
+    return this.get(actor, head._id);
   }
 
   /** The caller's own mute, pin and archive settings; their other devices are told. */
-  async updateSettings(actorId: string, input: SettingsInput): Promise<ConversationView> {
+  async updateSettings(actor: Actor, input: SettingsInput): Promise<ConversationView> {
+    const actorId = actor.userId;
     const set: Partial<Pick<MemberDoc, "mutedUntil" | "pinned" | "archived">> = {};
     if (input.mutedUntil !== undefined) set.mutedUntil = input.mutedUntil === null ? null : new Date(input.mutedUntil);
     if (input.pinned !== undefined) set.pinned = input.pinned;
     if (input.archived !== undefined) set.archived = input.archived;
-    const updated = await this.deps.members.updateSettings(input.conversationId, actorId, set);
+    const updated = await this.members.updateSettings(input.conversationId, actorId, set);
     if (!updated) throw conversationNotFound();
-    this.deps.realtime.toUsers([actorId], "chat:conversation-updated", { conversationId: input.conversationId, reason: "settings" });
-    return this.get(actorId, input.conversationId);
+    this.realtime.toUsers([actorId], "chat:conversation-updated", { conversationId: input.conversationId, reason: "settings" });
+    return this.get(actor, input.conversationId);
   }
 
   /** Hides the history so far from the caller (only) and marks it read. */
-  async clear(actorId: string, conversationId: string): Promise<ConversationView> {
-    const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
+  async clear(actor: Actor, conversationId: string): Promise<ConversationView> {
+    const actorId = actor.userId;
+    const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
-    if (!(await this.deps.members.clear(conversationId, actorId, head.lastSeq, new Date()))) throw conversationNotFound();
+    if (!(await this.members.clear(conversationId, actorId, head.lastSeq, new Date()))) throw conversationNotFound();
     await this.receipts.reset(actorId, conversationId);
-    this.deps.realtime.toUsers([actorId], "chat:conversation-updated", { conversationId, reason: "settings" });
-    return this.get(actorId, conversationId);
+    this.realtime.toUsers([actorId], "chat:conversation-updated", { conversationId, reason: "settings" });
+    return this.get(actor, conversationId);
   }
 
   /** A group the actor administers (owner or admin); others get 404 or 403 as members. */
   /** Members who muted the conversation right now (notifications leave them alone). */
   async mutedAmong(conversationId: string, userIds: readonly string[]): Promise<Set<string>> {
-    return this.deps.members.mutedAmong(conversationId, userIds, new Date());
+    return this.members.mutedAmong(conversationId, userIds, new Date());
   }
 
   async requireGroupAdmin(actorId: string, conversationId: string): Promise<ConversationHead> {
-    const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
+    const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
     if (head.type !== "group") throw new AppError("BAD_REQUEST", "Only groups have members to manage");
-    const me = await this.deps.members.get(conversationId, actorId);
+    const me = await this.members.get(conversationId, actorId);
     if (!me) throw conversationNotFound();
     if (me.role === "member") throw new AppError("FORBIDDEN", "Only group admins can do that");
     return head;
   }
 
   private async view(actorId: string, head: ConversationHead): Promise<ConversationView> {
-    const member = await this.deps.members.get(head._id, actorId);
+    const member = await this.members.get(head._id, actorId);
     if (!member) throw conversationNotFound();
     const counts = await this.receipts.countsFor(actorId, [member]);
     return toConversationView(head, member, counts.get(head._id) ?? 0);

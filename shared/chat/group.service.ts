@@ -1,12 +1,18 @@
 import { randomUUID } from "node:crypto";
+import type { Actor } from "../auth/actor.js";
+import type { ConversationRepository, ConversationDoc } from "./conversation.repository.js";
+import { newMember, type MemberRepository } from "./member.repository.js";
+import type { UnreadRepository } from "./unread.repository.js";
+import type { MemberListCache } from "./member-list.cache.js";
+import type { AccessControl } from "../access/access-control.js";
+import { conversationNotFound, type UserDirectory } from "./chat-rules.js";
+import type { Realtime } from "../runtime/socket-events.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import { AppError } from "../errors/app-error.js";
-import { conversationNotFound, type ChatDeps } from "./chat.deps.js";
 import { toMemberView } from "./chat.mappers.js";
 import { MAX_GROUP_MEMBERS } from "./chat.schema.js";
 import type { ConversationView, MemberView, Page } from "./chat.types.js";
-import type { ConversationDoc } from "./conversation.repository.js";
 import type { ConversationService } from "./conversation.service.js";
-import { newMember } from "./member.repository.js";
 import type { MessageService } from "./message.service.js";
 
 const ADD_ATTEMPTS = 4;
@@ -19,17 +25,25 @@ const ADD_ATTEMPTS = 4;
  */
 export class GroupService {
   constructor(
-    private readonly deps: ChatDeps,
-    private readonly conversations: ConversationService,
+    private readonly conversations: ConversationRepository,
+    private readonly members: MemberRepository,
+    private readonly unread: UnreadRepository,
+    private readonly memberLists: MemberListCache,
+    private readonly access: AccessControl,
+    private readonly directory: UserDirectory,
+    private readonly realtime: Pick<Realtime, "toUsers">,
+    private readonly events: DomainEventBus,
+    private readonly conversationService: ConversationService,
     private readonly messages: MessageService,
   ) {}
 
-  async create(actorId: string, input: { title: string; description?: string; avatarUrl?: string; memberIds: string[] }): Promise<ConversationView> {
+  async create(actor: Actor, input: { title: string; description?: string; avatarUrl?: string; memberIds: string[] }): Promise<ConversationView> {
+    const actorId = actor.userId;
     const others = await this.admissible(actorId, input.memberIds);
     const id = randomUUID();
     const now = new Date();
     const memberIds = [actorId, ...others];
-    await this.deps.members.insertMissing(memberIds.map((userId) => newMember(id, userId, userId === actorId ? "owner" : "member", now, 0)));
+    await this.members.insertMissing(memberIds.map((userId) => newMember(id, userId, userId === actorId ? "owner" : "member", now, 0)));
     const doc: ConversationDoc = {
       _id: id,
       type: "group",
@@ -47,31 +61,33 @@ export class GroupService {
     };
     if (input.description) doc.description = input.description;
     if (input.avatarUrl) doc.avatarUrl = input.avatarUrl;
-    const joined = others.length > 0 ? [this.deps.events.record("chat.member-added", { conversationId: id, addedBy: actorId, userIds: others })] : [];
+    const joined = others.length > 0 ? [this.events.record("chat.member-added", { conversationId: id, addedBy: actorId, userIds: others })] : [];
     if (joined.length > 0) doc.outbox = joined;
-    await this.deps.conversations.insert(doc);
-    if (joined.length > 0) await this.deps.events.published({ collection: "conversations", filter: { _id: id } }, joined);
+    await this.conversations.insert(doc);
+    if (joined.length > 0) await this.events.published({ collection: "conversations", filter: { _id: id } }, joined);
     await this.messages.postSystem(id, actorId, { event: "group_created", actorId, title: input.title });
-    this.deps.realtime.toUsers(memberIds, "chat:conversation-updated", { conversationId: id, reason: "created" });
-    return this.conversations.get(actorId, id);
+    this.realtime.toUsers(memberIds, "chat:conversation-updated", { conversationId: id, reason: "created" });
+    return this.conversationService.get(actor, id);
   }
 
-  async listMembers(actorId: string, input: { conversationId: string; cursor?: string; limit: number }): Promise<Page<MemberView>> {
-    if (!(await this.deps.conversations.findHeadForMember(input.conversationId, actorId))) throw conversationNotFound();
-    const fetched = await this.deps.members.page(input.conversationId, input.cursor, input.limit + 1);
+  async listMembers(actor: Actor, input: { conversationId: string; cursor?: string; limit: number }): Promise<Page<MemberView>> {
+    const actorId = actor.userId;
+    if (!(await this.conversations.findHeadForMember(input.conversationId, actorId))) throw conversationNotFound();
+    const fetched = await this.members.page(input.conversationId, input.cursor, input.limit + 1);
     const page = fetched.slice(0, input.limit);
     const last = page[page.length - 1];
     return { items: page.map(toMemberView), nextCursor: last && fetched.length > input.limit ? last.userId : null };
   }
 
   /** Adds users who are not members yet; answers with the ids actually added. */
-  async addMembers(actorId: string, input: { conversationId: string; userIds: string[] }): Promise<{ added: string[] }> {
-    const head = await this.conversations.requireGroupAdmin(actorId, input.conversationId);
+  async addMembers(actor: Actor, input: { conversationId: string; userIds: string[] }): Promise<{ added: string[] }> {
+    const actorId = actor.userId;
+    const head = await this.conversationService.requireGroupAdmin(actorId, input.conversationId);
     const wanted = await this.admissible(actorId, input.userIds);
     let added: string[] = [];
     let tried: string[] = [];
     for (let attempt = 0; attempt < ADD_ATTEMPTS && added.length === 0; attempt++) {
-      const list = await this.deps.memberLists.load(head._id);
+      const list = await this.memberLists.load(head._id);
       if (!list) throw conversationNotFound();
       const fresh = wanted.filter((id) => !list.memberIds.includes(id));
       if (fresh.length === 0) break;
@@ -80,11 +96,11 @@ export class GroupService {
         throw new AppError("GROUP_FULL", `A group has at most ${MAX_GROUP_MEMBERS} members`);
       }
       tried = fresh;
-      await this.deps.members.insertMissing(fresh.map((userId) => newMember(head._id, userId, "member", new Date(), head.lastSeq)));
-      const joined = this.deps.events.record("chat.member-added", { conversationId: head._id, addedBy: actorId, userIds: fresh });
-      if (await this.deps.conversations.addMembers(head._id, fresh, MAX_GROUP_MEMBERS, new Date(), [joined])) {
+      await this.members.insertMissing(fresh.map((userId) => newMember(head._id, userId, "member", new Date(), head.lastSeq)));
+      const joined = this.events.record("chat.member-added", { conversationId: head._id, addedBy: actorId, userIds: fresh });
+      if (await this.conversations.addMembers(head._id, fresh, MAX_GROUP_MEMBERS, new Date(), [joined])) {
         added = fresh;
-        await this.deps.events.published({ collection: "conversations", filter: { _id: head._id } }, [joined]);
+        await this.events.published({ collection: "conversations", filter: { _id: head._id } }, [joined]);
       }
     }
     if (added.length === 0) {
@@ -97,12 +113,13 @@ export class GroupService {
   }
 
   /** Removes a member: the owner may remove anyone, admins only plain members. */
-  async removeMember(actorId: string, input: { conversationId: string; userId: string }): Promise<void> {
-    if (input.userId === actorId) return this.leave(actorId, input.conversationId);
-    const head = await this.conversations.requireGroupAdmin(actorId, input.conversationId);
+  async removeMember(actor: Actor, input: { conversationId: string; userId: string }): Promise<void> {
+    const actorId = actor.userId;
+    if (input.userId === actorId) return this.leave(actor, input.conversationId);
+    const head = await this.conversationService.requireGroupAdmin(actorId, input.conversationId);
     const [me, target] = await Promise.all([
-      this.deps.members.get(head._id, actorId),
-      this.deps.members.get(head._id, input.userId),
+      this.members.get(head._id, actorId),
+      this.members.get(head._id, input.userId),
     ]);
     if (!target) throw new AppError("NOT_FOUND", "That user is not a member");
     if (target.role === "owner" || (target.role === "admin" && me?.role !== "owner")) {
@@ -114,19 +131,20 @@ export class GroupService {
   }
 
   /** Leaves a group; an owner hands the group to the longest-serving admin (else member). */
-  async leave(actorId: string, conversationId: string): Promise<void> {
-    const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
+  async leave(actor: Actor, conversationId: string): Promise<void> {
+    const actorId = actor.userId;
+    const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
     if (head.type !== "group") throw new AppError("BAD_REQUEST", "A direct conversation cannot be left");
-    const me = await this.deps.members.get(conversationId, actorId);
+    const me = await this.members.get(conversationId, actorId);
     await this.messages.postSystem(conversationId, actorId, { event: "member_left", actorId });
     await this.drop(conversationId, actorId);
     if (me?.role === "owner") {
       const successor =
-        (await this.deps.members.senior(conversationId, "admin", actorId)) ?? (await this.deps.members.senior(conversationId, "member", actorId));
+        (await this.members.senior(conversationId, "admin", actorId)) ?? (await this.members.senior(conversationId, "member", actorId));
       if (successor) {
-        await this.deps.members.setRole(conversationId, successor.userId, "owner");
-        await this.deps.conversations.updateGroup(conversationId, { ownerId: successor.userId }, [], new Date());
+        await this.members.setRole(conversationId, successor.userId, "owner");
+        await this.conversations.updateGroup(conversationId, { ownerId: successor.userId }, [], new Date());
         await this.messages.postSystem(conversationId, successor.userId, { event: "owner_changed", actorId: successor.userId });
       }
     }
@@ -134,14 +152,15 @@ export class GroupService {
   }
 
   /** Promotes a member to admin (admins and the owner) or demotes an admin (the owner only). */
-  async setRole(actorId: string, input: { conversationId: string; userId: string; role: "admin" | "member" }): Promise<MemberView> {
-    const head = await this.conversations.requireGroupAdmin(actorId, input.conversationId);
-    const [me, target] = await Promise.all([this.deps.members.get(head._id, actorId), this.deps.members.get(head._id, input.userId)]);
+  async setRole(actor: Actor, input: { conversationId: string; userId: string; role: "admin" | "member" }): Promise<MemberView> {
+    const actorId = actor.userId;
+    const head = await this.conversationService.requireGroupAdmin(actorId, input.conversationId);
+    const [me, target] = await Promise.all([this.members.get(head._id, actorId), this.members.get(head._id, input.userId)]);
     if (!target) throw new AppError("NOT_FOUND", "That user is not a member");
     if (target.role === "owner") throw new AppError("FORBIDDEN", "The owner's role cannot be changed");
     if (input.role === "member" && me?.role !== "owner") throw new AppError("FORBIDDEN", "Only the owner can demote an admin");
     if (target.role !== input.role) {
-      await this.deps.members.setRole(head._id, input.userId, input.role);
+      await this.members.setRole(head._id, input.userId, input.role);
       const event = input.role === "admin" ? "admin_promoted" : "admin_demoted";
       await this.messages.postSystem(head._id, actorId, { event, actorId, targetIds: [input.userId] });
       await this.announce(head._id, "members_changed");
@@ -153,13 +172,13 @@ export class GroupService {
   private async admissible(actorId: string, userIds: readonly string[]): Promise<string[]> {
     const others = [...new Set(userIds)].filter((id) => id !== actorId);
     if (others.length === 0) return others;
-    const existing = await this.deps.directory.existing(others);
+    const existing = await this.directory.existing(others);
     const missing = others.filter((id) => !existing.has(id));
     if (missing.length > 0) throw new AppError("USER_NOT_FOUND", "Some users do not exist", { userIds: missing });
-    const blocked = await this.deps.access.blockedAmong(actorId, others);
+    const blocked = await this.access.blockedAmong(actorId, others);
     if (blocked.size > 0) throw new AppError("MESSAGING_NOT_ALLOWED", "Some users can't be added", { userIds: [...blocked] });
     // A group is a way to message its members: each one's "who can message me" must allow the adder.
-    const allowed = await Promise.all(others.map((id) => this.deps.access.canMessage(actorId, id)));
+    const allowed = await Promise.all(others.map((id) => this.access.canMessage(actorId, id)));
     const refused = others.filter((_, i) => !allowed[i]);
     if (refused.length > 0) {
       throw new AppError("MESSAGING_NOT_ALLOWED", "Some users only accept messages from people they follow (or from nobody); they can't be added by you", { userIds: refused });
@@ -170,21 +189,21 @@ export class GroupService {
   /** Member documents written for an add that did not happen. */
   private async discardStrays(conversationId: string, userIds: readonly string[]): Promise<void> {
     if (userIds.length === 0) return;
-    const list = await this.deps.memberLists.load(conversationId);
+    const list = await this.memberLists.load(conversationId);
     const strays = userIds.filter((id) => !list?.memberIds.includes(id));
-    await Promise.all(strays.map((id) => this.deps.members.remove(conversationId, id)));
+    await Promise.all(strays.map((id) => this.members.remove(conversationId, id)));
   }
 
   /** Revokes membership (the list first, so access ends at once), then the member's state. */
   private async drop(conversationId: string, userId: string): Promise<void> {
-    await this.deps.conversations.removeMember(conversationId, userId, new Date());
-    await this.deps.members.remove(conversationId, userId);
-    await this.deps.unread.remove(userId, conversationId).catch(() => undefined);
-    this.deps.realtime.toUsers([userId], "chat:conversation-updated", { conversationId, reason: "removed" });
+    await this.conversations.removeMember(conversationId, userId, new Date());
+    await this.members.remove(conversationId, userId);
+    await this.unread.remove(userId, conversationId).catch(() => undefined);
+    this.realtime.toUsers([userId], "chat:conversation-updated", { conversationId, reason: "removed" });
   }
 
   private async announce(conversationId: string, reason: "members_changed"): Promise<void> {
-    const list = await this.deps.memberLists.load(conversationId);
-    this.deps.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId, reason });
+    const list = await this.memberLists.load(conversationId);
+    this.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId, reason });
   }
 }

@@ -1,15 +1,23 @@
 import { randomUUID } from "node:crypto";
+import type { Actor } from "../auth/actor.js";
+import type { ConversationRepository, LastMessageDoc } from "./conversation.repository.js";
+import type { MemberRepository } from "./member.repository.js";
+import type { MessageRepository, MessageDoc } from "./message.repository.js";
+import type { ChangeRepository } from "./change.repository.js";
+import type { UnreadRepository } from "./unread.repository.js";
+import type { MemberListCache, MemberList } from "./member-list.cache.js";
+import type { DirectPermissionCache } from "./direct-permission.cache.js";
+import type { Realtime } from "../runtime/socket-events.js";
+import { conversationNotFound, isVisibleTo, listIncluding, listAt, messageMediaRef, messageNotFound, visibleMessage, type ChatMedia } from "./chat-rules.js";
+import type { DomainEventBus } from "../events/event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import type { ChatTestHooks } from "./chat-test-hooks.js";
 import { AppError } from "../errors/app-error.js";
 import type { OutboxEntry } from "../events/domain-events.js";
-import { conversationNotFound, isVisibleTo, listIncluding, listAt, messageMediaRef, messageNotFound, visibleMessage, type ChatDeps } from "./chat.deps.js";
 import { toMessage } from "./chat.mappers.js";
 import type { SendMessageInput } from "./chat.schema.js";
-import type { ClientContent } from "./message-content.schema.js";
+import { attachmentOf, galleryKindOf, previewOf, searchTextOf, type ClientContent } from "./message-content.schema.js";
 import type { CallRecord, ChatMessage, MediaRef, MessageContent, QuotedMessage, SendResult, SystemNote } from "./chat.types.js";
-import type { LastMessageDoc } from "./conversation.repository.js";
-import type { MemberList } from "./member-list.cache.js";
-import type { MessageDoc } from "./message.repository.js";
-import { attachmentOf, galleryKindOf, previewOf, searchTextOf } from "./message-content.schema.js";
 import { RecentSendsCache } from "./recent-sends.cache.js";
 
 /** Seq claims one send tries when syncs keep voiding its late writes (a process stalling again and again). */
@@ -38,12 +46,26 @@ interface Draft {
 export class MessageService {
   private readonly recent = new RecentSendsCache();
 
-  constructor(private readonly deps: ChatDeps) {}
+  constructor(
+    private readonly conversations: ConversationRepository,
+    private readonly members: MemberRepository,
+    private readonly messages: MessageRepository,
+    private readonly changes: ChangeRepository,
+    private readonly unread: UnreadRepository,
+    private readonly memberLists: MemberListCache,
+    private readonly permissions: DirectPermissionCache,
+    private readonly realtime: Pick<Realtime, "toUsers">,
+    private readonly media: ChatMedia,
+    private readonly events: DomainEventBus,
+    private readonly logger: Logger,
+    private readonly hooks: ChatTestHooks,
+  ) {}
 
-  async send(actorId: string, input: SendMessageInput): Promise<SendResult> {
+  async send(actor: Actor, input: SendMessageInput): Promise<SendResult> {
+    const actorId = actor.userId;
     const remembered = this.recent.get(actorId, input.conversationId, input.clientMessageId);
     if (remembered) return remembered;
-    const list = await listIncluding(this.deps, input.conversationId, actorId);
+    const list = await listIncluding(this.memberLists, input.conversationId, actorId);
     if (list.type === "direct") await this.requireMayMessage(actorId, list);
     const content = input.forwardFromId ? await this.forwardable(actorId, input.forwardFromId) : await this.withAttachment(actorId, input.content as ClientContent);
     const draft: Draft = {
@@ -56,7 +78,7 @@ export class MessageService {
     const { message, duplicate } = await this.store(actorId, input.conversationId, list, draft);
     const mediaId = attachmentOf(message.content);
     if (mediaId && !duplicate) {
-      await this.deps.media.attach(mediaId, messageMediaRef(message.id)).catch((error: unknown) => this.deps.logger.warn({ err: error, mediaId }, "attachment reference not recorded"));
+      await this.media.attach(mediaId, messageMediaRef(message.id)).catch((error: unknown) => this.logger.warn({ err: error, mediaId }, "attachment reference not recorded"));
     }
     const result: SendResult = {
       id: message.id,
@@ -72,7 +94,7 @@ export class MessageService {
 
   /** Writes a system line ("Ann added Bob") as `actorId`, who must still be a member. */
   async postSystem(conversationId: string, actorId: string, note: SystemNote): Promise<ChatMessage | null> {
-    const list = await this.deps.memberLists.load(conversationId);
+    const list = await this.memberLists.load(conversationId);
     if (!list || !list.memberIds.includes(actorId)) return null;
     const draft: Draft = { clientMessageId: `system:${randomUUID()}`, content: { type: "system", system: note }, mentions: [] };
     return (await this.store(actorId, conversationId, list, draft)).message;
@@ -83,7 +105,7 @@ export class MessageService {
    * call id is the idempotency key, so a repeated report returns the first record.
    */
   async postCallRecord(conversationId: string, record: CallRecord): Promise<ChatMessage> {
-    const list = await listIncluding(this.deps, conversationId, record.initiatorId);
+    const list = await listIncluding(this.memberLists, conversationId, record.initiatorId);
     const draft: Draft = { clientMessageId: `call:${record.callId}`, content: { type: "call", call: record }, mentions: [] };
     return (await this.store(record.initiatorId, conversationId, list, draft)).message;
   }
@@ -95,7 +117,7 @@ export class MessageService {
    */
   private async withAttachment(actorId: string, content: ClientContent): Promise<MessageContent> {
     if (content.type !== "image" && content.type !== "video" && content.type !== "audio" && content.type !== "file") return content as MessageContent;
-    const upload = await this.deps.media.resolveForOwner(actorId, content.media.mediaId, "chat");
+    const upload = await this.media.resolveForOwner(actorId, content.media.mediaId, "chat");
     if (content.type !== "file" && upload.kind !== content.type) {
       throw new AppError("VALIDATION_FAILED", `An ${content.type} message needs an ${content.type} upload, not a ${upload.kind}`);
     }
@@ -113,28 +135,28 @@ export class MessageService {
 
   private async requireMayMessage(actorId: string, list: MemberList): Promise<void> {
     const peer = list.memberIds.find((id) => id !== actorId);
-    if (peer && !(await this.deps.permissions.canMessage(actorId, peer))) {
+    if (peer && !(await this.permissions.canMessage(actorId, peer))) {
       throw new AppError("MESSAGING_NOT_ALLOWED", "You can't message this user");
     }
   }
 
   /** The content of a message the actor can see, for forwarding. */
   private async forwardable(actorId: string, messageId: string): Promise<MessageContent> {
-    const source = await this.deps.messages.findById(messageId);
+    const source = await this.messages.findById(messageId);
     if (!source || !source.content || source.type === "system" || source.type === "call") throw messageNotFound();
-    const member = await this.deps.members.get(source.conversationId, actorId);
+    const member = await this.members.get(source.conversationId, actorId);
     if (!member || !isVisibleTo(source, member, actorId)) throw messageNotFound();
     return source.content;
   }
 
   private async quote(actorId: string, conversationId: string, messageId: string): Promise<QuotedMessage> {
-    const quoted = await visibleMessage(this.deps, conversationId, messageId, actorId);
+    const quoted = await visibleMessage(this.messages, this.members, conversationId, messageId, actorId);
     if (!quoted.content) throw messageNotFound();
     return { id: quoted._id, seq: quoted.seq, senderId: quoted.senderId, type: quoted.type, preview: previewOf(quoted.content) };
   }
 
   private async store(actorId: string, conversationId: string, list: MemberList, draft: Draft): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    const { conversations, messages, hooks, events } = this.deps;
+    const { conversations, messages, hooks, events } = this;
     const id = randomUUID();
     // The marker costs a write only when some durable subscriber needs the event.
     const durable = events.hasDurable("chat.message-sent");
@@ -156,7 +178,7 @@ export class MessageService {
         mentions: draft.mentions,
         preview: snapshot.preview,
       });
-      const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.deps, conversationId, claim.membersVersion);
+      const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.memberLists, conversationId, claim.membersVersion);
       event.payload.recipientIds = memberIds.filter((memberId) => memberId !== actorId);
       if (durable) doc.outbox = [event];
       if (await messages.insert(doc)) {
@@ -201,7 +223,7 @@ export class MessageService {
    * order, so a read made after the ack on this process sees the bump.
    */
   private deliver(doc: MessageDoc, memberIds: readonly string[], event: OutboxEntry<"chat.message-sent">, durable: boolean): ChatMessage {
-    const { unread, realtime, logger, events } = this.deps;
+    const { unread, realtime, logger, events } = this;
     const conversationId = doc.conversationId;
     unread.incrementExisting(event.payload.recipientIds, conversationId).catch((error: unknown) => {
       // The message is stored; counters catch up when they expire and are rebuilt from the cursors.
@@ -222,7 +244,7 @@ export class MessageService {
    * rebuilt from the read cursors (the first attempt may or may not have bumped them).
    */
   private async original(attempt: MessageDoc, burnedSeq: number, original: MessageDoc, list: MemberList): Promise<ChatMessage> {
-    const { conversations, changes, unread, realtime, logger } = this.deps;
+    const { conversations, changes, unread, realtime, logger } = this;
     const conversationId = attempt.conversationId;
     await Promise.all([
       changes.insert({ _id: randomUUID(), conversationId, seq: burnedSeq, kind: "void", actorId: attempt.senderId, at: attempt.createdAt }),

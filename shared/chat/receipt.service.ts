@@ -1,9 +1,15 @@
-import { conversationNotFound, listAt, visibleMessage, type ChatDeps } from "./chat.deps.js";
+import { conversationNotFound, listAt, visibleMessage } from "./chat-rules.js";
+import type { Actor } from "../auth/actor.js";
+import type { ConversationRepository, ConversationHead } from "./conversation.repository.js";
+import type { MemberRepository, MemberDoc } from "./member.repository.js";
+import type { MessageRepository } from "./message.repository.js";
+import type { UnreadRepository } from "./unread.repository.js";
+import type { MemberListCache } from "./member-list.cache.js";
+import type { Realtime } from "../runtime/socket-events.js";
+import type { Logger } from "../logging/logger.js";
 import { toReceipt } from "./chat.mappers.js";
 import type { CursorMoveInput, ReadersInput } from "./chat.schema.js";
 import type { ReceiptEvent, ReceiptState } from "./chat.types.js";
-import type { ConversationHead } from "./conversation.repository.js";
-import type { MemberDoc } from "./member.repository.js";
 
 /**
  * Groups larger than this do not push every member's receipts to every other
@@ -19,29 +25,39 @@ export const RECEIPT_FANOUT_LIMIT = 256;
  * cursor whenever it is missing.
  */
 export class ReceiptService {
-  constructor(private readonly deps: ChatDeps) {}
+  constructor(
+    private readonly conversations: ConversationRepository,
+    private readonly members: MemberRepository,
+    private readonly messages: MessageRepository,
+    private readonly unread: UnreadRepository,
+    private readonly memberLists: MemberListCache,
+    private readonly realtime: Pick<Realtime, "toUsers">,
+    private readonly logger: Logger,
+  ) {}
 
-  async delivered(actorId: string, input: CursorMoveInput): Promise<ReceiptState> {
+  async delivered(actor: Actor, input: CursorMoveInput): Promise<ReceiptState> {
+    const actorId = actor.userId;
     const head = await this.head(input.conversationId, actorId);
     const seq = Math.min(input.seq, head.lastSeq);
-    const before = await this.deps.members.advanceDelivered(input.conversationId, actorId, seq, new Date());
+    const before = await this.members.advanceDelivered(input.conversationId, actorId, seq, new Date());
     if (!before) throw conversationNotFound();
     if (seq > before.lastDeliveredSeq) await this.announce(head, { conversationId: head._id, userId: actorId, kind: "delivered", seq });
     return { conversationId: head._id, userId: actorId, lastReadSeq: before.lastReadSeq, lastDeliveredSeq: Math.max(seq, before.lastDeliveredSeq) };
   }
 
-  async read(actorId: string, input: CursorMoveInput): Promise<ReceiptState & { unreadCount: number }> {
+  async read(actor: Actor, input: CursorMoveInput): Promise<ReceiptState & { unreadCount: number }> {
+    const actorId = actor.userId;
     const head = await this.head(input.conversationId, actorId);
     const seq = Math.min(input.seq, head.lastSeq);
-    const before = await this.deps.members.advanceRead(input.conversationId, actorId, seq, new Date());
+    const before = await this.members.advanceRead(input.conversationId, actorId, seq, new Date());
     if (!before) throw conversationNotFound();
     const lastReadSeq = Math.max(seq, before.lastReadSeq);
     let left: number | null = null;
     try {
-      const covered = seq > before.lastReadSeq ? await this.deps.messages.countUnread(head._id, actorId, before.lastReadSeq, seq) : 0;
-      left = await this.deps.unread.decrementExisting(actorId, head._id, covered);
+      const covered = seq > before.lastReadSeq ? await this.messages.countUnread(head._id, actorId, before.lastReadSeq, seq) : 0;
+      left = await this.unread.decrementExisting(actorId, head._id, covered);
     } catch (error) {
-      this.deps.logger.warn({ err: error, conversationId: head._id }, "unread counter not lowered");
+      this.logger.warn({ err: error, conversationId: head._id }, "unread counter not lowered");
     }
     if (seq > before.lastReadSeq) await this.announce(head, { conversationId: head._id, userId: actorId, kind: "read", seq });
     const unreadCount = left ?? (await this.rebuild(actorId, head._id, lastReadSeq));
@@ -53,9 +69,9 @@ export class ReceiptService {
     const ids = members.map((m) => m.conversationId);
     let cached: (number | null)[] = ids.map(() => null);
     try {
-      cached = await this.deps.unread.get(actorId, ids);
+      cached = await this.unread.get(actorId, ids);
     } catch (error) {
-      this.deps.logger.warn({ err: error }, "unread counters unavailable; counting from the store");
+      this.logger.warn({ err: error }, "unread counters unavailable; counting from the store");
     }
     const counts = new Map<string, number>();
     await Promise.all(
@@ -68,37 +84,38 @@ export class ReceiptService {
   }
 
   /** Who has read a message (its sender aside), for the "read by" view of large groups. */
-  async readers(actorId: string, input: ReadersInput): Promise<ReceiptState[]> {
+  async readers(actor: Actor, input: ReadersInput): Promise<ReceiptState[]> {
+    const actorId = actor.userId;
     await this.head(input.conversationId, actorId);
-    const message = await visibleMessage(this.deps, input.conversationId, input.messageId, actorId);
+    const message = await visibleMessage(this.messages, this.members, input.conversationId, input.messageId, actorId);
     // Members who joined after the message never saw it, whatever their read cursor says.
-    const readers = await this.deps.members.readersOf(input.conversationId, message.seq, message.createdAt, input.limit + 1);
+    const readers = await this.members.readersOf(input.conversationId, message.seq, message.createdAt, input.limit + 1);
     return readers.filter((m) => m.userId !== message.senderId).slice(0, input.limit).map(toReceipt);
   }
 
   /** Drops the caller's counter (after clearing a chat everything is read). */
   async reset(actorId: string, conversationId: string): Promise<void> {
-    await this.deps.unread.set(actorId, conversationId, 0);
+    await this.unread.set(actorId, conversationId, 0);
   }
 
   private async rebuild(userId: string, conversationId: string, lastReadSeq: number): Promise<number> {
-    const count = await this.deps.messages.countUnread(conversationId, userId, lastReadSeq);
+    const count = await this.messages.countUnread(conversationId, userId, lastReadSeq);
     try {
-      await this.deps.unread.fill(userId, conversationId, count);
+      await this.unread.fill(userId, conversationId, count);
     } catch (error) {
-      this.deps.logger.warn({ err: error, conversationId }, "unread counter not stored");
+      this.logger.warn({ err: error, conversationId }, "unread counter not stored");
     }
     return count;
   }
 
   private async head(conversationId: string, actorId: string): Promise<ConversationHead> {
-    const head = await this.deps.conversations.findHeadForMember(conversationId, actorId);
+    const head = await this.conversations.findHeadForMember(conversationId, actorId);
     if (!head) throw conversationNotFound();
     return head;
   }
 
   private async announce(head: ConversationHead, event: ReceiptEvent): Promise<void> {
-    const audience = head.memberCount <= RECEIPT_FANOUT_LIMIT ? await listAt(this.deps, head._id, head.membersVersion) : [event.userId];
-    this.deps.realtime.toUsers(audience, "chat:receipt", event);
+    const audience = head.memberCount <= RECEIPT_FANOUT_LIMIT ? await listAt(this.memberLists, head._id, head.membersVersion) : [event.userId];
+    this.realtime.toUsers(audience, "chat:receipt", event);
   }
 }

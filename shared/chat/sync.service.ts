@@ -1,11 +1,11 @@
-import type { ChangeDoc } from "./change.repository.js";
-import type { ChatDeps } from "./chat.deps.js";
+import type { ChangeDoc, ChangeRepository } from "./change.repository.js";
+import type { Actor } from "../auth/actor.js";
+import type { ConversationRepository, ConversationHead } from "./conversation.repository.js";
+import type { MemberRepository, MemberDoc } from "./member.repository.js";
+import type { MessageRepository, MessageDoc } from "./message.repository.js";
 import { toChange, toMessage, toReceipt } from "./chat.mappers.js";
 import type { SyncInput } from "./chat.schema.js";
 import type { ChatChange, SyncConversationResult, SyncResult } from "./chat.types.js";
-import type { ConversationHead } from "./conversation.repository.js";
-import type { MemberDoc } from "./member.repository.js";
-import type { MessageDoc } from "./message.repository.js";
 import { RECEIPT_FANOUT_LIMIT } from "./receipt.service.js";
 
 /** Default of CHAT_GAP_WINDOW_MS: how long a claimed but unwritten seq holds sync back. */
@@ -55,14 +55,18 @@ interface Walk {
  */
 export class SyncService {
   constructor(
-    private readonly deps: ChatDeps,
+    private readonly conversations: ConversationRepository,
+    private readonly members: MemberRepository,
+    private readonly messages: MessageRepository,
+    private readonly changes: ChangeRepository,
     private readonly gapWindowMs = DEFAULT_GAP_WINDOW_MS,
     private readonly maxBytes = SYNC_MAX_BYTES,
   ) {}
 
-  async sync(actorId: string, input: SyncInput, now = Date.now()): Promise<SyncResult> {
+  async sync(actor: Actor, input: SyncInput, now = Date.now()): Promise<SyncResult> {
+    const actorId = actor.userId;
     const ids = input.conversations.map((c) => c.conversationId);
-    const [members, heads] = await Promise.all([this.deps.members.forUser(actorId, ids), this.deps.conversations.findHeadsForMember(ids, actorId)]);
+    const [members, heads] = await Promise.all([this.members.forUser(actorId, ids), this.conversations.findHeadsForMember(ids, actorId)]);
     const memberOf = new Map(members.map((m) => [m.conversationId, m]));
     const headOf = new Map(heads.map((h) => [h._id, h]));
     const since = input.receiptsSince ? new Date(input.receiptsSince) : undefined;
@@ -87,7 +91,7 @@ export class SyncService {
     now: number,
   ): Promise<{ result: SyncConversationResult; steps: Step[]; from: number }> {
     const from = Math.min(Math.max(cursor, member.clearedSeq), head.lastSeq);
-    const receipts = head.memberCount <= RECEIPT_FANOUT_LIMIT ? this.deps.members.receiptsSince(head._id, since, MAX_RECEIPTS) : Promise.resolve([member]);
+    const receipts = head.memberCount <= RECEIPT_FANOUT_LIMIT ? this.members.receiptsSince(head._id, since, MAX_RECEIPTS) : Promise.resolve([member]);
     const steps: Step[] = [];
     let last = from;
     let hasMore = false;
@@ -108,8 +112,8 @@ export class SyncService {
       }
       // In this order: a void change from sync then always has its void message (or the seq's real one).
       const at = new Date(now);
-      await this.deps.messages.voidSeqs(head._id, walk.stale, at);
-      await this.deps.changes.voidSeqs(head._id, walk.stale, actorId, at);
+      await this.messages.voidSeqs(head._id, walk.stale, at);
+      await this.changes.voidSeqs(head._id, walk.stale, actorId, at);
     }
     const result: SyncConversationResult = {
       conversationId: head._id,
@@ -126,7 +130,7 @@ export class SyncService {
 
   /** Reads one page after `from` from both collections and walks it in seq order up to the first gap. */
   private async walk(actorId: string, head: ConversationHead, from: number, limit: number, now: number): Promise<Walk> {
-    const [messages, changes] = await Promise.all([this.deps.messages.since(head._id, from, limit), this.deps.changes.since(head._id, from, limit)]);
+    const [messages, changes] = await Promise.all([this.messages.since(head._id, from, limit), this.changes.since(head._id, from, limit)]);
     // Past the last seq of a full page, the other list may hold entries not fetched yet.
     const boundary = Math.min(
       messages.length === limit ? (messages[messages.length - 1] as MessageDoc).seq : Infinity,

@@ -44,17 +44,20 @@ function findForbidden(value: unknown, path: string, depth: number): Forbidden |
  * Parses untrusted input with its schema. `$`-prefixed or dotted keys are refused
  * before the schema runs, so no input can smuggle a MongoDB operator, and so is
  * any control character but newline and tab (NUL included) in any string; the
- * schemas' `singleLineText` fields refuse newline and tab too.
+ * schemas' `singleLineText` fields refuse newline and tab too. With a
+ * `location` (an HTTP request's path, query or body) every issue names it.
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = "input"): z.infer<S> {
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = "input", location?: "path" | "query" | "body"): z.infer<S> {
+  const where = location === undefined ? {} : { location };
   const forbidden = findForbidden(input, "", 0);
   if (forbidden !== undefined) {
     const message = forbidden.message === OPERATOR_KEY ? `key "${forbidden.path}" is not allowed` : `${forbidden.path || "value"}: ${forbidden.message}`;
-    throw new AppError("VALIDATION_FAILED", `Invalid ${what}: ${message}`, [{ path: forbidden.path, message: forbidden.message }]);
+    throw new AppError("VALIDATION_FAILED", `Invalid ${what}: ${message}`, [{ ...where, path: forbidden.path, message: forbidden.message }]);
   }
   const result = schema.safeParse(input);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => ({
+      ...where,
       path: issue.path.map(String).join("."),
       message: issue.message,
     }));

@@ -21,7 +21,7 @@ describe("call domain events", function () {
 
   it("announces call.missed for each user who did not answer and call.ended once, in the writes that made them", async () => {
     const [ann, bob, carl] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
-    const group = await services.chat.groups.create(ann.userId, { title: "Missed", memberIds: [bob.userId, carl.userId] });
+    const group = await services.chat.groups.create(ann, { title: "Missed", memberIds: [bob.userId, carl.userId] });
     const seen: string[] = [];
     services.events.on("call.missed", (payload) => void seen.push(`missed:${payload.callId}:${payload.userId}:${payload.reason}`));
     services.events.on("call.ended", (payload) => void seen.push(`ended:${payload.callId}:${payload.status}`));

@@ -44,12 +44,12 @@ describe("calls across two gateway replicas", function () {
   /** A direct conversation between two fresh users. */
   async function pair(): Promise<{ ann: TestUser; bob: TestUser; conversationId: string }> {
     const [ann, bob] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
     return { ann, bob, conversationId: conversation.id };
   }
 
-  async function callRecords(userId: string, conversationId: string, callId: string): Promise<ChatMessage[]> {
-    const page = await services.chat.queries.history(userId, { conversationId, limit: 50 });
+  async function callRecords(user: TestUser, conversationId: string, callId: string): Promise<ChatMessage[]> {
+    const page = await services.chat.queries.history(user, { conversationId, limit: 50 });
     return page.messages.filter((m) => m.content?.type === "call" && m.content.call.callId === callId);
   }
 
@@ -59,7 +59,7 @@ describe("calls across two gateway replicas", function () {
 
   it("rings every device of every invitee, on both replicas, with caller, media type, expiry and send time", async () => {
     const [ann, bob, carl] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
-    const group = await services.chat.groups.create(ann.userId, { title: "Standup", memberIds: [bob.userId, carl.userId] });
+    const group = await services.chat.groups.create(ann, { title: "Standup", memberIds: [bob.userId, carl.userId] });
     const caller = await devices.connect(gatewayA.url, ann, "ann-phone");
     const callerOther = await devices.connect(gatewayB.url, ann, "ann-laptop");
     const invitees = [
@@ -112,7 +112,7 @@ describe("calls across two gateway replicas", function () {
     assert.equal(stops[1]!.length, 0, "the answering device is not told to stop");
     ok(await request(laptop, "call:hangup", { callId: call.id }));
     await waitFor(async () => (await record(call.id))?.status === "ended", 5_000, "the record to say ended");
-    const records = await callRecords(ann.userId, conversationId, call.id);
+    const records = await callRecords(ann, conversationId, call.id);
     assert.equal(records.length, 1, "one call record message");
     assert.equal(records[0]!.content?.type === "call" && records[0]!.content.call.status, "answered");
   });
@@ -133,9 +133,9 @@ describe("calls across two gateway replicas", function () {
     assert.deepEqual(stop, { callId: call.id, reason: "declined_elsewhere", version: declined.version });
     await arrival(callerStates, (s) => s.id === call.id && s.status === "declined", "the caller to see the decline");
     assert.equal(failed(await request(laptop, "call:accept", { callId: call.id })), "CALL_ENDED");
-    await waitFor(async () => (await callRecords(bob.userId, conversationId, call.id))[0]?.content?.type === "call", 5_000, "the call record");
+    await waitFor(async () => (await callRecords(bob, conversationId, call.id))[0]?.content?.type === "call", 5_000, "the call record");
     await waitFor(async () => {
-      const [message] = await callRecords(bob.userId, conversationId, call.id);
+      const [message] = await callRecords(bob, conversationId, call.id);
       return message?.content?.type === "call" && message.content.call.status === "declined";
     }, 5_000, "the record to say declined");
   });
@@ -157,14 +157,14 @@ describe("calls across two gateway replicas", function () {
     assert.equal(doc!.endedBy, ann.userId);
     assert.ok(doc!.endedAt instanceof Date);
     assert.ok((doc!.events as Array<{ type: string }>).some((e) => e.type === "end"));
-    await waitFor(async () => (await callRecords(ann.userId, conversationId, call.id)).length === 1, 5_000, "one record message");
+    await waitFor(async () => (await callRecords(ann, conversationId, call.id)).length === 1, 5_000, "one record message");
   });
 
   it("busy: a direct call to a user in another call answers busy at once; in a group that participant is marked busy", async () => {
     const [ann, bob, carl, dave] = (await makeUsers(services, 4)) as [TestUser, TestUser, TestUser, TestUser];
-    const carlDave = await services.chat.conversations.openDirect(carl.userId, dave.userId);
-    const annCarl = await services.chat.conversations.openDirect(ann.userId, carl.userId);
-    const group = await services.chat.groups.create(ann.userId, { title: "Trio", memberIds: [bob.userId, carl.userId] });
+    const carlDave = await services.chat.conversations.openDirect(carl, dave.userId);
+    const annCarl = await services.chat.conversations.openDirect(ann, carl.userId);
+    const group = await services.chat.groups.create(ann, { title: "Trio", memberIds: [bob.userId, carl.userId] });
     const carlSocket = await devices.connect(gatewayA.url, carl, "c1");
     const daveSocket = await devices.connect(gatewayB.url, dave, "d1");
     const annSocket = await devices.connect(gatewayB.url, ann, "a1");
@@ -199,7 +199,7 @@ describe("calls across two gateway replicas", function () {
     assert.equal(doc!.endReason, "timeout");
     assert.deepEqual(doc!.missedUserIds, [bob.userId]);
     await waitFor(async () => {
-      const messages = await callRecords(bob.userId, conversationId, call.id);
+      const messages = await callRecords(bob, conversationId, call.id);
       return messages.length === 1 && messages[0]!.content?.type === "call" && messages[0]!.content.call.status === "missed";
     }, 5_000, "one record message saying missed");
     assert.equal(failed(await request(phone, "call:accept", { callId: call.id })), "CALL_ENDED");
@@ -227,7 +227,7 @@ describe("calls across two gateway replicas", function () {
     const pairs = await Promise.all(
       Array.from({ length: PAIRS }, async (_, i) => {
         const [a, b] = [users[2 * i]!, users[2 * i + 1]!];
-        const conversation = await services.chat.conversations.openDirect(a.userId, b.userId);
+        const conversation = await services.chat.conversations.openDirect(a, b.userId);
         const sa = await devices.connect(gatewayA.url, a, "ga");
         const sb = await devices.connect(gatewayB.url, b, "gb");
         return { a, b, sa, sb, conversationId: conversation.id, glareA: collect<CallGlareEvent>(sa, "call:glare"), glareB: collect<CallGlareEvent>(sb, "call:glare") };
@@ -385,8 +385,8 @@ describe("calls across two gateway replicas", function () {
 
   it("serves history with filters and cursors from the records, ICE servers with TURN REST credentials, and one call", async () => {
     const [ann, bob, carl] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
-    const withBob = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    const withCarl = await services.chat.conversations.openDirect(ann.userId, carl.userId);
+    const withBob = await services.chat.conversations.openDirect(ann, bob.userId);
+    const withCarl = await services.chat.conversations.openDirect(ann, carl.userId);
     const annSocket = await devices.connect(gatewayA.url, ann, "a1");
     const bobSocket = await devices.connect(gatewayB.url, bob, "b1");
     const ids: string[] = [];

@@ -166,7 +166,7 @@ describe("a real WebRTC peer connection signalled through the gateways", functio
 
   async function connectedCall(): Promise<{ caller: ClientSocket; callee: ClientSocket; callId: string; ann: TestUser; bob: TestUser }> {
     const [ann, bob] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
     const caller = await devices.connect(gatewayA.url, ann, "ann-pc");
     const callee = await devices.connect(gatewayB.url, bob, "bob-pc");
     const { call } = ok(await request<InviteResult>(caller, "call:invite", { conversationId: conversation.id, mediaType: "audio" }));

@@ -95,7 +95,7 @@ describe("chat REST routes: /api/chat", function () {
         assert.equal(res.body.error.code, "CONVERSATION_NOT_FOUND", `${route.method} ${route.path}`);
       }
     }
-    const view = await services.chat.conversations.get(owner.userId, group.id);
+    const view = await services.chat.conversations.get(owner, group.id);
     assert.equal(view.title, "Routes");
     assert.equal(view.memberCount, 2);
   });
@@ -136,7 +136,7 @@ describe("chat REST routes: /api/chat", function () {
       assert.equal(res.status, 400, `${route.method} ${route.path} ${JSON.stringify(route.body)}`);
       assert.equal(res.body.error.code, "VALIDATION_FAILED", `${route.method} ${route.path}`);
     }
-    const history = await services.chat.queries.history(owner.userId, { conversationId: id, limit: 50 });
+    const history = await services.chat.queries.history(owner, { conversationId: id, limit: 50 });
     assert.ok(history.messages.every((m) => m.id === message.id || m.content?.type === "system"));
   });
 

@@ -30,7 +30,7 @@ describe("chat: direct conversations, sending, history and idempotency", functio
     const [carl, dina] = await makeUsers(services, 2);
     const attempts = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        i % 2 === 0 ? services.chat.conversations.openDirect(carl!.userId, dina!.userId) : services.chat.conversations.openDirect(dina!.userId, carl!.userId),
+        i % 2 === 0 ? services.chat.conversations.openDirect(carl!, dina!.userId) : services.chat.conversations.openDirect(dina!, carl!.userId),
       ),
     );
     const ids = new Set(attempts.map((c) => c.id));
@@ -38,24 +38,24 @@ describe("chat: direct conversations, sending, history and idempotency", functio
     const view = attempts[0]!;
     assert.equal(view.type, "direct");
     assert.deepEqual([...(view.participants ?? [])].sort(), [carl!.userId, dina!.userId].sort());
-    const list = await services.chat.conversations.list(carl!.userId, { limit: 30, archived: false });
+    const list = await services.chat.conversations.list(carl!, { limit: 30, archived: false });
     assert.equal(list.items.filter((c) => c.id === view.id).length, 1);
   });
 
   it("refuses a direct conversation with oneself or with a user who does not exist", async () => {
-    await rejectsWith(services.chat.conversations.openDirect(ann.userId, ann.userId), "BAD_REQUEST");
-    await rejectsWith(services.chat.conversations.openDirect(ann.userId, randomUUID()), "USER_NOT_FOUND");
+    await rejectsWith(services.chat.conversations.openDirect(ann, ann.userId), "BAD_REQUEST");
+    await rejectsWith(services.chat.conversations.openDirect(ann, randomUUID()), "USER_NOT_FOUND");
   });
 
   it("acknowledges a send with id, seq and time, and keeps seq increasing", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    const first = await services.chat.messages.send(ann.userId, textMessage(conversation.id, "hello"));
-    const second = await services.chat.messages.send(bob.userId, textMessage(conversation.id, "hi ann"));
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
+    const first = await services.chat.messages.send(ann, textMessage(conversation.id, "hello"));
+    const second = await services.chat.messages.send(bob, textMessage(conversation.id, "hi ann"));
     assert.match(first.id, /^[0-9a-f-]{36}$/);
     assert.ok(second.seq > first.seq);
     assert.ok(!Number.isNaN(Date.parse(first.createdAt)));
     assert.equal(first.duplicate, false);
-    const history = await services.chat.queries.history(bob.userId, { conversationId: conversation.id, limit: 30 });
+    const history = await services.chat.queries.history(bob, { conversationId: conversation.id, limit: 30 });
     assert.deepEqual(
       history.messages.map((m) => [m.seq, m.senderId, m.content?.type === "text" ? m.content.text : null]),
       [
@@ -67,78 +67,78 @@ describe("chat: direct conversations, sending, history and idempotency", functio
   });
 
   it("returns the original message for a retry with the same clientMessageId", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
     const input = textMessage(conversation.id, "only once");
     const [a, b, c] = await Promise.all([
-      services.chat.messages.send(ann.userId, input),
-      services.chat.messages.send(ann.userId, input),
-      services.chat.messages.send(ann.userId, input),
+      services.chat.messages.send(ann, input),
+      services.chat.messages.send(ann, input),
+      services.chat.messages.send(ann, input),
     ]);
     assert.equal(new Set([a!.id, b!.id, c!.id]).size, 1);
     assert.equal(new Set([a!.seq, b!.seq, c!.seq]).size, 1);
     assert.equal([a, b, c].filter((r) => !r!.duplicate).length, 1);
-    const later = await services.chat.messages.send(ann.userId, input);
+    const later = await services.chat.messages.send(ann, input);
     assert.equal(later.id, a!.id);
     assert.equal(later.duplicate, true);
-    const history = await services.chat.queries.history(ann.userId, { conversationId: conversation.id, limit: 50 });
+    const history = await services.chat.queries.history(ann, { conversationId: conversation.id, limit: 50 });
     assert.equal(history.messages.filter((m) => m.clientMessageId === input.clientMessageId).length, 1);
     // The chat list still shows the stored message, not an attempt that was refused.
-    const view = await services.chat.conversations.get(bob.userId, conversation.id);
+    const view = await services.chat.conversations.get(bob, conversation.id);
     assert.equal(view.lastMessage?.id, a!.id);
     // Another sender may use the same client id: uniqueness is per sender and conversation.
-    const bobs = await services.chat.messages.send(bob.userId, { ...input });
+    const bobs = await services.chat.messages.send(bob, { ...input });
     assert.notEqual(bobs.id, a!.id);
   });
 
   it("tells a non-participant nothing: the same 404 as for a conversation that does not exist", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
     for (const id of [conversation.id, randomUUID()]) {
-      await rejectsWith(services.chat.messages.send(eve.userId, textMessage(id, "let me in")), "CONVERSATION_NOT_FOUND");
-      await rejectsWith(services.chat.queries.history(eve.userId, { conversationId: id, limit: 30 }), "CONVERSATION_NOT_FOUND");
-      await rejectsWith(services.chat.conversations.get(eve.userId, id), "CONVERSATION_NOT_FOUND");
-      await rejectsWith(services.chat.receipts.read(eve.userId, { conversationId: id, seq: 1 }), "CONVERSATION_NOT_FOUND");
-      await rejectsWith(services.chat.receipts.delivered(eve.userId, { conversationId: id, seq: 1 }), "CONVERSATION_NOT_FOUND");
-      await rejectsWith(services.chat.conversations.updateSettings(eve.userId, { conversationId: id, pinned: true }), "CONVERSATION_NOT_FOUND");
-      await rejectsWith(services.chat.queries.gallery(eve.userId, { conversationId: id, kind: "media", limit: 30 }), "CONVERSATION_NOT_FOUND");
+      await rejectsWith(services.chat.messages.send(eve, textMessage(id, "let me in")), "CONVERSATION_NOT_FOUND");
+      await rejectsWith(services.chat.queries.history(eve, { conversationId: id, limit: 30 }), "CONVERSATION_NOT_FOUND");
+      await rejectsWith(services.chat.conversations.get(eve, id), "CONVERSATION_NOT_FOUND");
+      await rejectsWith(services.chat.receipts.read(eve, { conversationId: id, seq: 1 }), "CONVERSATION_NOT_FOUND");
+      await rejectsWith(services.chat.receipts.delivered(eve, { conversationId: id, seq: 1 }), "CONVERSATION_NOT_FOUND");
+      await rejectsWith(services.chat.conversations.updateSettings(eve, { conversationId: id, pinned: true }), "CONVERSATION_NOT_FOUND");
+      await rejectsWith(services.chat.queries.gallery(eve, { conversationId: id, kind: "media", limit: 30 }), "CONVERSATION_NOT_FOUND");
     }
-    const sync = await services.chat.sync.sync(eve.userId, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 });
+    const sync = await services.chat.sync.sync(eve, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 });
     assert.equal(sync.conversations[0]?.status, "not_found");
     assert.deepEqual(sync.conversations[0]?.changes, []);
-    const list = await services.chat.conversations.list(eve.userId, { limit: 50, archived: false });
+    const list = await services.chat.conversations.list(eve, { limit: 50, archived: false });
     assert.ok(!list.items.some((c) => c.id === conversation.id));
   });
 
   it("enforces blocks on creation and on send", async () => {
     const [gus, hal] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(gus.userId, hal.userId);
+    const conversation = await services.chat.conversations.openDirect(gus, hal.userId);
     await services.blocks.block({ userId: hal.userId, sessionId: hal.sessionId, roles: [] }, gus.userId);
-    await rejectsWith(services.chat.messages.send(gus.userId, textMessage(conversation.id, "hey")), "MESSAGING_NOT_ALLOWED");
-    await rejectsWith(services.chat.conversations.openDirect(gus.userId, hal.userId), "MESSAGING_NOT_ALLOWED");
-    const history = await services.chat.queries.history(hal.userId, { conversationId: conversation.id, limit: 30 });
+    await rejectsWith(services.chat.messages.send(gus, textMessage(conversation.id, "hey")), "MESSAGING_NOT_ALLOWED");
+    await rejectsWith(services.chat.conversations.openDirect(gus, hal.userId), "MESSAGING_NOT_ALLOWED");
+    const history = await services.chat.queries.history(hal, { conversationId: conversation.id, limit: 30 });
     assert.equal(history.messages.length, 0);
   });
 
   it("quotes replies, forwards across conversations, filters mentions to members", async () => {
-    const direct = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    const original = await services.chat.messages.send(bob.userId, textMessage(direct.id, "quote me"));
-    const reply = await services.chat.messages.send(ann.userId, textMessage(direct.id, "quoted", { replyToId: original.id, mentions: [bob.userId, eve.userId] }));
-    const other = await services.chat.conversations.openDirect(ann.userId, eve.userId);
-    const forwarded = await services.chat.messages.send(ann.userId, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id });
-    const [replyMsg] = (await services.chat.queries.history(ann.userId, { conversationId: direct.id, after: reply.seq - 1, limit: 1 })).messages;
+    const direct = await services.chat.conversations.openDirect(ann, bob.userId);
+    const original = await services.chat.messages.send(bob, textMessage(direct.id, "quote me"));
+    const reply = await services.chat.messages.send(ann, textMessage(direct.id, "quoted", { replyToId: original.id, mentions: [bob.userId, eve.userId] }));
+    const other = await services.chat.conversations.openDirect(ann, eve.userId);
+    const forwarded = await services.chat.messages.send(ann, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id });
+    const [replyMsg] = (await services.chat.queries.history(ann, { conversationId: direct.id, after: reply.seq - 1, limit: 1 })).messages;
     assert.deepEqual(replyMsg?.replyTo, { id: original.id, seq: original.seq, senderId: bob.userId, type: "text", preview: "quote me" });
     assert.deepEqual(replyMsg?.mentions, [bob.userId]);
-    const [fwd] = (await services.chat.queries.history(eve.userId, { conversationId: other.id, after: forwarded.seq - 1, limit: 1 })).messages;
+    const [fwd] = (await services.chat.queries.history(eve, { conversationId: other.id, after: forwarded.seq - 1, limit: 1 })).messages;
     assert.equal(fwd?.forwarded, true);
     assert.deepEqual(fwd?.content, { type: "text", text: "quote me" });
     // Eve cannot forward or quote what she cannot see.
-    await rejectsWith(services.chat.messages.send(eve.userId, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id }), "MESSAGE_NOT_FOUND");
-    await rejectsWith(services.chat.messages.send(eve.userId, textMessage(other.id, "x", { replyToId: original.id })), "MESSAGE_NOT_FOUND");
+    await rejectsWith(services.chat.messages.send(eve, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id }), "MESSAGE_NOT_FOUND");
+    await rejectsWith(services.chat.messages.send(eve, textMessage(other.id, "x", { replyToId: original.id })), "MESSAGE_NOT_FOUND");
   });
 
   it("sends within budget: at most 3 MongoDB commands and 1 Redis command once the conversation is warm", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    await services.chat.messages.send(ann.userId, textMessage(conversation.id, "warm-up"));
-    await services.chat.conversations.list(bob.userId, { limit: 50, archived: false });
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
+    await services.chat.messages.send(ann, textMessage(conversation.id, "warm-up"));
+    await services.chat.conversations.list(bob, { limit: 50, archived: false });
     const mongoCommands: string[] = [];
     const onCommand = (event: { commandName: string }) => mongoCommands.push(event.commandName);
     platform.mongo.client.on("commandStarted", onCommand);
@@ -150,7 +150,7 @@ describe("chat: direct conversations, sending, history and idempotency", functio
       return original(command);
     };
     try {
-      await services.chat.messages.send(ann.userId, textMessage(conversation.id, "counted"));
+      await services.chat.messages.send(ann, textMessage(conversation.id, "counted"));
       // The ack does not wait for the counter script; it is sent within the same turn of the event loop.
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
@@ -164,21 +164,21 @@ describe("chat: direct conversations, sending, history and idempotency", functio
 
   it("pages history by seq cursors and hides what a member cleared", async () => {
     const [ivy, jon] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(ivy.userId, jon.userId);
+    const conversation = await services.chat.conversations.openDirect(ivy, jon.userId);
     const seqs: number[] = [];
-    for (let i = 0; i < 7; i++) seqs.push((await services.chat.messages.send(ivy.userId, textMessage(conversation.id, `m${i}`))).seq);
-    const latest = await services.chat.queries.history(jon.userId, { conversationId: conversation.id, limit: 3 });
+    for (let i = 0; i < 7; i++) seqs.push((await services.chat.messages.send(ivy, textMessage(conversation.id, `m${i}`))).seq);
+    const latest = await services.chat.queries.history(jon, { conversationId: conversation.id, limit: 3 });
     assert.deepEqual(latest.messages.map((m) => m.seq), seqs.slice(4));
     assert.equal(latest.hasMore, true);
-    const older = await services.chat.queries.history(jon.userId, { conversationId: conversation.id, before: seqs[4], limit: 3 });
+    const older = await services.chat.queries.history(jon, { conversationId: conversation.id, before: seqs[4], limit: 3 });
     assert.deepEqual(older.messages.map((m) => m.seq), seqs.slice(1, 4));
-    const newer = await services.chat.queries.history(jon.userId, { conversationId: conversation.id, after: seqs[1], limit: 2 });
+    const newer = await services.chat.queries.history(jon, { conversationId: conversation.id, after: seqs[1], limit: 2 });
     assert.deepEqual(newer.messages.map((m) => m.seq), seqs.slice(2, 4));
     assert.equal(newer.hasMore, true);
-    const cleared = await services.chat.conversations.clear(jon.userId, conversation.id);
+    const cleared = await services.chat.conversations.clear(jon, conversation.id);
     assert.equal(cleared.unreadCount, 0);
     assert.equal(cleared.lastMessage, null);
-    assert.equal((await services.chat.queries.history(jon.userId, { conversationId: conversation.id, limit: 30 })).messages.length, 0);
-    assert.equal((await services.chat.queries.history(ivy.userId, { conversationId: conversation.id, limit: 30 })).messages.length, 7);
+    assert.equal((await services.chat.queries.history(jon, { conversationId: conversation.id, limit: 30 })).messages.length, 0);
+    assert.equal((await services.chat.queries.history(ivy, { conversationId: conversation.id, limit: 30 })).messages.length, 7);
   });
 });

@@ -21,8 +21,8 @@ describe("chat: receipts, unread counts, edits, deletions, reactions and sync", 
 
   after(async () => platform.close());
 
-  const unreadOf = async (userId: string, conversationId: string) =>
-    (await services.chat.conversations.list(userId, { limit: 50, archived: false })).items.find((c) => c.id === conversationId)?.unreadCount;
+  const unreadOf = async (user: TestUser, conversationId: string) =>
+    (await services.chat.conversations.list(user, { limit: 50, archived: false })).items.find((c) => c.id === conversationId)?.unreadCount;
 
   const deleteUnreadKeys = async (userId: string) => {
     // Keys carry the app prefix; the app connection adds it to KEYS but SCAN patterns need it spelled out.
@@ -34,100 +34,100 @@ describe("chat: receipts, unread counts, edits, deletions, reactions and sync", 
 
   it("counts unread from the read cursor, lowers it on read, and rebuilds it when Redis lost it", async () => {
     const [cat, dan] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(cat.userId, dan.userId);
-    assert.equal(await unreadOf(dan.userId, conversation.id), 0);
+    const conversation = await services.chat.conversations.openDirect(cat, dan.userId);
+    assert.equal(await unreadOf(dan, conversation.id), 0);
     const sent = [];
-    for (let i = 0; i < 4; i++) sent.push(await services.chat.messages.send(cat.userId, textMessage(conversation.id, `n${i}`)));
-    await services.chat.messages.send(dan.userId, textMessage(conversation.id, "own messages never count"));
-    assert.equal(await unreadOf(dan.userId, conversation.id), 4);
-    assert.equal(await unreadOf(cat.userId, conversation.id), 1);
+    for (let i = 0; i < 4; i++) sent.push(await services.chat.messages.send(cat, textMessage(conversation.id, `n${i}`)));
+    await services.chat.messages.send(dan, textMessage(conversation.id, "own messages never count"));
+    assert.equal(await unreadOf(dan, conversation.id), 4);
+    assert.equal(await unreadOf(cat, conversation.id), 1);
 
-    const read = await services.chat.receipts.read(dan.userId, { conversationId: conversation.id, seq: sent[1]!.seq });
+    const read = await services.chat.receipts.read(dan, { conversationId: conversation.id, seq: sent[1]!.seq });
     assert.equal(read.unreadCount, 2);
     assert.equal(read.lastReadSeq, sent[1]!.seq);
-    assert.equal(await unreadOf(dan.userId, conversation.id), 2);
+    assert.equal(await unreadOf(dan, conversation.id), 2);
     // Reading backwards changes nothing.
-    const stale = await services.chat.receipts.read(dan.userId, { conversationId: conversation.id, seq: 1 });
+    const stale = await services.chat.receipts.read(dan, { conversationId: conversation.id, seq: 1 });
     assert.equal(stale.unreadCount, 2);
     assert.equal(stale.lastReadSeq, sent[1]!.seq);
 
     assert.ok((await deleteUnreadKeys(dan.userId)) >= 1);
-    assert.equal(await unreadOf(dan.userId, conversation.id), 2, "rebuilt from the cursor");
-    await services.chat.messages.send(cat.userId, textMessage(conversation.id, "after the rebuild"));
-    assert.equal(await unreadOf(dan.userId, conversation.id), 3);
+    assert.equal(await unreadOf(dan, conversation.id), 2, "rebuilt from the cursor");
+    await services.chat.messages.send(cat, textMessage(conversation.id, "after the rebuild"));
+    assert.equal(await unreadOf(dan, conversation.id), 3);
     await deleteUnreadKeys(dan.userId);
     // A read cursor beyond the end is clamped to the conversation's last seq.
-    const all = await services.chat.receipts.read(dan.userId, { conversationId: conversation.id, seq: 1_000_000 });
+    const all = await services.chat.receipts.read(dan, { conversationId: conversation.id, seq: 1_000_000 });
     assert.equal(all.unreadCount, 0);
     assert.ok(all.lastReadSeq < 1_000_000);
-    assert.equal(await unreadOf(dan.userId, conversation.id), 0);
+    assert.equal(await unreadOf(dan, conversation.id), 0);
   });
 
   it("moves delivered and read cursors forward only and reports them in the member list", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    const m = await services.chat.messages.send(ann.userId, textMessage(conversation.id, "deliver me"));
-    const delivered = await services.chat.receipts.delivered(bob.userId, { conversationId: conversation.id, seq: m.seq });
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
+    const m = await services.chat.messages.send(ann, textMessage(conversation.id, "deliver me"));
+    const delivered = await services.chat.receipts.delivered(bob, { conversationId: conversation.id, seq: m.seq });
     assert.equal(delivered.lastDeliveredSeq, m.seq);
-    const again = await services.chat.receipts.delivered(bob.userId, { conversationId: conversation.id, seq: 0 });
+    const again = await services.chat.receipts.delivered(bob, { conversationId: conversation.id, seq: 0 });
     assert.equal(again.lastDeliveredSeq, m.seq);
-    const sync = await services.chat.sync.sync(ann.userId, { conversations: [{ conversationId: conversation.id, seq: m.seq }], limit: 200 });
+    const sync = await services.chat.sync.sync(ann, { conversations: [{ conversationId: conversation.id, seq: m.seq }], limit: 200 });
     const bobReceipt = sync.conversations[0]?.receipts.find((r) => r.userId === bob.userId);
     assert.equal(bobReceipt?.lastDeliveredSeq, m.seq);
   });
 
   it("edits, deletes and reacts with the rules of who may do what", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    const m = await services.chat.messages.send(ann.userId, textMessage(conversation.id, "typo hre"));
-    const edited = await services.chat.changes.edit(ann.userId, { conversationId: conversation.id, messageId: m.id, text: "typo here" });
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
+    const m = await services.chat.messages.send(ann, textMessage(conversation.id, "typo hre"));
+    const edited = await services.chat.changes.edit(ann, { conversationId: conversation.id, messageId: m.id, text: "typo here" });
     assert.equal(edited.kind, "edited");
-    await assert.rejects(services.chat.changes.edit(bob.userId, { conversationId: conversation.id, messageId: m.id, text: "mine now" }), (e: unknown) => e instanceof AppError && e.code === "FORBIDDEN");
-    await services.chat.changes.react(bob.userId, { conversationId: conversation.id, messageId: m.id, emoji: "👍" });
-    await services.chat.changes.react(bob.userId, { conversationId: conversation.id, messageId: m.id, emoji: "❤️" });
-    await services.chat.changes.react(ann.userId, { conversationId: conversation.id, messageId: m.id, emoji: "😂" });
-    let [msg] = (await services.chat.queries.history(bob.userId, { conversationId: conversation.id, after: m.seq - 1, limit: 1 })).messages;
+    await assert.rejects(services.chat.changes.edit(bob, { conversationId: conversation.id, messageId: m.id, text: "mine now" }), (e: unknown) => e instanceof AppError && e.code === "FORBIDDEN");
+    await services.chat.changes.react(bob, { conversationId: conversation.id, messageId: m.id, emoji: "👍" });
+    await services.chat.changes.react(bob, { conversationId: conversation.id, messageId: m.id, emoji: "❤️" });
+    await services.chat.changes.react(ann, { conversationId: conversation.id, messageId: m.id, emoji: "😂" });
+    let [msg] = (await services.chat.queries.history(bob, { conversationId: conversation.id, after: m.seq - 1, limit: 1 })).messages;
     assert.deepEqual(msg?.content, { type: "text", text: "typo here" });
     assert.ok(msg?.editedAt);
     assert.deepEqual(msg?.reactions, [
       { userId: bob.userId, emoji: "❤️" },
       { userId: ann.userId, emoji: "😂" },
     ]);
-    await services.chat.changes.react(bob.userId, { conversationId: conversation.id, messageId: m.id, emoji: null });
-    await assert.rejects(services.chat.changes.delete(bob.userId, { conversationId: conversation.id, messageId: m.id, scope: "everyone" }), (e: unknown) => e instanceof AppError && e.code === "FORBIDDEN");
+    await services.chat.changes.react(bob, { conversationId: conversation.id, messageId: m.id, emoji: null });
+    await assert.rejects(services.chat.changes.delete(bob, { conversationId: conversation.id, messageId: m.id, scope: "everyone" }), (e: unknown) => e instanceof AppError && e.code === "FORBIDDEN");
 
-    await services.chat.changes.delete(bob.userId, { conversationId: conversation.id, messageId: m.id, scope: "me" });
-    const bobsView = (await services.chat.queries.history(bob.userId, { conversationId: conversation.id, limit: 50 })).messages;
+    await services.chat.changes.delete(bob, { conversationId: conversation.id, messageId: m.id, scope: "me" });
+    const bobsView = (await services.chat.queries.history(bob, { conversationId: conversation.id, limit: 50 })).messages;
     assert.ok(!bobsView.some((x) => x.id === m.id), "deleted for me is gone for me");
-    const annsView = (await services.chat.queries.history(ann.userId, { conversationId: conversation.id, limit: 50 })).messages;
+    const annsView = (await services.chat.queries.history(ann, { conversationId: conversation.id, limit: 50 })).messages;
     assert.ok(annsView.some((x) => x.id === m.id), "…and only for me");
 
-    await services.chat.changes.delete(ann.userId, { conversationId: conversation.id, messageId: m.id, scope: "everyone" });
-    [msg] = (await services.chat.queries.history(ann.userId, { conversationId: conversation.id, after: m.seq - 1, limit: 1 })).messages;
+    await services.chat.changes.delete(ann, { conversationId: conversation.id, messageId: m.id, scope: "everyone" });
+    [msg] = (await services.chat.queries.history(ann, { conversationId: conversation.id, after: m.seq - 1, limit: 1 })).messages;
     assert.equal(msg?.deleted, true);
     assert.equal(msg?.content, null);
     assert.deepEqual(msg?.reactions, []);
-    const view = await services.chat.conversations.get(ann.userId, conversation.id);
+    const view = await services.chat.conversations.get(ann, conversation.id);
     if (view.lastMessage?.id === m.id) assert.equal(view.lastMessage.deleted, true);
-    await assert.rejects(services.chat.changes.react(bob.userId, { conversationId: conversation.id, messageId: m.id, emoji: "👍" }), (e: unknown) => e instanceof AppError && e.code === "MESSAGE_NOT_FOUND");
-    await assert.rejects(services.chat.changes.edit(ann.userId, { conversationId: conversation.id, messageId: m.id, text: "back" }), (e: unknown) => e instanceof AppError && e.code === "MESSAGE_NOT_FOUND");
-    await assert.rejects(services.chat.changes.react(bob.userId, { conversationId: conversation.id, messageId: randomUUID(), emoji: "👍" }), (e: unknown) => e instanceof AppError && e.code === "MESSAGE_NOT_FOUND");
+    await assert.rejects(services.chat.changes.react(bob, { conversationId: conversation.id, messageId: m.id, emoji: "👍" }), (e: unknown) => e instanceof AppError && e.code === "MESSAGE_NOT_FOUND");
+    await assert.rejects(services.chat.changes.edit(ann, { conversationId: conversation.id, messageId: m.id, text: "back" }), (e: unknown) => e instanceof AppError && e.code === "MESSAGE_NOT_FOUND");
+    await assert.rejects(services.chat.changes.react(bob, { conversationId: conversation.id, messageId: randomUUID(), emoji: "👍" }), (e: unknown) => e instanceof AppError && e.code === "MESSAGE_NOT_FOUND");
   });
 
   it("syncs an offline device: every message, edit, deletion and reaction after its cursor, in order, once", async () => {
     const [fay, gil] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(fay.userId, gil.userId);
-    const cursor = (await services.chat.sync.sync(gil.userId, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 })).conversations[0]!.cursor;
-    const a = await services.chat.messages.send(fay.userId, textMessage(conversation.id, "one"));
-    const b = await services.chat.messages.send(fay.userId, textMessage(conversation.id, "two"));
-    await services.chat.changes.edit(fay.userId, { conversationId: conversation.id, messageId: a.id, text: "one!" });
-    await services.chat.changes.react(fay.userId, { conversationId: conversation.id, messageId: b.id, emoji: "🙏" });
-    await services.chat.changes.delete(fay.userId, { conversationId: conversation.id, messageId: b.id, scope: "everyone" });
-    await services.chat.changes.delete(fay.userId, { conversationId: conversation.id, messageId: a.id, scope: "me" });
-    const c = await services.chat.messages.send(fay.userId, textMessage(conversation.id, "three"));
+    const conversation = await services.chat.conversations.openDirect(fay, gil.userId);
+    const cursor = (await services.chat.sync.sync(gil, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 })).conversations[0]!.cursor;
+    const a = await services.chat.messages.send(fay, textMessage(conversation.id, "one"));
+    const b = await services.chat.messages.send(fay, textMessage(conversation.id, "two"));
+    await services.chat.changes.edit(fay, { conversationId: conversation.id, messageId: a.id, text: "one!" });
+    await services.chat.changes.react(fay, { conversationId: conversation.id, messageId: b.id, emoji: "🙏" });
+    await services.chat.changes.delete(fay, { conversationId: conversation.id, messageId: b.id, scope: "everyone" });
+    await services.chat.changes.delete(fay, { conversationId: conversation.id, messageId: a.id, scope: "me" });
+    const c = await services.chat.messages.send(fay, textMessage(conversation.id, "three"));
 
     const changes: ChatChange[] = [];
     let at = cursor;
     for (let page = 0; page < 10; page++) {
-      const result = (await services.chat.sync.sync(gil.userId, { conversations: [{ conversationId: conversation.id, seq: at }], limit: 2 })).conversations[0]!;
+      const result = (await services.chat.sync.sync(gil, { conversations: [{ conversationId: conversation.id, seq: at }], limit: 2 })).conversations[0]!;
       assert.equal(result.status, "ok");
       changes.push(...result.changes);
       assert.ok(result.cursor >= at);
@@ -139,34 +139,34 @@ describe("chat: receipts, unread counts, edits, deletions, reactions and sync", 
     const seqs = changes.map((ch) => ch.seq);
     assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
     assert.equal(new Set(seqs).size, seqs.length);
-    const again = (await services.chat.sync.sync(gil.userId, { conversations: [{ conversationId: conversation.id, seq: at }], limit: 200 })).conversations[0]!;
+    const again = (await services.chat.sync.sync(gil, { conversations: [{ conversationId: conversation.id, seq: at }], limit: 200 })).conversations[0]!;
     assert.deepEqual(again.changes, []);
     assert.equal(again.cursor, at);
     // Fay's own devices also learn of her delete-for-me.
-    const fays = (await services.chat.sync.sync(fay.userId, { conversations: [{ conversationId: conversation.id, seq: cursor }], limit: 200 })).conversations[0]!;
+    const fays = (await services.chat.sync.sync(fay, { conversations: [{ conversationId: conversation.id, seq: cursor }], limit: 200 })).conversations[0]!;
     assert.ok(fays.changes.some((ch) => ch.kind === "deleted" && ch.scope === "me" && ch.messageId === a.id));
     assert.ok(!fays.changes.some((ch) => ch.kind === "message" && ch.message.id === a.id), "the hidden message itself is not replayed to her");
   });
 
   it("passes over a seq a refused retry consumed without waiting", async () => {
     const [hal, ida] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(hal.userId, ida.userId);
+    const conversation = await services.chat.conversations.openDirect(hal, ida.userId);
     const input = textMessage(conversation.id, "retry me");
-    const first = await services.chat.messages.send(hal.userId, input);
-    const sameProcess = await services.chat.messages.send(hal.userId, input);
+    const first = await services.chat.messages.send(hal, input);
+    const sameProcess = await services.chat.messages.send(hal, input);
     assert.deepEqual(sameProcess, { ...first, duplicate: true });
     // The retry reaches another replica, which has not seen the first send.
     const other = await createTestPlatform();
     try {
-      const retried = await other.services.chat.messages.send(hal.userId, input);
+      const retried = await other.services.chat.messages.send(hal, input);
       assert.equal(retried.id, first.id);
       assert.equal(retried.duplicate, true);
     } finally {
       await other.platform.close();
     }
-    const next = await services.chat.messages.send(hal.userId, textMessage(conversation.id, "after the retry"));
+    const next = await services.chat.messages.send(hal, textMessage(conversation.id, "after the retry"));
     assert.ok(next.seq > first.seq + 1, "the retry consumed a seq");
-    const result = (await services.chat.sync.sync(ida.userId, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 })).conversations[0]!;
+    const result = (await services.chat.sync.sync(ida, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 })).conversations[0]!;
     assert.equal(result.pending, false);
     assert.equal(result.cursor, next.seq);
     assert.deepEqual(result.changes.map((ch) => ch.seq), [first.seq, next.seq]);
@@ -174,38 +174,38 @@ describe("chat: receipts, unread counts, edits, deletions, reactions and sync", 
 
   it("stops at a gap that may still be filled, and passes it once it has settled", async () => {
     const [jay, kim] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(jay.userId, kim.userId);
-    const first = await services.chat.messages.send(jay.userId, textMessage(conversation.id, "before"));
+    const conversation = await services.chat.conversations.openDirect(jay, kim.userId);
+    const first = await services.chat.messages.send(jay, textMessage(conversation.id, "before"));
     // A seq claimed by a write still in flight: claimed, not stored yet.
     const repository = (await import("../../shared/chat/conversation.repository.js")).ConversationRepository;
     const claim = await new repository(platform.mongo.db).claimSeq(conversation.id, jay.userId);
-    const after = await services.chat.messages.send(jay.userId, textMessage(conversation.id, "after"));
+    const after = await services.chat.messages.send(jay, textMessage(conversation.id, "after"));
     assert.equal(claim?.seq, first.seq + 1);
     const now = Date.now();
-    const early = (await services.chat.sync.sync(kim.userId, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 }, now)).conversations[0]!;
+    const early = (await services.chat.sync.sync(kim, { conversations: [{ conversationId: conversation.id, seq: 0 }], limit: 200 }, now)).conversations[0]!;
     assert.equal(early.pending, true);
     assert.equal(early.cursor, first.seq);
     assert.deepEqual(early.changes.map((ch) => ch.seq), [first.seq]);
-    const late = (await services.chat.sync.sync(kim.userId, { conversations: [{ conversationId: conversation.id, seq: early.cursor }], limit: 200 }, now + 60_000)).conversations[0]!;
+    const late = (await services.chat.sync.sync(kim, { conversations: [{ conversationId: conversation.id, seq: early.cursor }], limit: 200 }, now + 60_000)).conversations[0]!;
     assert.equal(late.pending, false);
     assert.deepEqual(late.changes.map((ch) => ch.seq), [after.seq]);
   });
 
   it("mutes, pins and archives per member, with an archived tab", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
     const until = new Date(Date.now() + 3_600_000).toISOString();
-    const view = await services.chat.conversations.updateSettings(bob.userId, { conversationId: conversation.id, mutedUntil: until, pinned: true, archived: true });
+    const view = await services.chat.conversations.updateSettings(bob, { conversationId: conversation.id, mutedUntil: until, pinned: true, archived: true });
     assert.equal(view.me.mutedUntil, until);
     assert.equal(view.me.pinned, true);
     assert.equal(view.me.archived, true);
-    const main = await services.chat.conversations.list(bob.userId, { limit: 50, archived: false });
+    const main = await services.chat.conversations.list(bob, { limit: 50, archived: false });
     assert.ok(!main.items.some((c) => c.id === conversation.id));
-    const archived = await services.chat.conversations.list(bob.userId, { limit: 50, archived: true });
+    const archived = await services.chat.conversations.list(bob, { limit: 50, archived: true });
     assert.ok(archived.items.some((c) => c.id === conversation.id));
-    const annsView = await services.chat.conversations.get(ann.userId, conversation.id);
+    const annsView = await services.chat.conversations.get(ann, conversation.id);
     assert.equal(annsView.me.archived, false);
-    await services.chat.conversations.updateSettings(bob.userId, { conversationId: conversation.id, archived: false, mutedUntil: null });
-    const back = await services.chat.conversations.get(bob.userId, conversation.id);
+    await services.chat.conversations.updateSettings(bob, { conversationId: conversation.id, archived: false, mutedUntil: null });
+    const back = await services.chat.conversations.get(bob, conversation.id);
     assert.equal(back.me.archived, false);
     assert.equal(back.me.mutedUntil, null);
   });

@@ -200,7 +200,7 @@ describe("chat across two gateway replicas and an API process", function () {
     assert.equal(sync.conversations[0]?.status, "not_found");
     assert.deepEqual(sync.conversations[0]?.changes, []);
     // Nothing was written by the refused events: Ann's history has no message from Carl.
-    const history = await services.chat.queries.history(ann.userId, { conversationId: direct.id, limit: 50 });
+    const history = await services.chat.queries.history(ann, { conversationId: direct.id, limit: 50 });
     assert.ok(!history.messages.some((msg) => msg.senderId === carl.userId));
   });
 });

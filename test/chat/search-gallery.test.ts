@@ -72,29 +72,29 @@ describe("chat: message types, search and gallery", function () {
   });
 
   it("finds messages by words only in the caller's conversations, and never deleted ones", async () => {
-    const mine = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    const theirs = await services.chat.conversations.openDirect(bob.userId, eve.userId);
-    const fox = await services.chat.messages.send(ann.userId, textMessage(mine.id, "the quick brown fox"));
-    await services.chat.messages.send(bob.userId, textMessage(mine.id, "a lazy dog"));
-    await services.chat.messages.send(eve.userId, textMessage(theirs.id, "another fox, private"));
-    const gone = await services.chat.messages.send(bob.userId, textMessage(mine.id, "fox to be deleted"));
-    await services.chat.changes.delete(bob.userId, { conversationId: mine.id, messageId: gone.id, scope: "everyone" });
-    const found = await services.chat.queries.search(ann.userId, { q: "fox", limit: 20 });
+    const mine = await services.chat.conversations.openDirect(ann, bob.userId);
+    const theirs = await services.chat.conversations.openDirect(bob, eve.userId);
+    const fox = await services.chat.messages.send(ann, textMessage(mine.id, "the quick brown fox"));
+    await services.chat.messages.send(bob, textMessage(mine.id, "a lazy dog"));
+    await services.chat.messages.send(eve, textMessage(theirs.id, "another fox, private"));
+    const gone = await services.chat.messages.send(bob, textMessage(mine.id, "fox to be deleted"));
+    await services.chat.changes.delete(bob, { conversationId: mine.id, messageId: gone.id, scope: "everyone" });
+    const found = await services.chat.queries.search(ann, { q: "fox", limit: 20 });
     assert.deepEqual(found.items.map((m) => m.id), [fox.id]);
-    const scoped = await services.chat.queries.search(bob.userId, { q: "fox", conversationId: theirs.id, limit: 20 });
+    const scoped = await services.chat.queries.search(bob, { q: "fox", conversationId: theirs.id, limit: 20 });
     assert.equal(scoped.items.length, 1);
     assert.equal(scoped.items[0]?.senderId, eve.userId);
-    await assert.rejects(services.chat.queries.search(ann.userId, { q: "fox", conversationId: theirs.id, limit: 20 }), (e: unknown) => e instanceof AppError && e.code === "CONVERSATION_NOT_FOUND");
+    await assert.rejects(services.chat.queries.search(ann, { q: "fox", conversationId: theirs.id, limit: 20 }), (e: unknown) => e instanceof AppError && e.code === "CONVERSATION_NOT_FOUND");
     const image = await readyUpload(services, ann.userId, fx.png, "image/png");
-    const captions = await services.chat.messages.send(ann.userId, { conversationId: mine.id, clientMessageId: clientId(), content: { type: "image", media: { mediaId: image.id }, text: "sunset at the beach" } });
-    const byCaption = await services.chat.queries.search(bob.userId, { q: "sunset", limit: 20 });
+    const captions = await services.chat.messages.send(ann, { conversationId: mine.id, clientMessageId: clientId(), content: { type: "image", media: { mediaId: image.id }, text: "sunset at the beach" } });
+    const byCaption = await services.chat.queries.search(bob, { q: "sunset", limit: 20 });
     assert.deepEqual(byCaption.items.map((m) => m.id), [captions.id]);
   });
 
   it("pages the gallery by shelf: images and videos, files, audio", async () => {
     const [cat, dan] = (await makeUsers(services, 2)) as [TestUser, TestUser];
-    const conversation = await services.chat.conversations.openDirect(cat.userId, dan.userId);
-    const send = (content: unknown) => services.chat.messages.send(cat.userId, { conversationId: conversation.id, clientMessageId: clientId(), content: content as never });
+    const conversation = await services.chat.conversations.openDirect(cat, dan.userId);
+    const send = (content: unknown) => services.chat.messages.send(cat, { conversationId: conversation.id, clientMessageId: clientId(), content: content as never });
     const [image, pdf, wav] = await Promise.all([
       readyUpload(services, cat.userId, fx.png, "image/png"),
       readyUpload(services, cat.userId, fx.pdf, "application/pdf", "chat", "quarterly-report.pdf"),
@@ -105,18 +105,18 @@ describe("chat: message types, search and gallery", function () {
     const doc = await send({ type: "file", media: { mediaId: pdf.id } });
     const voice = await send({ type: "audio", media: { mediaId: wav.id, voiceNote: true } });
     await send({ type: "text", text: "not media" });
-    const media = await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "media", limit: 2 });
+    const media = await services.chat.queries.gallery(dan, { conversationId: conversation.id, kind: "media", limit: 2 });
     assert.deepEqual(media.messages.map((m) => m.id), [pics[2]!.id, pics[1]!.id]);
     assert.equal(media.hasMore, true);
-    const rest = await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "media", before: pics[1]!.seq, limit: 2 });
+    const rest = await services.chat.queries.gallery(dan, { conversationId: conversation.id, kind: "media", before: pics[1]!.seq, limit: 2 });
     assert.deepEqual(rest.messages.map((m) => m.id), [pics[0]!.id]);
     assert.equal(rest.hasMore, false);
-    assert.deepEqual((await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "file", limit: 30 })).messages.map((m) => m.id), [doc.id]);
-    assert.deepEqual((await services.chat.queries.gallery(dan.userId, { conversationId: conversation.id, kind: "audio", limit: 30 })).messages.map((m) => m.id), [voice.id]);
+    assert.deepEqual((await services.chat.queries.gallery(dan, { conversationId: conversation.id, kind: "file", limit: 30 })).messages.map((m) => m.id), [doc.id]);
+    assert.deepEqual((await services.chat.queries.gallery(dan, { conversationId: conversation.id, kind: "audio", limit: 30 })).messages.map((m) => m.id), [voice.id]);
   });
 
   it("writes call records once per call, as the calls domain reports them", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
     const record = { callId: `call-${clientId()}`, mediaType: "video" as const, status: "missed" as const, durationSeconds: 0, initiatorId: ann.userId, startedAt: new Date().toISOString() };
     const first = await services.chat.messages.postCallRecord(conversation.id, record);
     const again = await services.chat.messages.postCallRecord(conversation.id, record);

@@ -26,12 +26,12 @@ describe("chat sync: the byte budget of one answer", function () {
   after(async () => platform.close());
 
   it("stops at 1 MB with hasMore, and the next sync continues where the cut was, losing and repeating nothing", async () => {
-    const conversations = [await services.chat.conversations.openDirect(ann.userId, bob.userId), await services.chat.conversations.openDirect(cat.userId, bob.userId)];
+    const conversations = [await services.chat.conversations.openDirect(ann, bob.userId), await services.chat.conversations.openDirect(cat, bob.userId)];
     const sent = new Map<string, string[]>();
     for (const [conversation, sender] of [[conversations[0]!, ann], [conversations[1]!, cat]] as const) {
       const acks = [];
       for (let i = 0; i < PER_CONVERSATION; i += 10) {
-        const batch = Array.from({ length: Math.min(10, PER_CONVERSATION - i) }, (_, j) => services.chat.messages.send(sender.userId, textMessage(conversation.id, `${i + j} ${BODY}`)));
+        const batch = Array.from({ length: Math.min(10, PER_CONVERSATION - i) }, (_, j) => services.chat.messages.send(sender, textMessage(conversation.id, `${i + j} ${BODY}`)));
         acks.push(...(await Promise.all(batch)));
       }
       sent.set(conversation.id, acks.sort((a, b) => a.seq - b.seq).map((a) => a.id));
@@ -41,7 +41,7 @@ describe("chat sync: the byte budget of one answer", function () {
     const received = new Map<string, ChatChange[]>(conversations.map((c) => [c.id, []]));
     const answers: SyncResult[] = [];
     for (let round = 0; round < 5; round++) {
-      const answer = await services.chat.sync.sync(bob.userId, { conversations: [...cursors].map(([conversationId, seq]) => ({ conversationId, seq })), limit: 500 });
+      const answer = await services.chat.sync.sync(bob, { conversations: [...cursors].map(([conversationId, seq]) => ({ conversationId, seq })), limit: 500 });
       answers.push(answer);
       for (const result of answer.conversations) {
         received.get(result.conversationId)!.push(...result.changes);
@@ -62,7 +62,7 @@ describe("chat sync: the byte budget of one answer", function () {
     for (const conversation of conversations) {
       const ids = received.get(conversation.id)!.flatMap((c) => (c.kind === "message" ? [c.message.id] : []));
       assert.deepEqual(ids, sent.get(conversation.id), "every message once, in order");
-      assert.equal(cursors.get(conversation.id), (await services.chat.conversations.get(bob.userId, conversation.id)).lastSeq);
+      assert.equal(cursors.get(conversation.id), (await services.chat.conversations.get(bob, conversation.id)).lastSeq);
     }
   });
 });

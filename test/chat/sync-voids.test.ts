@@ -45,13 +45,13 @@ describe("chat sync: passing over a claimed but unwritten seq voids it first", f
   });
 
   const sync = (conversationId: string, seq: number, now = Date.now()) =>
-    services.chat.sync.sync(bob.userId, { conversations: [{ conversationId, seq }], limit: 200 }, now).then((r) => r.conversations[0]!);
+    services.chat.sync.sync(bob, { conversations: [{ conversationId, seq }], limit: 200 }, now).then((r) => r.conversations[0]!);
 
   it("waits at a young gap, voids an old one in both collections before passing it, and the late writes then fail", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, bob.userId);
-    const first = await services.chat.messages.send(ann.userId, textMessage(conversation.id, "one"));
+    const conversation = await services.chat.conversations.openDirect(ann, bob.userId);
+    const first = await services.chat.messages.send(ann, textMessage(conversation.id, "one"));
     const stalled = (await conversations.claimSeq(conversation.id, ann.userId))!.seq;
-    const later = await services.chat.messages.send(ann.userId, textMessage(conversation.id, "three"));
+    const later = await services.chat.messages.send(ann, textMessage(conversation.id, "three"));
 
     const young = await sync(conversation.id, first.seq);
     assert.equal(young.pending, true);
@@ -66,15 +66,15 @@ describe("chat sync: passing over a claimed but unwritten seq voids it first", f
     assert.equal(await changes.tryInsert({ _id: randomUUID(), conversationId: conversation.id, seq: stalled, kind: "reaction", messageId: first.id, actorId: ann.userId, data: { emoji: "👍" }, at: new Date() }), false, "so does a late change");
 
     // Voids are invisible everywhere else: history, unread counts, lookups.
-    const history = await services.chat.queries.history(bob.userId, { conversationId: conversation.id, limit: 50 });
+    const history = await services.chat.queries.history(bob, { conversationId: conversation.id, limit: 50 });
     assert.deepEqual(history.messages.map((m) => m.id), [first.id, later.id]);
-    const listed = (await services.chat.conversations.list(bob.userId, { limit: 50, archived: false })).items.find((c) => c.id === conversation.id);
+    const listed = (await services.chat.conversations.list(bob, { limit: 50, archived: false })).items.find((c) => c.id === conversation.id);
     assert.equal(listed?.unreadCount, 2);
   });
 
   it("a late write that wins the race against the void is shown, and an unwritten tail is voided too", async () => {
-    const conversation = await services.chat.conversations.openDirect(bob.userId, (await makeUsers(services, 1))[0]!.userId);
-    const first = await services.chat.messages.send(bob.userId, textMessage(conversation.id, "one"));
+    const conversation = await services.chat.conversations.openDirect(bob, (await makeUsers(services, 1))[0]!.userId);
+    const first = await services.chat.messages.send(bob, textMessage(conversation.id, "one"));
     const [a, b] = [(await conversations.claimSeq(conversation.id, bob.userId))!.seq, (await conversations.claimSeq(conversation.id, bob.userId))!.seq];
     const late = lateMessage(conversation.id, a);
     late.senderId = bob.userId;
@@ -86,12 +86,12 @@ describe("chat sync: passing over a claimed but unwritten seq voids it first", f
   });
 
   it("finishes a void that an interrupted sync left in messages only before passing it", async () => {
-    const conversation = await services.chat.conversations.openDirect(ann.userId, (await makeUsers(services, 1))[0]!.userId);
-    const first = await services.chat.messages.send(ann.userId, textMessage(conversation.id, "one"));
+    const conversation = await services.chat.conversations.openDirect(ann, (await makeUsers(services, 1))[0]!.userId);
+    const first = await services.chat.messages.send(ann, textMessage(conversation.id, "one"));
     const stalled = (await conversations.claimSeq(conversation.id, ann.userId))!.seq;
     await messages.voidSeqs(conversation.id, [stalled], new Date());
-    const later = await services.chat.messages.send(ann.userId, textMessage(conversation.id, "three"));
-    const result = await services.chat.sync.sync(ann.userId, { conversations: [{ conversationId: conversation.id, seq: first.seq }], limit: 200 });
+    const later = await services.chat.messages.send(ann, textMessage(conversation.id, "three"));
+    const result = await services.chat.sync.sync(ann, { conversations: [{ conversationId: conversation.id, seq: first.seq }], limit: 200 });
     assert.equal(result.conversations[0]!.cursor, later.seq);
     const change = { _id: randomUUID(), conversationId: conversation.id, seq: stalled, kind: "reaction" as const, messageId: first.id, actorId: ann.userId, data: { emoji: "👍" as const }, at: new Date() };
     assert.equal(await changes.tryInsert(change), false, "the void change was written before the seq was passed");

@@ -46,10 +46,10 @@ describe("hardening: property-based requests and socket events", function () {
     base = `http://127.0.0.1:${api.port}`;
     [actor, victim] = [await createTestUser(services), await createTestUser(services)];
     const bystander = await createTestUser(services);
-    ownGroup = (await services.chat.groups.create(actor.userId, { title: "Mine", memberIds: [bystander.userId] })).id;
-    victimGroup = (await services.chat.groups.create(victim.userId, { title: "Theirs", memberIds: [bystander.userId] })).id;
-    ownMessage = (await services.chat.messages.send(actor.userId, { conversationId: ownGroup, clientMessageId: clientId(), content: { type: "text", text: "mine" } })).id;
-    victimMessage = (await services.chat.messages.send(victim.userId, { conversationId: victimGroup, clientMessageId: clientId(), content: { type: "text", text: "theirs" } })).id;
+    ownGroup = (await services.chat.groups.create(actor, { title: "Mine", memberIds: [bystander.userId] })).id;
+    victimGroup = (await services.chat.groups.create(victim, { title: "Theirs", memberIds: [bystander.userId] })).id;
+    ownMessage = (await services.chat.messages.send(actor, { conversationId: ownGroup, clientMessageId: clientId(), content: { type: "text", text: "mine" } })).id;
+    victimMessage = (await services.chat.messages.send(victim, { conversationId: victimGroup, clientMessageId: clientId(), content: { type: "text", text: "theirs" } })).id;
   });
   after(async () => {
     await gateway.close();

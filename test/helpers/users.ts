@@ -4,6 +4,8 @@ import type { Services } from "../../shared/runtime/services.js";
 export interface TestUser {
   userId: string;
   sessionId: string;
+  /** With userId and sessionId, the user as an `Actor` for service calls. */
+  roles: string[];
   accessToken: string;
   refreshToken: string;
   email: string;
@@ -41,10 +43,10 @@ export async function createTestUser(services: Services, overrides: TestUserOver
   );
   const extraRoles = overrides.roles?.filter((role) => role !== "user") ?? [];
   if (extraRoles.length === 0) {
-    return { userId: registered.user.id, sessionId: registered.sessionId, accessToken: registered.accessToken, refreshToken: registered.refreshToken, email, password, fullName };
+    return { userId: registered.user.id, sessionId: registered.sessionId, roles: ["user"], accessToken: registered.accessToken, refreshToken: registered.refreshToken, email, password, fullName };
   }
   for (const role of extraRoles) await services.admin.grantRoleAsSystem(registered.user.id, role);
   const signedIn = await services.auth.login({ email, password }, meta);
   if (signedIn.twoFactorRequired) throw new Error("unexpected 2FA challenge for a new test user");
-  return { userId: signedIn.user.id, sessionId: signedIn.sessionId, accessToken: signedIn.accessToken, refreshToken: signedIn.refreshToken, email, password, fullName };
+  return { userId: signedIn.user.id, sessionId: signedIn.sessionId, roles: ["user", ...extraRoles], accessToken: signedIn.accessToken, refreshToken: signedIn.refreshToken, email, password, fullName };
 }

@@ -31,7 +31,7 @@ describe("media in chat: attachments by upload id, signed URLs for members only"
     api = await startApi(platform, services, 0);
     base = `http://127.0.0.1:${api.port}`;
     [ann, bob, eve] = await Promise.all([createTestUser(services), createTestUser(services), createTestUser(services)]);
-    direct = await services.chat.conversations.openDirect(ann.userId, bob.userId);
+    direct = await services.chat.conversations.openDirect(ann, bob.userId);
     dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));
     fx = await makeFixtures(dir);
   });
@@ -104,7 +104,7 @@ describe("media in chat: attachments by upload id, signed URLs for members only"
     const sent = await send(ann, { type: "file", media: { mediaId: pdf.id } });
     assert.equal(sent.status, 201);
     assert.equal((await mediaOf(bob, sent.body.id)).status, 200);
-    await services.chat.changes.delete(ann.userId, { conversationId: direct.id, messageId: sent.body.id, scope: "everyone" });
+    await services.chat.changes.delete(ann, { conversationId: direct.id, messageId: sent.body.id, scope: "everyone" });
     assert.equal((await mediaOf(bob, sent.body.id)).status, 404);
     assert.ok((await allKeys(services)).some((key) => key.includes(pdf.id)), "kept during the retention period");
     await services.maintenance.run("daily", new Date(Date.now() + platform.config.MEDIA_RELEASE_RETENTION_SECONDS * 1000 + 60_000));

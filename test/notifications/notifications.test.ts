@@ -113,11 +113,11 @@ describe("notifications from their sources", function () {
 
   it("a message notifies offline, unmuted recipients; a mention notifies even in a muted group", async () => {
     const [sender, offline, muted] = await users(3);
-    const group = await services.chat.groups.create(sender.userId, { title: "Team", memberIds: [offline.userId, muted.userId] });
+    const group = await services.chat.groups.create(sender.actor, { title: "Team", memberIds: [offline.userId, muted.userId] });
     await waitFor(async () => (await list(offline, { type: "group_invite" })).items.length === 1, 20_000, "group invite");
-    await services.chat.conversations.updateSettings(muted.userId, { conversationId: group.id, mutedUntil: new Date(Date.now() + 3600_000).toISOString() } as never);
+    await services.chat.conversations.updateSettings(muted.actor, { conversationId: group.id, mutedUntil: new Date(Date.now() + 3600_000).toISOString() } as never);
     const send = (text: string, mentions: string[] = []) =>
-      services.chat.messages.send(sender.userId, { conversationId: group.id, clientMessageId: `c-${randomUUID()}`, content: { type: "text", text }, mentions });
+      services.chat.messages.send(sender.actor, { conversationId: group.id, clientMessageId: `c-${randomUUID()}`, content: { type: "text", text }, mentions });
     await send("first");
     await send("second");
     await send("hey @muted", [muted.userId]);

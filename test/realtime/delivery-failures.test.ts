@@ -85,7 +85,7 @@ describe("the delivery promise under stalls and crashes (real gateway processes)
   it("a replica stalled past the gap window never lands an acknowledged message behind a cursor sync handed out", async () => {
     const [other, stalled] = [survivor!, stalling!];
     const [ann, bob, cat] = (await users(3)) as [TestUser, TestUser, TestUser];
-    const conversationId = (await services.chat.groups.create(bob.userId, { title: "Stall", memberIds: [ann.userId, cat.userId] })).id;
+    const conversationId = (await services.chat.groups.create(bob, { title: "Stall", memberIds: [ann.userId, cat.userId] })).id;
     const annStalling = await pool.connect(stalled.url, ann.accessToken);
     const bobSurvivor = await pool.connect(other.url, bob.accessToken);
     const catLive = await pool.connect(other.url, cat.accessToken);
@@ -102,7 +102,7 @@ describe("the delivery promise under stalls and crashes (real gateway processes)
     // A burst on the stalling replica: all 7 seqs are claimed, none written, and the process is frozen.
     const burst = Array.from({ length: 7 }, (_, i) => annStalling.timeout(60_000).emitWithAck("chat:send", text(conversationId, `burst ${i}`)));
     await waitFor(() => processState(stalled.child.pid!) === "T", 10_000, "the replica to stop itself");
-    const head = await services.chat.conversations.get(bob.userId, conversationId);
+    const head = await services.chat.conversations.get(bob, conversationId);
     assert.ok(head.lastSeq >= first.last.cursor + 7, "the burst's seqs are claimed");
 
     // Meanwhile another replica stores a later message, and the away device syncs past the window.
@@ -134,14 +134,14 @@ describe("the delivery promise under stalls and crashes (real gateway processes)
   it("a message stored by a replica that died before pushing it reaches connected recipients when the sender retries elsewhere", async () => {
     const [other, dying] = [survivor!, crashing!];
     const [ann, bob, cat] = (await users(3)) as [TestUser, TestUser, TestUser];
-    const conversationId = (await services.chat.groups.create(ann.userId, { title: "Crash", memberIds: [bob.userId, cat.userId] })).id;
+    const conversationId = (await services.chat.groups.create(ann, { title: "Crash", memberIds: [bob.userId, cat.userId] })).id;
     const annCrashing = await pool.connect(dying.url, ann.accessToken);
     const recipients = await Promise.all([pool.connect(other.url, bob.accessToken), pool.connect(other.url, cat.accessToken)]);
     const inboxes = recipients.map((socket) => collect<ChatMessage>(socket, "chat:message"));
     let drops = 0;
     for (const socket of recipients) void disconnected(socket).then(() => drops++);
     // Bob's counter exists (a chat-list read made it), so a missed bump would show.
-    const unread = async () => (await services.chat.conversations.list(bob.userId, { limit: 50, archived: false })).items.find((c) => c.id === conversationId)?.unreadCount;
+    const unread = async () => (await services.chat.conversations.list(bob, { limit: 50, archived: false })).items.find((c) => c.id === conversationId)?.unreadCount;
     const before = await unread();
     assert.equal(typeof before, "number");
 

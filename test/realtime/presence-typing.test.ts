@@ -195,8 +195,8 @@ describe("presence and typing across two gateway replicas", function () {
     let group: string;
 
     before(async () => {
-      direct = (await services.chat.conversations.openDirect(alice.userId, bob.userId)).id;
-      group = (await services.chat.groups.create(alice.userId, { title: "Typing group", memberIds: [bob.userId, carol.userId] })).id;
+      direct = (await services.chat.conversations.openDirect(alice, bob.userId)).id;
+      group = (await services.chat.groups.create(alice, { title: "Typing group", memberIds: [bob.userId, carol.userId] })).id;
     });
 
     it("reaches the other participants on the other replica, throttled, and stops", async () => {
@@ -243,7 +243,7 @@ describe("presence and typing across two gateway replicas", function () {
       assert.equal(!unknown.ok && unknown.error.code, "CONVERSATION_NOT_FOUND");
       assert.equal(await platform.redis.exists(`typing:${direct}:${dave.userId}`), 0);
 
-      const withCarol = (await services.chat.conversations.openDirect(alice.userId, carol.userId)).id;
+      const withCarol = (await services.chat.conversations.openDirect(alice, carol.userId)).id;
       await services.blocks.block(actor(carol), alice.userId);
       try {
         const typist = await pool.connect(gateways[0]!.url, alice.accessToken);

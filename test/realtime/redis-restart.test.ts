@@ -50,7 +50,7 @@ describe("Redis restarted mid-session (empty, like a failover without persistenc
 
   it("no role crashes, sockets stay up, live delivery across replicas resumes and presence is rebuilt", async () => {
     const [alice, bob] = (await Promise.all([createTestUser(services), createTestUser(services)])) as [TestUser, TestUser];
-    const conversationId = (await services.chat.conversations.openDirect(alice.userId, bob.userId)).id;
+    const conversationId = (await services.chat.conversations.openDirect(alice, bob.userId)).id;
     const sender = await pool.connect(roles[0]!.url, alice.accessToken);
     const reader = await pool.connect(roles[1]!.url, bob.accessToken);
     const live = collect<ChatMessage>(reader, "chat:message");

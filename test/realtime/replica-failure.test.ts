@@ -45,7 +45,7 @@ describe("a gateway replica killed with SIGKILL during a stream of sends", funct
 
   it("loses no acknowledged message and shows none twice after the clients reconnect elsewhere and sync", async () => {
     const [alice, bob, carol] = (await Promise.all([0, 1, 2].map(() => createTestUser(services)))) as [TestUser, TestUser, TestUser];
-    const conversationId = (await services.chat.groups.create(alice.userId, { title: "Failover", memberIds: [bob.userId, carol.userId] })).id;
+    const conversationId = (await services.chat.groups.create(alice, { title: "Failover", memberIds: [bob.userId, carol.userId] })).id;
 
     // Alice sends from the surviving replica; Bob reads and Carol sends on the one that dies.
     const aliceSocket = await pool.connect(survivor.url, alice.accessToken);

@@ -53,7 +53,7 @@ describe("socket hygiene: bad payloads, unknown events, revoked sessions", funct
       Promise.all([createTestUser(services), createTestUser(services)]),
     ]);
     [alice, bob] = users as [TestUser, TestUser];
-    conversationId = (await services.chat.conversations.openDirect(alice.userId, bob.userId)).id;
+    conversationId = (await services.chat.conversations.openDirect(alice, bob.userId)).id;
   });
   afterEach(() => pool.closeAll());
   after(async () => {

@@ -30,7 +30,7 @@ describe("per-socket message budget", function () {
 
   it("refuses chat:send past SOCKET_MESSAGE_SEND_LIMIT with RATE_LIMITED and stores nothing for the refused sends", async () => {
     const [ann, ben] = await Promise.all([createTestUser(services), createTestUser(services)]);
-    const direct = await services.chat.conversations.openDirect(ann.userId, ben.userId);
+    const direct = await services.chat.conversations.openDirect(ann, ben.userId);
     const socket = await connectSocket(`http://127.0.0.1:${gateway.port}`, ann.accessToken);
     sockets.push(socket);
     const acks = [];
@@ -40,7 +40,7 @@ describe("per-socket message budget", function () {
     assert.equal(acks.filter((ack) => ack.ok).length, 5);
     const refused = acks.slice(5);
     assert.ok(refused.every((ack) => !ack.ok && ack.error.code === "RATE_LIMITED"), JSON.stringify(refused));
-    const history = await services.chat.queries.history(ann.userId, { conversationId: direct.id, limit: 50 });
+    const history = await services.chat.queries.history(ann, { conversationId: direct.id, limit: 50 });
     assert.equal(history.messages.length, 5, "only the accepted sends were stored");
     // Other events still have their own budget.
     assert.equal((await socket.emitWithAck("system:ping", {})).ok, true);

@@ -1,17 +1,14 @@
-import type { AccessControl } from "../access/access-control.js";
 import { AppError } from "../errors/app-error.js";
-import type { Logger } from "../logging/logger.js";
 import type { MediaUploadView, MediaUrls } from "../media/media.types.js";
-import type { Realtime } from "../runtime/socket-events.js";
-import type { ChangeRepository } from "./change.repository.js";
-import type { DomainEventBus } from "../events/event-bus.js";
-import type { ChatTestHooks } from "./chat-test-hooks.js";
-import type { ConversationRepository } from "./conversation.repository.js";
-import type { DirectPermissionCache } from "./direct-permission.cache.js";
 import type { MemberListCache, MemberList } from "./member-list.cache.js";
 import type { MemberDoc, MemberRepository } from "./member.repository.js";
 import type { MessageDoc, MessageRepository } from "./message.repository.js";
-import type { UnreadRepository } from "./unread.repository.js";
+
+/*
+ * What the chat services share besides their own repositories: the ports to
+ * other domains, the two not-found errors, and the visibility rules every
+ * path that reaches a conversation or a message by id applies.
+ */
 
 /** Which users exist (live profiles): the profiles service answers it. */
 export interface UserDirectory {
@@ -29,26 +26,6 @@ export interface ChatMedia {
 /** The reference a message holds on its attachment (the upload is released when the last one goes). */
 export const messageMediaRef = (messageId: string): string => `message:${messageId}`;
 
-/** Everything the chat services share; built once per process. */
-export interface ChatDeps {
-  conversations: ConversationRepository;
-  members: MemberRepository;
-  messages: MessageRepository;
-  changes: ChangeRepository;
-  unread: UnreadRepository;
-  memberLists: MemberListCache;
-  permissions: DirectPermissionCache;
-  access: AccessControl;
-  directory: UserDirectory;
-  realtime: Pick<Realtime, "toUsers">;
-  media: ChatMedia;
-  logger: Logger;
-  /** Domain events: `chat.message-sent` after every stored message, `chat.member-added`. */
-  events: DomainEventBus;
-  /** Stall and crash points for tests with real processes; empty outside NODE_ENV=test. */
-  hooks: ChatTestHooks;
-}
-
 /** The error every non-participant gets, whether or not the conversation exists. */
 export const conversationNotFound = (): AppError =>
   new AppError("CONVERSATION_NOT_FOUND", "No such conversation");
@@ -60,9 +37,9 @@ export const messageNotFound = (): AppError => new AppError("MESSAGE_NOT_FOUND",
  * it says so (a stale list that lacks the actor is reloaded before refusing).
  * Only a hint for fan-out and early refusals: writes check membership in the store.
  */
-export async function listIncluding(deps: ChatDeps, conversationId: string, actorId: string): Promise<MemberList> {
-  let list = await deps.memberLists.get(conversationId);
-  if (list && !list.memberIds.includes(actorId)) list = await deps.memberLists.load(conversationId);
+export async function listIncluding(memberLists: MemberListCache, conversationId: string, actorId: string): Promise<MemberList> {
+  let list = await memberLists.get(conversationId);
+  if (list && !list.memberIds.includes(actorId)) list = await memberLists.load(conversationId);
   if (!list || !list.memberIds.includes(actorId)) throw conversationNotFound();
   return list;
 }
@@ -78,14 +55,14 @@ export function isVisibleTo(message: Pick<MessageDoc, "seq" | "hiddenFor">, memb
 }
 
 /** The message if `isVisibleTo` the actor, else MESSAGE_NOT_FOUND (CONVERSATION_NOT_FOUND for a non-member). */
-export async function visibleMessage(deps: ChatDeps, conversationId: string, messageId: string, actorId: string): Promise<MessageDoc> {
-  const [message, member] = await Promise.all([deps.messages.findInConversation(conversationId, messageId), deps.members.get(conversationId, actorId)]);
+export async function visibleMessage(messages: MessageRepository, members: MemberRepository, conversationId: string, messageId: string, actorId: string): Promise<MessageDoc> {
+  const [message, member] = await Promise.all([messages.findInConversation(conversationId, messageId), members.get(conversationId, actorId)]);
   if (!member) throw conversationNotFound();
   if (!message || !isVisibleTo(message, member, actorId)) throw messageNotFound();
   return message;
 }
 
 /** The member list for fan-out after a write that returned `version`. */
-export async function listAt(deps: ChatDeps, conversationId: string, version: number): Promise<readonly string[]> {
-  return (await deps.memberLists.atVersion(conversationId, version))?.memberIds ?? [];
+export async function listAt(memberLists: MemberListCache, conversationId: string, version: number): Promise<readonly string[]> {
+  return (await memberLists.atVersion(conversationId, version))?.memberIds ?? [];
 }
