@@ -28,7 +28,7 @@ export interface MediaModuleDeps {
 
 export interface MediaModule {
   services: { media: MediaService; storage: ObjectStorage };
-  jobHandlers: { "media.process": (payload: { uploadId: string }) => Promise<unknown> };
+  jobHandlers: { "media.process": (payload: { uploadId: string }) => Promise<unknown>; "media.publish": (payload: { mediaId: string }) => Promise<unknown> };
   finalFailureHooks: { "media.process": (payload: { uploadId: string }, error: Error) => Promise<void> };
   maintenanceTasks: MaintenanceTask[];
 }
@@ -54,7 +54,10 @@ export function createMediaModule(deps: MediaModuleDeps): MediaModule {
   deps.events.durable("profile.avatar-released", "media.release-avatar", ({ mediaId, ref }) => media.detach(mediaId, ref), { inline: true });
   return {
     services: { media, storage },
-    jobHandlers: { "media.process": (payload) => media.process(payload.uploadId) },
+    jobHandlers: {
+      "media.process": (payload) => media.process(payload.uploadId),
+      "media.publish": async (payload) => ({ outcome: await media.copyToPublic(payload.mediaId) }),
+    },
     finalFailureHooks: { "media.process": (payload, error) => media.giveUp(payload.uploadId, error) },
     maintenanceTasks: [
       mediaCleanupTask({ repository, storage, media, realtime: deps.realtime, retentionSeconds: deps.config.MEDIA_RELEASE_RETENTION_SECONDS, logger }),
