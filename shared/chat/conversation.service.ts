@@ -5,6 +5,7 @@ import { toConversationView } from "./chat.mappers.js";
 import type { ListConversationsInput, SettingsInput, UpdateGroupInput } from "./chat.schema.js";
 import type { ConversationView, Page } from "./chat.types.js";
 import type { ConversationDoc, ConversationHead } from "./conversation.repository.js";
+import { GroupAvatarService } from "./group-avatar.service.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./list-cursor.js";
 import { newMember, type MemberDoc } from "./member.repository.js";
 import type { MessageService } from "./message.service.js";
@@ -19,11 +20,15 @@ const MAX_ARCHIVED = 500;
  * settings (mute, pin, archive, clear).
  */
 export class ConversationService {
+  readonly avatars: GroupAvatarService;
+
   constructor(
     private readonly deps: ChatDeps,
     private readonly messages: MessageService,
     private readonly receipts: ReceiptService,
-  ) {}
+  ) {
+    this.avatars = new GroupAvatarService(deps);
+  }
 
   /** The direct conversation with `peerId`, created on first use (also under concurrent creation). */
   async openDirect(actorId: string, peerId: string): Promise<ConversationView> {
@@ -98,14 +103,18 @@ export class ConversationService {
     return { type: list.type, memberIds: list.memberIds };
   }
 
-  /** Title, description or avatar of a group; admins and the owner only. */
+  /**
+   * Title, description or avatar of a group; admins and the owner only. The
+   * avatar (an upload of the acting admin, `null` removes it) is replaced
+   * first: a refused upload changes nothing.
+   */
   async updateGroup(actorId: string, input: UpdateGroupInput): Promise<ConversationView> {
     const head = await this.requireGroupAdmin(actorId, input.conversationId);
-    const set: Partial<Pick<ConversationDoc, "title" | "description" | "avatarUrl">> = {};
+    if (input.avatarUploadId !== undefined) await this.avatars.replace(actorId, head, input.avatarUploadId);
+    const set: Partial<Pick<ConversationDoc, "title" | "description">> = {};
     if (input.title !== undefined) set.title = input.title;
     if (input.description !== undefined) set.description = input.description;
-    if (input.avatarUrl) set.avatarUrl = input.avatarUrl;
-    await this.deps.conversations.updateGroup(head._id, set, input.avatarUrl === null ? ["avatarUrl"] : [], new Date());
+    if (Object.keys(set).length > 0) await this.deps.conversations.updateGroup(head._id, set, [], new Date());
     await this.messages.postSystem(head._id, actorId, { event: "group_updated", actorId, ...(input.title ? { title: input.title } : {}) });
     const list = await this.deps.memberLists.load(head._id);
     this.deps.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId: head._id, reason: "updated" });

@@ -24,9 +24,11 @@ export class GroupService {
     private readonly messages: MessageService,
   ) {}
 
-  async create(actorId: string, input: { title: string; description?: string; avatarUrl?: string; memberIds: string[] }): Promise<ConversationView> {
+  async create(actorId: string, input: { title: string; description?: string; avatarUploadId?: string; memberIds: string[] }): Promise<ConversationView> {
     const others = await this.admissible(actorId, input.memberIds);
     const id = randomUUID();
+    // The creator's upload, referenced before the group exists (let go of if the group is not stored).
+    const avatar = input.avatarUploadId ? await this.conversations.avatars.prepare(actorId, id, input.avatarUploadId) : undefined;
     const now = new Date();
     const memberIds = [actorId, ...others];
     await this.deps.members.insertMissing(memberIds.map((userId) => newMember(id, userId, userId === actorId ? "owner" : "member", now, 0)));
@@ -46,10 +48,15 @@ export class GroupService {
       updatedAt: now,
     };
     if (input.description) doc.description = input.description;
-    if (input.avatarUrl) doc.avatarUrl = input.avatarUrl;
+    if (avatar) Object.assign(doc, { avatar, avatarUrl: avatar.url });
     const joined = others.length > 0 ? [this.deps.events.record("chat.member-added", { conversationId: id, addedBy: actorId, userIds: others })] : [];
     if (joined.length > 0) doc.outbox = joined;
-    await this.deps.conversations.insert(doc);
+    try {
+      await this.deps.conversations.insert(doc);
+    } catch (error) {
+      if (avatar) await this.conversations.avatars.abandon(avatar);
+      throw error;
+    }
     if (joined.length > 0) await this.deps.events.published({ collection: "conversations", filter: { _id: id } }, joined);
     await this.messages.postSystem(id, actorId, { event: "group_created", actorId, title: input.title });
     this.deps.realtime.toUsers(memberIds, "chat:conversation-updated", { conversationId: id, reason: "created" });
