@@ -15,9 +15,9 @@ export interface UserDirectory {
   existing(userIds: readonly string[]): Promise<Set<string>>;
 }
 
-/** What chat needs of the media domain: attachments are uploads the sender owns; members get their URLs. */
+/** What chat needs of the media domain: attachments (and group avatars) are uploads the sender owns; members get their URLs. */
 export interface ChatMedia {
-  resolveForOwner(actorId: string, mediaId: string, purpose: "chat"): Promise<MediaUploadView>;
+  resolveForOwner(actorId: string, mediaId: string, purpose: "chat" | "avatar"): Promise<MediaUploadView>;
   urlsFor(mediaIds: readonly string[]): Promise<Map<string, MediaUrls>>;
   attach(mediaId: string, ref: string): Promise<void>;
   detach(mediaId: string, ref: string): Promise<void>;

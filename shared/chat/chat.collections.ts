@@ -33,6 +33,12 @@ export const conversationsCollection: CollectionSpec = {
         title: { bsonType: "string", maxLength: 100 },
         description: { bsonType: "string", maxLength: 1000 },
         avatarUrl: { bsonType: "string", maxLength: 2048 },
+        avatar: {
+          bsonType: "object",
+          required: ["mediaId", "url", "thumbnailUrl", "ref"],
+          additionalProperties: false,
+          properties: { mediaId: id, url: { bsonType: "string", maxLength: 2048 }, thumbnailUrl: { bsonType: "string", maxLength: 2048 }, ref: { bsonType: "string", maxLength: 200 } },
+        },
         ownerId: id,
         createdBy: id,
         lastSeq: seq,

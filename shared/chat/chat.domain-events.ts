@@ -17,4 +17,6 @@ export interface ChatDomainEvents {
   };
   /** Users joined a group (created with them, or added later). */
   "chat.member-added": { conversationId: string; addedBy: string; userIds: string[] };
+  /** A group's avatar was replaced or removed: the media domain drops this use of its upload (released when unused). */
+  "chat.group-avatar-released": { conversationId: string; mediaId: string; ref: string };
 }

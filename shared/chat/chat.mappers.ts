@@ -95,6 +95,7 @@ export function toConversationView(head: ConversationHead, member: MemberDoc, un
   if (head.title !== undefined) view.title = head.title;
   if (head.description !== undefined) view.description = head.description;
   if (head.avatarUrl !== undefined) view.avatarUrl = head.avatarUrl;
+  if (head.avatar) view.avatar = { mediaId: head.avatar.mediaId, url: head.avatar.url, thumbnailUrl: head.avatar.thumbnailUrl };
   if (head.ownerId !== undefined) view.ownerId = head.ownerId;
   // A member who cleared the chat or joined later must not see an older snapshot.
   if (view.lastMessage && head.lastSeq <= member.clearedSeq) view.lastMessage = null;

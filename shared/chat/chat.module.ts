@@ -11,6 +11,7 @@ import type { ChatMedia, UserDirectory } from "./chat-rules.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
 import { DirectPermissionCache } from "./direct-permission.cache.js";
+import { GroupAvatarService } from "./group-avatar.service.js";
 import { GroupService } from "./group.service.js";
 import { MemberListCache } from "./member-list.cache.js";
 import { MemberRepository } from "./member.repository.js";
@@ -74,7 +75,8 @@ export function createChatModule(input: ChatModuleDeps) {
   // Each service gets the repositories and caches it uses, nothing else.
   const messages = new MessageService(conversations, members, messageStore, changeStore, unread, memberLists, permissions, realtime, media, events, logger, hooks);
   const receipts = new ReceiptService(conversations, members, messageStore, unread, memberLists, realtime, logger);
-  const conversationService = new ConversationService(conversations, members, memberLists, permissions, access, directory, realtime, messages, receipts);
+  const avatars = new GroupAvatarService(media, conversations, events);
+  const conversationService = new ConversationService(conversations, members, memberLists, permissions, access, directory, realtime, messages, receipts, avatars);
   const services: ChatServices = {
     conversations: conversationService,
     groups: new GroupService(conversations, members, unread, memberLists, access, directory, realtime, events, conversationService, messages),

@@ -21,7 +21,8 @@ const seqParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const pageLimit = z.coerce.number().int().min(MIN_HISTORY_PAGE).max(MAX_HISTORY_PAGE).default(DEFAULT_HISTORY_PAGE);
 const groupTitle = singleLineText({ min: 1, max: 100 });
 const groupDescription = multiLineText({ max: 1000 });
-const avatarUrl = z.url({ protocol: /^https?$/ }).max(2048);
+/** A group avatar is an upload (purpose `avatar`) of the acting admin. */
+const avatarUploadId = z.uuid({ message: "must be an upload id" });
 /** Opaque list cursors are base64url. */
 const cursorSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a cursor");
 
@@ -31,7 +32,7 @@ export const createConversationSchema = z.discriminatedUnion("type", [
     type: z.literal("group"),
     title: groupTitle,
     description: groupDescription.optional(),
-    avatarUrl: avatarUrl.optional(),
+    avatarUploadId: avatarUploadId.optional(),
     memberIds: z.array(idSchema).max(MAX_MEMBERS_PER_CALL).default([]),
   }),
 ]);
@@ -68,9 +69,9 @@ const withIds = <I extends z.ZodRawShape, F extends z.ZodRawShape>(ids: I, part:
 const updateGroupFields = z.strictObject({
   title: groupTitle.optional(),
   description: groupDescription.optional(),
-  avatarUrl: avatarUrl.nullable().optional(),
+  avatarUploadId: avatarUploadId.nullable().optional(),
 });
-const somethingToUpdate = (v: z.infer<typeof updateGroupFields>) => v.title !== undefined || v.description !== undefined || v.avatarUrl !== undefined;
+const somethingToUpdate = (v: z.infer<typeof updateGroupFields>) => v.title !== undefined || v.description !== undefined || v.avatarUploadId !== undefined;
 export const updateGroupBody = updateGroupFields.refine(somethingToUpdate, "nothing to update");
 export const updateGroupSchema = withIds(conversationId, updateGroupFields).refine(somethingToUpdate, "nothing to update");
 export type UpdateGroupInput = z.infer<typeof updateGroupSchema>;

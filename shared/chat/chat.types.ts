@@ -180,7 +180,9 @@ export interface ConversationView {
   participants?: string[];
   title?: string;
   description?: string;
+  /** The group's avatar (display size); with `avatar` when it is an upload. */
   avatarUrl?: string;
+  avatar?: { mediaId: string; url: string; thumbnailUrl: string };
   ownerId?: string;
   memberCount: number;
   lastSeq: number;

@@ -12,6 +12,14 @@ export interface LastMessageDoc {
   createdAt: Date;
 }
 
+/** A group's avatar: an upload of purpose `avatar`, its public URLs, and this use's reference on it. */
+export interface GroupAvatarDoc {
+  mediaId: string;
+  url: string;
+  thumbnailUrl: string;
+  ref: string;
+}
+
 export interface ConversationDoc {
   _id: string;
   /** `chat.member-added`, until it is enqueued. */
@@ -24,7 +32,10 @@ export interface ConversationDoc {
   membersVersion: number;
   title?: string;
   description?: string;
+  /** The display URL of the group's avatar (what lists show); a URL stored before avatars were uploads stays until replaced. */
   avatarUrl?: string;
+  /** The group's avatar upload (`GroupAvatarService`). */
+  avatar?: GroupAvatarDoc;
   ownerId?: string;
   createdBy: string;
   lastSeq: number;
@@ -176,7 +187,20 @@ export class ConversationRepository {
     return result.modifiedCount === 1;
   }
 
-  async updateGroup(id: string, set: Partial<Pick<ConversationDoc, "title" | "description" | "avatarUrl" | "ownerId">>, unset: string[], at: Date): Promise<void> {
+  /**
+   * Compare-and-set of a group's avatar (`expectedMediaId` null: none now), with
+   * the release of the previous one in the outbox of the same write; false when it changed meanwhile.
+   */
+  async replaceGroupAvatar(id: string, expectedMediaId: string | null, avatar: GroupAvatarDoc | null, outbox: AnyOutboxEntry[], at: Date): Promise<boolean> {
+    const update: Record<string, unknown> = avatar
+      ? { $set: { avatar, avatarUrl: avatar.url, updatedAt: at } }
+      : { $set: { updatedAt: at }, $unset: { avatar: "", avatarUrl: "" } };
+    if (outbox.length > 0) update.$push = { outbox: { $each: outbox } };
+    const result = await this.conversations.updateOne({ _id: id, type: "group", "avatar.mediaId": expectedMediaId }, update);
+    return result.modifiedCount === 1;
+  }
+
+  async updateGroup(id: string, set: Partial<Pick<ConversationDoc, "title" | "description" | "avatar" | "avatarUrl" | "ownerId">>, unset: string[], at: Date): Promise<void> {
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: at } };
     if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((field) => [field, ""]));
     await this.conversations.updateOne({ _id: id, type: "group" }, update);

@@ -11,6 +11,7 @@ import { AppError } from "../errors/app-error.js";
 import { toConversationView } from "./chat.mappers.js";
 import type { ListConversationsInput, SettingsInput, UpdateGroupInput } from "./chat.schema.js";
 import type { ConversationView, Page } from "./chat.types.js";
+import type { GroupAvatarService } from "./group-avatar.service.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./list-cursor.js";
 import type { MessageService } from "./message.service.js";
 import type { ReceiptService } from "./receipt.service.js";
@@ -34,6 +35,8 @@ export class ConversationService {
     private readonly realtime: Pick<Realtime, "toUsers">,
     private readonly messages: MessageService,
     private readonly receipts: ReceiptService,
+    /** Group avatars (uploads); the group service uses it at creation too. */
+    readonly avatars: GroupAvatarService,
   ) {}
 
   /** The direct conversation with `peerId`, created on first use (also under concurrent creation). */
@@ -112,15 +115,19 @@ export class ConversationService {
     return { type: list.type, memberIds: list.memberIds };
   }
 
-  /** Title, description or avatar of a group; admins and the owner only. */
+  /**
+   * Title, description or avatar of a group; admins and the owner only. The
+   * avatar (an upload of the acting admin, `null` removes it) is replaced
+   * first: a refused upload changes nothing.
+   */
   async updateGroup(actor: Actor, input: UpdateGroupInput): Promise<ConversationView> {
     const actorId = actor.userId;
     const head = await this.requireGroupAdmin(actorId, input.conversationId);
-    const set: Partial<Pick<ConversationDoc, "title" | "description" | "avatarUrl">> = {};
+    if (input.avatarUploadId !== undefined) await this.avatars.replace(actorId, head, input.avatarUploadId);
+    const set: Partial<Pick<ConversationDoc, "title" | "description">> = {};
     if (input.title !== undefined) set.title = input.title;
     if (input.description !== undefined) set.description = input.description;
-    if (input.avatarUrl) set.avatarUrl = input.avatarUrl;
-    await this.conversations.updateGroup(head._id, set, input.avatarUrl === null ? ["avatarUrl"] : [], new Date());
+    if (Object.keys(set).length > 0) await this.conversations.updateGroup(head._id, set, [], new Date());
     await this.messages.postSystem(head._id, actorId, { event: "group_updated", actorId, ...(input.title ? { title: input.title } : {}) });
     const list = await this.memberLists.load(head._id);
     this.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId: head._id, reason: "updated" });

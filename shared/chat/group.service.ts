@@ -37,10 +37,12 @@ export class GroupService {
     private readonly messages: MessageService,
   ) {}
 
-  async create(actor: Actor, input: { title: string; description?: string; avatarUrl?: string; memberIds: string[] }): Promise<ConversationView> {
+  async create(actor: Actor, input: { title: string; description?: string; avatarUploadId?: string; memberIds: string[] }): Promise<ConversationView> {
     const actorId = actor.userId;
     const others = await this.admissible(actorId, input.memberIds);
     const id = randomUUID();
+    // The creator's upload, referenced before the group exists (let go of if the group is not stored).
+    const avatar = input.avatarUploadId ? await this.conversationService.avatars.prepare(actorId, id, input.avatarUploadId) : undefined;
     const now = new Date();
     const memberIds = [actorId, ...others];
     await this.members.insertMissing(memberIds.map((userId) => newMember(id, userId, userId === actorId ? "owner" : "member", now, 0)));
@@ -60,10 +62,15 @@ export class GroupService {
       updatedAt: now,
     };
     if (input.description) doc.description = input.description;
-    if (input.avatarUrl) doc.avatarUrl = input.avatarUrl;
+    if (avatar) Object.assign(doc, { avatar, avatarUrl: avatar.url });
     const joined = others.length > 0 ? [this.events.record("chat.member-added", { conversationId: id, addedBy: actorId, userIds: others })] : [];
     if (joined.length > 0) doc.outbox = joined;
-    await this.conversations.insert(doc);
+    try {
+      await this.conversations.insert(doc);
+    } catch (error) {
+      if (avatar) await this.conversationService.avatars.abandon(avatar);
+      throw error;
+    }
     if (joined.length > 0) await this.events.published({ collection: "conversations", filter: { _id: id } }, joined);
     await this.messages.postSystem(id, actorId, { event: "group_created", actorId, title: input.title });
     this.realtime.toUsers(memberIds, "chat:conversation-updated", { conversationId: id, reason: "created" });

@@ -213,6 +213,8 @@ const envSchema = z.object({
   MEDIA_MAX_IMAGE_PIXELS: positiveInt.default(50_000_000),
   /** Uploads at least this large must use the resumable (tus) endpoint. */
   MEDIA_RESUMABLE_THRESHOLD_BYTES: positiveInt.default(64 * 1024 * 1024),
+  /** Public copies (`MediaService.publish`) up to this size are made inline; larger ones by the durable `media.publish` job. */
+  MEDIA_PUBLISH_INLINE_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   S3_ENDPOINT: z.url().optional(),
   /** Endpoint named in presigned URLs when clients reach the bucket at another address than the servers do. */
   S3_PRESIGN_ENDPOINT: z.url().optional(),

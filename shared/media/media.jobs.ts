@@ -18,3 +18,19 @@ export const mediaProcessJob = defineJob({
   jobId: ({ uploadId }) => `media:${uploadId}`,
   keep: KEEP_FINISHED,
 });
+
+/**
+ * Copies a large ready upload under `public/` (`MediaService.publish` of an
+ * upload over `MEDIA_PUBLISH_INLINE_MAX_BYTES`). One per upload (`media-publish:<id>`);
+ * the copy is idempotent, so a retry after a crash mid-copy writes the same keys again.
+ */
+export const mediaPublishJob = defineJob({
+  name: "media.publish",
+  queue: "media",
+  schema: z.strictObject({ mediaId: z.uuid() }),
+  attempts: 5,
+  backoff: { type: "exponential", delay: 5_000 },
+  timeoutMs: 30 * 60_000,
+  jobId: ({ mediaId }) => `media-publish:${mediaId}`,
+  keep: KEEP_FINISHED,
+});

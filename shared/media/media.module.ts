@@ -20,7 +20,7 @@ export interface MediaModuleDeps {
   jobs: Pick<JobQueue, "add">;
   realtime: Pick<Realtime, "toUsers">;
   logger: Logger;
-  /** A deleted account releases its uploads (`profile.deleted`), a replaced avatar its upload (`profile.avatar-released`). */
+  /** A deleted account releases its uploads (`profile.deleted`), a replaced avatar its upload (`profile.avatar-released`, `chat.group-avatar-released`). */
   events: Pick<DomainEventBus, "durable">;
   /** Defaults to the storage the configuration names. */
   storage?: ObjectStorage;
@@ -28,7 +28,7 @@ export interface MediaModuleDeps {
 
 export interface MediaModule {
   services: { media: MediaService; storage: ObjectStorage };
-  jobHandlers: { "media.process": (payload: { uploadId: string }) => Promise<unknown> };
+  jobHandlers: { "media.process": (payload: { uploadId: string }) => Promise<unknown>; "media.publish": (payload: { mediaId: string }) => Promise<unknown> };
   finalFailureHooks: { "media.process": (payload: { uploadId: string }, error: Error) => Promise<void> };
   maintenanceTasks: MaintenanceTask[];
 }
@@ -52,9 +52,13 @@ export function createMediaModule(deps: MediaModuleDeps): MediaModule {
   deps.events.durable("profile.deleted", "media.release-account", async ({ userId }) => void (await media.releaseAllOf(userId)), { inline: true });
   // A replaced or removed avatar: drop exactly that use (the upload is released when nothing else uses it).
   deps.events.durable("profile.avatar-released", "media.release-avatar", ({ mediaId, ref }) => media.detach(mediaId, ref), { inline: true });
+  deps.events.durable("chat.group-avatar-released", "media.release-group-avatar", ({ mediaId, ref }) => media.detach(mediaId, ref), { inline: true });
   return {
     services: { media, storage },
-    jobHandlers: { "media.process": (payload) => media.process(payload.uploadId) },
+    jobHandlers: {
+      "media.process": (payload) => media.process(payload.uploadId),
+      "media.publish": async (payload) => ({ outcome: await media.copyToPublic(payload.mediaId) }),
+    },
     finalFailureHooks: { "media.process": (payload, error) => media.giveUp(payload.uploadId, error) },
     maintenanceTasks: [
       mediaCleanupTask({ repository, storage, media, realtime: deps.realtime, retentionSeconds: deps.config.MEDIA_RELEASE_RETENTION_SECONDS, logger }),

@@ -351,12 +351,25 @@ export class MediaService {
    * Copies a ready private upload (and its variants) under `public/`, so a
    * public post can show it at stable URLs; the private objects stay for
    * restricted audiences. Idempotent; the copies are claimed before they are
-   * written and released with the upload.
+   * written and released with the upload. An upload larger than
+   * `MEDIA_PUBLISH_INLINE_MAX_BYTES` is copied by the durable `media.publish`
+   * job instead (`queued`); until its copy exists viewers get signed links.
    */
-  async publish(mediaId: string): Promise<void> {
+  async publish(mediaId: string): Promise<"published" | "queued" | "skipped"> {
+    const doc = await this.deps.repository.findById(mediaId);
+    if (!doc || !publishable(doc)) return "skipped";
+    if (doc.size > this.deps.config.MEDIA_PUBLISH_INLINE_MAX_BYTES) {
+      await this.deps.jobs.add("media.publish", { mediaId });
+      return "queued";
+    }
+    return this.copyToPublic(mediaId);
+  }
+
+  /** The `media.publish` job: the copy itself, whatever the size (re-reads the upload, so a retry after success does nothing). */
+  async copyToPublic(mediaId: string): Promise<"published" | "skipped"> {
     const { repository, storage } = this.deps;
     const doc = await repository.findById(mediaId);
-    if (!doc || doc.status !== "ready" || !doc.mainKey || doc.deletedAt || doc.published || PUBLIC_PURPOSES.has(doc.purpose)) return;
+    if (!doc || !publishable(doc)) return "skipped";
     const base = outputBase("public", doc.ownerId, doc._id);
     const main = `${base}/${doc.kind === "image" ? "image" : "original"}.${EXTENSIONS[doc.mimeType] ?? "bin"}`;
     const copies: Array<[from: string, to: string]> = [[doc.mainKey, main]];
@@ -373,6 +386,7 @@ export class MediaService {
       await storage.put(to, object.body, { contentType: object.contentType, contentLength: object.size, cacheControl: "public, max-age=31536000, immutable" });
     }
     await repository.setPublished(doc._id, published);
+    return "published";
   }
 
   /** Records that `ref` (`message:<id>`, `post:<id>`...) uses the upload. */
@@ -399,6 +413,11 @@ export class MediaService {
       ...(doc.status === "ready" ? { metadata: doc.metadata } : {}),
     });
   }
+}
+
+/** A ready private upload, in use (not released, not deleted), not yet copied under `public/`. */
+function publishable(doc: MediaUploadDoc): doc is MediaUploadDoc & { mainKey: string } {
+  return doc.status === "ready" && !!doc.mainKey && !doc.releasedAt && !doc.deletedAt && !doc.published && !PUBLIC_PURPOSES.has(doc.purpose);
 }
 
 async function sha256File(file: string): Promise<string> {

@@ -1,12 +1,8 @@
 import { AppError } from "../errors/app-error.js";
-import type { Logger } from "../logging/logger.js";
 import type { MediaService } from "../media/media.service.js";
 import type { MediaUrls } from "../media/media.types.js";
 import type { MediaAttachments } from "./posts.deps.js";
 import { MAX_IMAGES, type PostMedia } from "./post.types.js";
-
-/** Copies up to this size are made before the post is answered; larger videos are published in the background. */
-const PUBLISH_INLINE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** What a post uses an upload as (`post:<postId>`): the reference that keeps it from being released. */
 export const postMediaRef = (postId: string): string => `post:${postId}`;
@@ -18,10 +14,7 @@ export const postMediaRef = (postId: string): string => `post:${postId}`;
  * other audience, viewers get short-lived signed links.
  */
 export class PostMediaAttachments implements MediaAttachments {
-  constructor(
-    private readonly media: MediaService,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly media: MediaService) {}
 
   async resolve(ownerId: string, uploadIds: readonly string[]): Promise<PostMedia[]> {
     if (uploadIds.length > MAX_IMAGES) throw new AppError("VALIDATION_FAILED", "A post has up to 4 images or 1 video");
@@ -43,14 +36,9 @@ export class PostMediaAttachments implements MediaAttachments {
   async attach(postId: string, media: readonly PostMedia[], publicPost: boolean): Promise<void> {
     for (const item of media) await this.media.attach(item.uploadId, postMediaRef(postId));
     if (!publicPost) return;
-    for (const item of media) {
-      if (item.size <= PUBLISH_INLINE_MAX_BYTES) {
-        await this.media.publish(item.uploadId);
-        continue;
-      }
-      // Viewers get signed links until the copy is there; a lost copy is made again by the next attach or edit.
-      this.media.publish(item.uploadId).catch((error: unknown) => this.logger.warn({ err: error, uploadId: item.uploadId }, "post media not published"));
-    }
+    // Small copies are made before the post is answered; a large video's by the durable `media.publish` job
+    // (viewers get signed links until its copy is there).
+    for (const item of media) await this.media.publish(item.uploadId);
   }
 
   async detach(postId: string, uploadIds: readonly string[]): Promise<void> {

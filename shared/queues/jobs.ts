@@ -3,7 +3,7 @@ import { ringTimeoutJob } from "../calls/call.jobs.js";
 import { eventDeliverJob, eventSweepJob } from "../events/events.jobs.js";
 import { maintenanceTaskJob } from "../maintenance/maintenance.jobs.js";
 import { transcodeJob, videosRefreshJob } from "../videos/video.jobs.js";
-import { mediaProcessJob } from "../media/media.jobs.js";
+import { mediaProcessJob, mediaPublishJob } from "../media/media.jobs.js";
 import { feedFanOutBatchJob, trendsRefreshJob } from "../posts/posts.jobs.js";
 import { announceBatchJob, emailDigestJob, followerFanOutJob } from "../notifications/notification.jobs.js";
 import type { z } from "zod";
@@ -25,6 +25,7 @@ export const JOB_DEFINITIONS = jobTable(
   transcodeJob,
   videosRefreshJob,
   mediaProcessJob,
+  mediaPublishJob,
   feedFanOutBatchJob,
   trendsRefreshJob,
   ringTimeoutJob,

@@ -151,7 +151,7 @@ export function composeModules(platform: Platform): Composition {
     jobs,
     online: presence.presence,
     realtime,
-    media: new PostMediaAttachments(media.services.media, logger.child({ domain: "posts" })),
+    media: new PostMediaAttachments(media.services.media),
     feed: {
       batchSize: config.FEED_FANOUT_BATCH,
       bigAuthorFollowers: config.FEED_BIG_AUTHOR_FOLLOWERS,
