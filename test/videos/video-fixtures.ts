@@ -43,11 +43,11 @@ export class VideoHarness {
     private workers: WorkerHost | null,
   ) {}
 
-  /** `queues`: the in-process workers' queues (comma list). */
-  static async start(options: { queues?: string } = {}): Promise<VideoHarness> {
+  /** `queues`: the in-process workers' queues (comma list); `env`: more settings (another storage adapter). */
+  static async start(options: { queues?: string; env?: Record<string, string> } = {}): Promise<VideoHarness> {
     const mediaDir = await mkdtemp(path.join(tmpdir(), "cw-videos-"));
     // This harness's settings go to its own config only: other areas' tests share process.env.
-    const config = loadConfig({ ...process.env, ...videoEnv(mediaDir), WORKER_QUEUES: options.queues ?? ALL_QUEUES });
+    const config = loadConfig({ ...process.env, ...videoEnv(mediaDir), WORKER_QUEUES: options.queues ?? ALL_QUEUES, ...options.env });
     const platform = await createPlatform(config, createLogger(config).child({ role: "test" }), testEnv.mongoUrl);
     const { services, jobs } = composeModules(platform);
     const api = await startApi(platform, services, 0);
@@ -90,12 +90,20 @@ export class VideoHarness {
     const created = await createUpload(this.baseUrl, user.accessToken, { purpose: "video", mimeType, size: bytes.length });
     if (created.status !== 201 || !created.body.put) throw new Error(`upload not created: ${created.status} ${JSON.stringify(created.body)}`);
     const target = created.body.put;
+    const id = created.body.upload.id;
+    const local = this.platform.config.MEDIA_STORAGE === "local";
     const send = async () => {
-      const put = await fetch(atBase(this.baseUrl, target.url), { method: "PUT", body: bytes, headers: target.headers });
+      // The local adapter's URL names PUBLIC_URL, not this test's port; a presigned S3 URL is used as it is.
+      const put = await fetch(local ? atBase(this.baseUrl, target.url) : target.url, { method: "PUT", body: bytes, headers: target.headers });
       await put.arrayBuffer();
       if (put.status >= 300) throw new Error(`upload PUT failed: ${put.status}`);
+      // The API sees a local PUT itself; after a PUT to the bucket the client says it is done.
+      if (!local) {
+        const completed = await this.call("POST", `/api/media/uploads/${id}/complete`, { token: user.accessToken });
+        if (completed.status !== 200) throw new Error(`upload not completed: ${completed.status} ${JSON.stringify(completed.body)}`);
+      }
     };
-    return { id: created.body.upload.id, send };
+    return { id, send };
   }
 
   /** Waits until the media job settled upload `uploadId` (ready, failed or expired). */
