@@ -105,6 +105,11 @@ export class VideoRepository {
     return this.videos.findOneAndUpdate({ _id: id, status: "uploading", isDeleted: false }, update, { returnDocument: "after" });
   }
 
+  /** Records that the uploading sweep looked at the video (it moves behind the others). */
+  async touchUploading(id: string, now: Date): Promise<void> {
+    await this.videos.updateOne({ _id: id, status: "uploading" }, { $set: { updatedAt: now } });
+  }
+
   /** Videos left in `status` (processing, uploading) with no change since `cutoff` (index status_updatedAt). */
   async findStale(status: "processing" | "uploading", cutoff: Date, limit: number): Promise<VideoDoc[]> {
     return this.videos.find({ status, updatedAt: { $lt: cutoff }, isDeleted: false }).limit(limit).toArray();

@@ -87,15 +87,13 @@ export class VideoService {
       if (isDuplicateKeyError(error)) throw new AppError("ALREADY_EXISTS", "A video was already made from this upload");
       throw error;
     }
+    let current = doc;
+    if (ready) await this.jobs.enqueue(doc._id);
+    // The upload may have settled between the check above and the insert, its event finding no video yet.
+    else current = (await this.settleFromSource(doc)) ?? doc;
     // The upload is in use while the video exists (media releases it when the video is deleted).
     await this.sources.attach(input.uploadId, doc._id);
-    if (ready) {
-      await this.jobs.enqueue(doc._id);
-      return toVideoView(doc, undefined, true);
-    }
-    // The upload may have settled between the check above and the insert, its event finding no video yet.
-    const settled = await this.settleFromSource(doc);
-    return toVideoView(settled ?? doc, undefined, true);
+    return toVideoView(current, undefined, true);
   }
 
   /** The media domain reports an upload ready (`media.upload-ready`): uploading → uploaded, and the transcode is queued. Idempotent. */
@@ -114,12 +112,15 @@ export class VideoService {
 
   /**
    * Safety net for lost upload events: videos `uploading` with no change since
-   * `cutoff` ask the media service where their upload stands. Returns how many moved.
+   * `cutoff` ask the media service where their upload stands. One still
+   * pending (a long resumable upload) is touched, so the next sweep looks at
+   * others first. Returns how many moved.
    */
   async sweepUploading(cutoff: Date): Promise<number> {
     let moved = 0;
     for (const video of await this.videos.findStale("uploading", cutoff, 100)) {
       if (await this.settleFromSource(video)) moved++;
+      else await this.videos.touchUploading(video._id, new Date());
     }
     return moved;
   }

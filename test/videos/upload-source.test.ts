@@ -69,18 +69,26 @@ describe("videos: the source is a media upload", function () {
       const bad = await h.upload(owner, await clips.truncated("sweep-bad.mp4", await clips.clip("sweep-src", { width: 160, height: 90, seconds: 2 }), 0.5));
       assert.equal((await h.uploadSettled(owner, good)).status, "ready");
       assert.equal((await h.uploadSettled(owner, bad)).status, "failed");
-      // Their events came and went before these documents existed (a lost event, as far as the videos know).
-      const [readyOne, failedOne, goneOne] = [waiting(owner.userId, good, old), waiting(owner.userId, bad, old), waiting(owner.userId, randomUUID(), old)];
-      for (const doc of [readyOne, failedOne, goneOne]) await repository.insert(doc);
-      assert.ok((await h.services.videos.videos.sweepUploading(new Date(Date.now() - 60_000))) >= 3);
+      // Their events came and went before these documents existed (a lost event, as far as the videos know):
+      // the media jobs are over, so their inline subscribers have run.
+      for (const id of [good, bad]) await waitFor(async () => (await h.platform.jobs.queue("media").getJobState(`media-${id}`)) === "completed", 10_000, "the media job to finish");
+      // And one whose bytes have not arrived yet (a long resumable upload).
+      const pending = (await h.services.media.createUpload(owner.userId, { purpose: "video", mimeType: "video/mp4", size: 1000 })).upload.id;
+      const [readyOne, failedOne, goneOne, pendingOne] = [good, bad, randomUUID(), pending].map((uploadId) => waiting(owner.userId, uploadId, old));
+      for (const doc of [readyOne!, failedOne!, goneOne!, pendingOne!]) await repository.insert(doc);
+      assert.equal(await h.services.videos.videos.sweepUploading(new Date(Date.now() - 60_000)), 3);
+      const stillWaiting = (await repository.findById(pendingOne!._id))!;
+      assert.equal(stillWaiting.status, "uploading");
+      assert.ok(stillWaiting.updatedAt > old, "looked at: the next sweep starts with the others");
+      assert.equal(await h.services.videos.videos.sweepUploading(new Date(Date.now() - 60_000)), 0);
       const status = async (id: string) => h.services.videos.videos.get(owner.userId, id);
-      assert.equal((await status(readyOne._id)).status, "uploaded");
-      assert.equal((await h.platform.jobs.queue("transcode").getJobState(`transcode-${readyOne._id}`)) !== "unknown", true, "queued");
-      const failed = await status(failedOne._id);
+      assert.equal((await status(readyOne!._id)).status, "uploaded");
+      assert.equal((await h.platform.jobs.queue("transcode").getJobState(`transcode-${readyOne!._id}`)) !== "unknown", true, "queued");
+      const failed = await status(failedOne!._id);
       assert.equal(failed.status, "failed");
       assert.match(failed.failureReason!, /^The upload failed: the file could not be probed: moov atom not found$/);
-      assert.equal((await status(goneOne._id)).failureReason, "The upload failed: the upload is gone");
-      await h.platform.jobs.queue("transcode").remove(`transcode-${readyOne._id}`);
+      assert.equal((await status(goneOne!._id)).failureReason, "The upload failed: the upload is gone");
+      await h.platform.jobs.queue("transcode").remove(`transcode-${readyOne!._id}`);
     });
 
     it("deleting a video releases its upload; creating one from an upload already failed is refused with its reason", async () => {
