@@ -43,6 +43,20 @@ function ffmpeg(args: string[]): Promise<number> {
   });
 }
 
+/** CPU seconds (user + system) of a process itself and of its reaped children (ffmpeg, ffprobe), from /proc (100 ticks/s). */
+async function cpuOf(pid: number): Promise<{ self: number; children: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  return { self: (fields[11]! + fields[12]!) / 100, children: (fields[13]! + fields[14]!) / 100 };
+}
+
+/** CPU seconds this process's children used while `work` ran (less sensitive to the machine's load than wall time). */
+async function childCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpu: number }> {
+  const before = await cpuOf(process.pid);
+  const result = await work();
+  return { result, cpu: (await cpuOf(process.pid)).children - before.children };
+}
+
 async function peakRss(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
@@ -59,10 +73,11 @@ try {
   console.log(`ladder: ${plan.rungs.map((r) => `${r.name} ${r.width}x${r.height} ${r.videoKbps}k`).join(", ")}; preset ${preset}`);
 
   const directPass = (out: string) => ffmpeg(buildLadderArgs(source, path.join(dir, out), plan, { preset, threads: 0 }).filter((arg) => arg !== "pipe:1").map((arg) => (arg === "-progress" ? "-nostats" : arg)));
-  const directFirst = await directPass("direct");
-  console.log(`direct single pass: ${directFirst.toFixed(1)} s`);
+  const { result: directFirst, cpu: directFirstCpu } = await childCpu(() => directPass("direct"));
+  console.log(`direct single pass: ${directFirst.toFixed(1)} s (CPU ${directFirstCpu.toFixed(1)} s)`);
 
   let four = 0;
+  const fourCpuBefore = await cpuOf(process.pid);
   for (const rung of plan.rungs) {
     const out = path.join(dir, "four", rung.name);
     await mkdir(out, { recursive: true });
@@ -75,7 +90,8 @@ try {
       "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_filename", path.join(out, "seg_%04d.ts"), path.join(out, "index.m3u8"),
     ]);
   }
-  console.log(`four runs (one per rung): ${four.toFixed(1)} s`);
+  const fourCpu = (await cpuOf(process.pid)).children - fourCpuBefore.children;
+  console.log(`four runs (one per rung): ${four.toFixed(1)} s (CPU ${fourCpu.toFixed(1)} s)`);
 
   await stack.start({ MEDIA_STORAGE: "local", MEDIA_LOCAL_DIR: path.join(dir, "objects"), VIDEO_WORK_DIR: path.join(dir, "work"), VIDEO_TRANSCODE_PRESET: preset, LOG_LEVEL: "error" });
   // The API takes the signed PUT; one worker checks uploads (media) and delivers events; the transcode worker is measured alone.
@@ -86,6 +102,7 @@ try {
   ]);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const idleRss = await peakRss(worker.child.pid!);
+  const workerCpuBefore = await cpuOf(worker.child.pid!);
   const platform = await createPlatform(stack.config, createLogger(stack.config).child({ role: "bench" }), stack.mongoUrl);
   try {
     const { services } = composeModules(platform);
@@ -113,16 +130,21 @@ try {
     const pipeline = (done.updatedAt.getTime() - done.uploadedAt.getTime()) / 1000;
     const check = (done.uploadedAt.getTime() - putDone.getTime()) / 1000;
     const rss = await peakRss(worker.child.pid!);
+    const workerCpuAfter = await cpuOf(worker.child.pid!);
+    const pipelineCpu = workerCpuAfter.self + workerCpuAfter.children - workerCpuBefore.self - workerCpuBefore.children;
     console.log(`upload: signed PUT ${putSeconds.toFixed(1)} s (${(bytes.length / 1048576).toFixed(1)} MB); media check → upload-ready → video uploaded ${check.toFixed(1)} s`);
     console.log(`pipeline uploaded → ready: ${pipeline.toFixed(1)} s (transcode worker peak RSS ${(rss / 1048576).toFixed(0)} MB, ffmpeg excluded; ${(idleRss / 1048576).toFixed(0)} MB before the job)`);
-    const directAgain = await directPass("direct-again");
+    const { result: directAgain, cpu: directAgainCpu } = await childCpu(() => directPass("direct-again"));
     const direct = (directFirst + directAgain) / 2;
-    console.log(`direct single pass again: ${directAgain.toFixed(1)} s (mean of the two: ${direct.toFixed(1)} s)`);
+    const directCpu = (directFirstCpu + directAgainCpu) / 2;
+    console.log(`direct single pass again: ${directAgain.toFixed(1)} s (CPU ${directAgainCpu.toFixed(1)} s; mean of the two: ${direct.toFixed(1)} s, CPU ${directCpu.toFixed(1)} s)`);
     console.log("");
     const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
     console.log(`pipeline / direct single pass: ${(pipeline / direct).toFixed(2)}× (target ≤ 1.15×) ${verdict(pipeline / direct <= 1.15)}`);
     console.log(`pipeline / four runs:          ${(pipeline / four).toFixed(2)}× (target ≤ 0.80×) ${verdict(pipeline / four <= 0.8)}`);
     console.log(`direct single pass / four runs: ${(direct / four).toFixed(2)}×`);
+    console.log(`CPU seconds (user + system, ffmpeg and ffprobe included): direct ${directCpu.toFixed(1)}, four runs ${fourCpu.toFixed(1)}, pipeline ${pipelineCpu.toFixed(1)} (transcode worker process and its children)`);
+    console.log(`pipeline CPU / direct CPU: ${(pipelineCpu / directCpu).toFixed(2)}×; pipeline CPU / four runs CPU: ${(pipelineCpu / fourCpu).toFixed(2)}×`);
     console.log(`worker peak RSS: ${(rss / 1048576).toFixed(0)} MB (target < 200 MB) ${verdict(rss < 200 * 1048576)}`);
   } finally {
     await platform.close();
