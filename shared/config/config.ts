@@ -191,7 +191,6 @@ const envSchema = z.object({
   OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   /** Test hook (NODE_ENV=test only): record outbox entries but never dispatch them, as if the process died right after its writes. */
   OUTBOX_TEST_HOLD: bool.default(false),
-  MEDIA_DIR: z.string().min(1).default(".data/media"),
   /** Object storage of media: "local" (files under MEDIA_LOCAL_DIR, served by the API) or "s3". */
   MEDIA_STORAGE: z.enum(["local", "s3"]).default("local"),
   MEDIA_LOCAL_DIR: z.string().min(1).default(".data/objects"),

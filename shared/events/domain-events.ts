@@ -1,6 +1,7 @@
 import type { AuthDomainEvents } from "../auth/auth.domain-events.js";
 import type { CallDomainEvents } from "../calls/call.domain-events.js";
 import type { ChatDomainEvents } from "../chat/chat.domain-events.js";
+import type { MediaDomainEvents } from "../media/media.domain-events.js";
 import type { PostDomainEvents } from "../posts/posts.domain-events.js";
 import type { ProfileDomainEvents } from "../profiles/profile.domain-events.js";
 import type { SocialDomainEvents } from "../social/social.domain-events.js";
@@ -11,7 +12,7 @@ import type { VideoDomainEvents } from "../videos/video.domain-events.js";
  * declares its own in `<domain>.domain-events.ts`; adding a domain is one more
  * `extends` here. Payloads are plain JSON (they travel through BullMQ).
  */
-export interface DomainEvents extends AuthDomainEvents, ChatDomainEvents, SocialDomainEvents, ProfileDomainEvents, VideoDomainEvents, PostDomainEvents, CallDomainEvents {}
+export interface DomainEvents extends AuthDomainEvents, ChatDomainEvents, SocialDomainEvents, ProfileDomainEvents, VideoDomainEvents, PostDomainEvents, CallDomainEvents, MediaDomainEvents {}
 
 export type EventName = keyof DomainEvents & string;
 

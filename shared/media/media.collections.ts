@@ -1,4 +1,5 @@
 import type { CollectionSpec } from "../db/mongo-collections.js";
+import { outboxIndex, outboxProperty } from "../events/outbox.schema.js";
 import { MEDIA_PURPOSES, MEDIA_STATUSES } from "./media.types.js";
 
 const id = { bsonType: "string", minLength: 1, maxLength: 64 };
@@ -74,6 +75,7 @@ export const mediaUploadsCollection: CollectionSpec = {
         deletedAt: date,
         createdAt: date,
         updatedAt: date,
+        outbox: outboxProperty,
       },
     },
   },
@@ -85,5 +87,7 @@ export const mediaUploadsCollection: CollectionSpec = {
     { key: { expiresAt: 1 }, name: "expiresAt_ttl", expireAfterSeconds: EXPIRED_UPLOAD_KEEP_SECONDS },
     { key: { status: 1, expiresAt: 1 }, name: "status_expiresAt" },
     { key: { releasedAt: 1 }, name: "releasedAt_sparse", sparse: true },
+    // Upload-ready/failed events left behind by a process that died (the outbox sweep).
+    outboxIndex,
   ],
 };

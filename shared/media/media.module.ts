@@ -1,6 +1,7 @@
 import type { Db } from "mongodb";
 import type { Config } from "../config/config.js";
 import type { DomainEventBus } from "../events/event-bus.js";
+import type { OutboxCollection } from "../events/outbox-sweeper.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { JobQueue } from "../queues/job-queue.js";
@@ -20,8 +21,12 @@ export interface MediaModuleDeps {
   jobs: Pick<JobQueue, "add">;
   realtime: Pick<Realtime, "toUsers">;
   logger: Logger;
-  /** A deleted account releases its uploads (`profile.deleted`), a replaced avatar its upload (`profile.avatar-released`, `chat.group-avatar-released`). */
-  events: Pick<DomainEventBus, "durable">;
+  /**
+   * A deleted account releases its uploads (`profile.deleted`), a replaced avatar its upload
+   * (`profile.avatar-released`, `chat.group-avatar-released`); uploads announce
+   * `media.upload-ready` / `media.upload-failed`.
+   */
+  events: Pick<DomainEventBus, "durable" | "record" | "published" | "hasDurable">;
   /** Defaults to the storage the configuration names. */
   storage?: ObjectStorage;
 }
@@ -31,6 +36,8 @@ export interface MediaModule {
   jobHandlers: { "media.process": (payload: { uploadId: string }) => Promise<unknown>; "media.publish": (payload: { mediaId: string }) => Promise<unknown> };
   finalFailureHooks: { "media.process": (payload: { uploadId: string }, error: Error) => Promise<void> };
   maintenanceTasks: MaintenanceTask[];
+  /** Uploads carry their ready/failed events (shard key: owner). */
+  outboxCollections: OutboxCollection[];
 }
 
 /** Media uploads over the configured object storage. */
@@ -46,6 +53,7 @@ export function createMediaModule(deps: MediaModuleDeps): MediaModule {
     config: deps.config,
     logger,
     tusEndpoint: `${deps.config.PUBLIC_URL.replace(/\/+$/, "")}${TUS_PATH}`,
+    events: deps.events,
   });
   // Released, not deleted: the retention period still applies, then the cleanup task purges them.
   // Idempotent: only uploads without a release date get one.
@@ -63,5 +71,6 @@ export function createMediaModule(deps: MediaModuleDeps): MediaModule {
     maintenanceTasks: [
       mediaCleanupTask({ repository, storage, media, realtime: deps.realtime, retentionSeconds: deps.config.MEDIA_RELEASE_RETENTION_SECONDS, logger }),
     ],
+    outboxCollections: [{ name: "mediaUploads", shardKey: ["ownerId"] }],
   };
 }

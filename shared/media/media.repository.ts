@@ -1,4 +1,5 @@
 import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import type { MediaKind, MediaMetadata, MediaPurpose, MediaStatus, MediaVariant, VariantName } from "./media.types.js";
 
 export interface MediaUploadDoc {
@@ -33,6 +34,8 @@ export interface MediaUploadDoc {
   deletedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
+  /** Domain events written with a transition, cleared once dispatched. */
+  outbox?: AnyOutboxEntry[];
 }
 
 /** Keys of an upload's public copies: the media itself and its variants. */
@@ -65,10 +68,17 @@ export class MediaRepository {
   /**
    * Moves an upload from one of `from` to `to` (with `set`/`unset`), or
    * returns null when it was in none of them: each transition happens once.
+   * `outbox` entries are written by the same command (the durable event path).
    */
-  async transition(id: string, from: readonly MediaStatus[], to: MediaStatus, changes: { set?: Partial<MediaUploadDoc>; unset?: Array<keyof MediaUploadDoc> } = {}): Promise<MediaUploadDoc | null> {
+  async transition(
+    id: string,
+    from: readonly MediaStatus[],
+    to: MediaStatus,
+    changes: { set?: Partial<MediaUploadDoc>; unset?: Array<keyof MediaUploadDoc>; outbox?: AnyOutboxEntry[] } = {},
+  ): Promise<MediaUploadDoc | null> {
     const update: UpdateFilter<MediaUploadDoc> = { $set: { ...changes.set, status: to, updatedAt: new Date() } };
     if (changes.unset?.length) update.$unset = Object.fromEntries(changes.unset.map((field) => [field, ""])) as never;
+    if (changes.outbox?.length) update.$push = { outbox: { $each: changes.outbox } } as never;
     return this.uploads.findOneAndUpdate({ _id: id, status: { $in: [...from] } } as Filter<MediaUploadDoc>, update, { returnDocument: "after" });
   }
 

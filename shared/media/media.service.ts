@@ -6,6 +6,8 @@ import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Config } from "../config/config.js";
+import type { AnyOutboxEntry, DomainEvents } from "../events/domain-events.js";
+import type { DomainEventBus } from "../events/event-bus.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { JobQueue } from "../queues/job-queue.js";
@@ -28,6 +30,8 @@ export interface MediaServiceDeps {
   logger: Logger;
   /** Absolute URL of the tus endpoint (`/api/media/tus`). */
   tusEndpoint: string;
+  /** Durable `media.upload-ready` / `media.upload-failed` events, recorded only while a subscriber listens. */
+  events?: Pick<DomainEventBus, "record" | "published" | "hasDurable">;
 }
 
 export const mediaNotFound = (): AppError => new AppError("MEDIA_NOT_FOUND", "No such upload");
@@ -239,9 +243,11 @@ export class MediaService {
     set.mainKey = mainKey;
     set.variants = variants;
     const keep = [mainKey, ...Object.values(variants).map((v) => v.key)];
-    const ready = await repository.transition(doc._id, ["processing"], "ready", { set: { ...set, objects: keep }, unset: ["failureReason"] });
+    const outbox = this.announce("media.upload-ready", { uploadId: doc._id, ownerId: doc.ownerId, purpose: doc.purpose });
+    const ready = await repository.transition(doc._id, ["processing"], "ready", { set: { ...set, objects: keep }, unset: ["failureReason"], outbox });
     if (!ready) throw new Error(`upload ${doc._id} left processing while it was checked`);
     for (const key of [doc.sourceKey, ...tusSideKeys(doc.sourceKey)]) if (!keep.includes(key)) await storage.delete(key);
+    await this.published(ready, outbox);
     return ready;
   }
 
@@ -281,10 +287,25 @@ export class MediaService {
   }
 
   private async fail(doc: MediaUploadDoc, reason: string): Promise<void> {
-    const failed = await this.deps.repository.transition(doc._id, ["processing"], "failed", { set: { failureReason: reason.slice(0, 500) } });
+    const failureReason = reason.slice(0, 500);
+    const outbox = this.announce("media.upload-failed", { uploadId: doc._id, ownerId: doc.ownerId, purpose: doc.purpose, reason: failureReason });
+    const failed = await this.deps.repository.transition(doc._id, ["processing"], "failed", { set: { failureReason }, outbox });
     const current = failed ?? (await this.deps.repository.findById(doc._id)) ?? doc;
     await this.deleteObjects(current);
-    if (failed) this.push(failed);
+    if (failed) {
+      this.push(failed);
+      await this.published(failed, outbox);
+    }
+  }
+
+  /** The outbox entry of an event, when a durable subscriber listens (otherwise the write carries none). */
+  private announce<N extends "media.upload-ready" | "media.upload-failed">(name: N, payload: DomainEvents[N]): AnyOutboxEntry[] {
+    const { events } = this.deps;
+    return events?.hasDurable(name) ? [events.record(name, payload) as AnyOutboxEntry] : [];
+  }
+
+  private async published(doc: MediaUploadDoc, outbox: AnyOutboxEntry[]): Promise<void> {
+    if (outbox.length > 0) await this.deps.events?.published({ collection: "mediaUploads", filter: { _id: doc._id, ownerId: doc.ownerId } }, outbox);
   }
 
   /** Deletes every object of an upload (and the tus bookkeeping), then forgets them. */
@@ -305,6 +326,17 @@ export class MediaService {
     if (doc.purpose !== purpose) throw new AppError("VALIDATION_FAILED", `This upload is for ${doc.purpose}, not ${purpose}`);
     if (doc.status !== "ready") throw new AppError("MEDIA_NOT_READY", `This upload is ${doc.status}${doc.failureReason ? `: ${doc.failureReason}` : ""}`);
     return toView(doc);
+  }
+
+  /**
+   * The object key of the bytes of a ready upload of the owner for `purpose`,
+   * for a service that reads them itself (videos transcode their source);
+   * null for anyone else's upload, another purpose, or one not (or no longer) ready.
+   */
+  async readyObjectKey(ownerId: string, mediaId: string, purpose: MediaPurpose): Promise<string | null> {
+    const doc = await this.deps.repository.findOwned(ownerId, mediaId);
+    if (!doc || doc.releasedAt || doc.purpose !== purpose || doc.status !== "ready" || !doc.mainKey) return null;
+    return doc.mainKey;
   }
 
   /**

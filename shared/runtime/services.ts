@@ -140,7 +140,8 @@ export function composeModules(platform: Platform): Composition {
     ttlSeconds: config.PRESENCE_TTL_SECONDS,
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
   });
-  const videos = createVideoModule({ config, db, redis, jobs, realtime, events, access, logger });
+  const videos = createVideoModule({ config, db, redis, jobs, realtime, events, access, logger, storage: media.services.storage, media: media.services.media });
+  videos.subscribeToUploads();
   const posts = createPostsModule({
     db,
     redis,
@@ -204,6 +205,7 @@ export function composeModules(platform: Platform): Composition {
     ...videos.outboxCollections,
     ...posts.outboxCollections,
     ...calls.outboxCollections,
+    ...media.outboxCollections,
   );
 
   const { accessGuard, maintenanceTasks: _identityTasks, ...identityServices } = identity.services;

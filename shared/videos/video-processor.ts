@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { copyFile, mkdir, rm } from "node:fs/promises";
+import { access, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Logger } from "../logging/logger.js";
@@ -8,7 +8,7 @@ import type { Realtime } from "../runtime/socket-events.js";
 import { TranscodeError, type ProbeLimits } from "./transcoder.js";
 import { encodeVideo, type EncodeResult } from "./video-encoder.js";
 import { videoOutboxRef, type VideoEventSink } from "./video-events.port.js";
-import type { TranscodeJobs } from "./video-ports.js";
+import type { TranscodeJobs, VideoSources } from "./video-ports.js";
 import { contentTypeOf, versionPrefix, type VideoObjectStorage } from "./video-storage.js";
 import type { VideoRepository } from "./video.repository.js";
 import { SHORT_MAX_SECONDS, SHORT_MIN_SECONDS, type VideoDoc, type VideoProgressEvent } from "./video.types.js";
@@ -57,6 +57,7 @@ export class VideoProcessor {
   constructor(
     private readonly videos: VideoRepository,
     private readonly storage: VideoObjectStorage,
+    private readonly sources: VideoSources,
     private readonly jobs: TranscodeJobs,
     private readonly events: VideoEventSink,
     private readonly realtime: Pick<Realtime, "toUser">,
@@ -83,8 +84,7 @@ export class VideoProcessor {
     const workDir = path.join(this.options.workDir, `${videoId}-${attemptId}`);
     try {
       await mkdir(workDir, { recursive: true });
-      const input = path.join(workDir, "source");
-      await this.download(claimed.source.key, input);
+      const input = await this.sourceInput(claimed, workDir);
       const result = await encodeVideo({
         input,
         outputDir: path.join(workDir, "out"),
@@ -129,7 +129,7 @@ export class VideoProcessor {
    */
   async sweepStale(now = new Date()): Promise<number> {
     let failed = 0;
-    for (const video of await this.videos.findStale(new Date(now.getTime() - this.options.staleMs), 100)) {
+    for (const video of await this.videos.findStale("processing", new Date(now.getTime() - this.options.staleMs), 100)) {
       const state = await this.jobs.state(video._id);
       if (state === "active" || state === "waiting" || state === "delayed" || state === "prioritized" || state === "waiting-children") continue;
       if (await this.fail(video._id, null, "Processing stopped unexpectedly; please upload the video again")) failed++;
@@ -148,18 +148,33 @@ export class VideoProcessor {
       : { maxDimension: this.options.maxDimension, minDurationSeconds: 1, maxDurationSeconds: this.options.maxLongSeconds };
   }
 
-  private async download(key: string, file: string): Promise<void> {
-    const local = this.storage.localPath?.(key);
-    if (local) {
-      await copyFile(local, file).catch((error: NodeJS.ErrnoException) => {
-        throw new TranscodeError(error.code === "ENOENT" ? "The uploaded file is gone" : `The uploaded file cannot be read (${error.code ?? error.message})`, error.code !== "ENOENT");
+  /**
+   * Where ffmpeg reads the source: the media upload's bytes, found through the
+   * media service and read through the storage port. The local adapter's file
+   * is read in place (no copy: the encode starts at once, as a direct ffmpeg
+   * run would); other adapters' objects are downloaded to the work directory
+   * first, so a long encode never depends on one long-lived HTTP read.
+   */
+  private async sourceInput(video: VideoDoc, workDir: string): Promise<string> {
+    const key = await this.sources.objectKey(video.userId, video.source.uploadId);
+    if (!key) throw new TranscodeError("The uploaded file is gone");
+    const gone = (error: { code?: string; name?: string; message: string }) =>
+      error.code === "ENOENT" || error.name === "StorageNotFoundError"
+        ? new TranscodeError("The uploaded file is gone")
+        : new TranscodeError(`The uploaded file cannot be read (${error.code ?? error.message})`, true);
+    const inPlace = this.storage.filePath?.(key);
+    if (inPlace) {
+      await access(inPlace).catch((error: NodeJS.ErrnoException) => {
+        throw gone(error);
       });
-      return;
+      return inPlace;
     }
+    const file = path.join(workDir, "source");
     const object = await this.storage.get(key).catch((error: Error) => {
-      throw new TranscodeError(error.name === "StorageNotFoundError" ? "The uploaded file is gone" : `The uploaded file cannot be read (${error.message})`, error.name !== "StorageNotFoundError");
+      throw gone(error);
     });
     await pipeline(object.body, createWriteStream(file));
+    return file;
   }
 
   private async upload(videoId: string, version: string, dir: string, result: EncodeResult, onProgress: (fraction: number) => void): Promise<void> {

@@ -1,24 +1,17 @@
-import type { Readable } from "node:stream";
+import type { ObjectStorage } from "../storage/object-storage.js";
 
 /**
  * The part of the object-storage port (`shared/storage/object-storage.ts`) the
- * videos domain uses. Declared here structurally, so the media module's storage
- * (local filesystem or S3) is passed in unchanged.
+ * videos domain uses: the same storage as media (local filesystem or S3).
  */
-export interface VideoObjectStorage {
-  putFile(key: string, localPath: string, options: { contentType: string; cacheControl?: string }): Promise<{ size: number; etag: string }>;
-  get(key: string, options?: { range?: { start: number; end?: number } }): Promise<{ body: Readable; size: number; contentType: string; etag: string; contentRange?: string }>;
-  head(key: string): Promise<{ size: number } | null>;
-  /** Deletes every object under `prefix` (ending with `/`). */
-  deletePrefix(prefix: string): Promise<number>;
+export type VideoObjectStorage = Pick<ObjectStorage, "putFile" | "get" | "deletePrefix"> & {
   /**
-   * Optional: the local file holding an object, for adapters that have one. The
-   * worker then copies the source in the kernel instead of streaming it through
-   * JavaScript buffers (a long source would otherwise raise the worker's RSS by
-   * tens of MB until the next collection).
+   * The local adapter's file of an object. When the adapter has one, the
+   * transcoder reads the source in place (no copy); otherwise it downloads it
+   * to its work directory first.
    */
-  localPath?(key: string): string | null;
-}
+  filePath?(key: string): string;
+};
 
 /** Where a video's objects live: `videos/{videoId}/{version}/...`, one immutable version per successful transcode attempt. */
 export const videoPrefix = (videoId: string): string => `videos/${videoId}/`;

@@ -11,14 +11,13 @@ import type { FinalFailureHooks, JobHandlers, ScheduledJob } from "../queues/job
 import type { Realtime } from "../runtime/socket-events.js";
 import type { Db } from "mongodb";
 import type { Redis } from "ioredis";
-import { DirectoryVideoStorage } from "./directory-storage.js";
 import { PlaybackGrants } from "./playback-grant.js";
-import { StorageUploadSources } from "./storage-upload-sources.js";
+import { MediaVideoSources, type VideoMedia } from "./media-video-sources.js";
 import { configureTranscoder } from "./transcoder.js";
 import { TrendingService } from "./trending.service.js";
 import { VideoEngagementRepository } from "./video-engagement.repository.js";
 import { VideoEngagementService } from "./video-engagement.service.js";
-import { transcodeJobId, type TranscodeJobs, type VideoSources } from "./video-ports.js";
+import { transcodeJobId, type TranscodeJobs } from "./video-ports.js";
 import { PermanentTranscodeFailure, VideoProcessor } from "./video-processor.js";
 import type { VideoObjectStorage } from "./video-storage.js";
 import { VideoRepository } from "./video.repository.js";
@@ -34,10 +33,10 @@ export interface VideoModuleDeps {
   events: DomainEventBus;
   access: AccessControl;
   logger: Logger;
-  /** The object storage port; default: a directory under MEDIA_DIR. */
-  storage?: VideoObjectStorage;
-  /** Where uploads come from; default: the storage stand-in (`uploads/{userId}/{uploadId}`). */
-  sources?: VideoSources;
+  /** The object storage port (the one media uses): sources are read and versions written through it. */
+  storage: VideoObjectStorage;
+  /** The media service: uploads are checked (owner, purpose, status) and located through it. */
+  media: VideoMedia;
   /** Clock of the view counter (tests). */
   clock?: () => number;
 }
@@ -66,8 +65,8 @@ export function createVideoModule(deps: VideoModuleDeps) {
   const logger = deps.logger.child({ domain: "videos" });
   configureTranscoder({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
   const repository = new VideoRepository(deps.db);
-  const storage = deps.storage ?? new DirectoryVideoStorage(path.resolve(config.MEDIA_DIR));
-  const { events } = deps;
+  const { events, storage } = deps;
+  const sources = new MediaVideoSources(deps.media);
   const transcodeJobs: TranscodeJobs = {
     async enqueue(videoId) {
       await deps.jobs.add("videos.transcode", { videoId });
@@ -79,7 +78,7 @@ export function createVideoModule(deps: VideoModuleDeps) {
   };
   const videos = new VideoService(
     repository,
-    deps.sources ?? new StorageUploadSources(storage),
+    sources,
     deps.access,
     new PlaybackGrants(config.JWT_SECRET),
     storage,
@@ -89,7 +88,7 @@ export function createVideoModule(deps: VideoModuleDeps) {
     logger,
     { publicUrl: config.PUBLIC_URL.replace(/\/$/, ""), signedUrlTtlSeconds: config.VIDEO_URL_TTL_SECONDS },
   );
-  const processor = new VideoProcessor(repository, storage, transcodeJobs, events, deps.realtime, logger, {
+  const processor = new VideoProcessor(repository, storage, sources, transcodeJobs, events, deps.realtime, logger, {
     workDir: config.VIDEO_WORK_DIR ?? path.join(tmpdir(), "chatwave-transcode"),
     preset: config.VIDEO_TRANSCODE_PRESET,
     threads: config.VIDEO_TRANSCODE_THREADS,
@@ -113,7 +112,11 @@ export function createVideoModule(deps: VideoModuleDeps) {
         throw error;
       }
     },
-    "videos.refresh": async () => ({ ...(await trending.recomputeChanged()), staleFailed: await processor.sweepStale() }),
+    "videos.refresh": async () => ({
+      ...(await trending.recomputeChanged()),
+      staleFailed: await processor.sweepStale(),
+      uploadsSettled: await videos.sweepUploading(new Date(Date.now() - config.VIDEO_STALE_MS)),
+    }),
   };
   const finalFailureHooks: Pick<FinalFailureHooks, "videos.transcode"> = {
     // Attempts exhausted or timed out: the video fails with the reason, unless it is ready (a late job never un-readies it).
@@ -121,6 +124,20 @@ export function createVideoModule(deps: VideoModuleDeps) {
       await processor.fail(videoId, null, error instanceof UnrecoverableError ? error.message : `Processing failed: ${error.message}`);
     },
   };
+  /**
+   * The upload a video waits for settles in the media domain: durable and
+   * idempotent subscribers, tried inline by the publishing process first. Run
+   * once per bus by the composition root (a second module on the same bus,
+   * as some tests build, must not subscribe twice).
+   */
+  const subscribeToUploads = (): void => {
+    events.durable("media.upload-ready", "videos.source-ready", async ({ uploadId, purpose }) => {
+      if (purpose === "video") await videos.sourceReady(uploadId);
+    }, { inline: true });
+    events.durable("media.upload-failed", "videos.source-failed", async ({ uploadId, purpose, reason }) => {
+      if (purpose === "video") await videos.sourceFailed(uploadId, reason);
+    }, { inline: true });
+  };
   const scheduledJobs: ScheduledJob[] = [{ id: "videos-refresh", job: "videos.refresh", data: {}, repeat: { every: REFRESH_EVERY_MS } }];
-  return { services, jobHandlers, finalFailureHooks, scheduledJobs, maintenanceTasks: [trending.weeklyTask()], outboxCollections: VIDEO_OUTBOX };
+  return { services, jobHandlers, finalFailureHooks, scheduledJobs, maintenanceTasks: [trending.weeklyTask()], outboxCollections: VIDEO_OUTBOX, subscribeToUploads };
 }

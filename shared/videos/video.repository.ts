@@ -54,7 +54,7 @@ export class VideoRepository {
 
   /** uploading → uploaded once the source is complete; returns the video when it moved. */
   async markUploaded(id: string, now: Date): Promise<VideoDoc | null> {
-    return this.videos.findOneAndUpdate({ _id: id, status: "uploading", isDeleted: false }, { $set: { status: "uploaded", updatedAt: now } }, { returnDocument: "after" });
+    return this.videos.findOneAndUpdate({ _id: id, status: "uploading", isDeleted: false }, { $set: { status: "uploaded", uploadedAt: now, updatedAt: now } }, { returnDocument: "after" });
   }
 
   /**
@@ -98,9 +98,21 @@ export class VideoRepository {
     return this.videos.findOneAndUpdate(filter, update, { returnDocument: "after" });
   }
 
-  /** Videos left processing with no progress since `cutoff` (index status_updatedAt). */
-  async findStale(cutoff: Date, limit: number): Promise<VideoDoc[]> {
-    return this.videos.find({ status: "processing", updatedAt: { $lt: cutoff } }).limit(limit).toArray();
+  /** uploading → failed (the upload was refused or expired); null when the video was no longer waiting for it. */
+  async failUploading(id: string, reason: string, outbox: OutboxEntry[], now: Date): Promise<VideoDoc | null> {
+    const update: UpdateFilter<VideoDoc> = { $set: { status: "failed", failureReason: reason.slice(0, 500), updatedAt: now } };
+    if (outbox.length > 0) update.$push = { outbox: { $each: outbox } } as UpdateFilter<VideoDoc>["$push"];
+    return this.videos.findOneAndUpdate({ _id: id, status: "uploading", isDeleted: false }, update, { returnDocument: "after" });
+  }
+
+  /** Records that the uploading sweep looked at the video (it moves behind the others). */
+  async touchUploading(id: string, now: Date): Promise<void> {
+    await this.videos.updateOne({ _id: id, status: "uploading" }, { $set: { updatedAt: now } });
+  }
+
+  /** Videos left in `status` (processing, uploading) with no change since `cutoff` (index status_updatedAt). */
+  async findStale(status: "processing" | "uploading", cutoff: Date, limit: number): Promise<VideoDoc[]> {
+    return this.videos.find({ status, updatedAt: { $lt: cutoff }, isDeleted: false }).limit(limit).toArray();
   }
 
   async clearOutbox(id: string, entryIds: string[]): Promise<void> {

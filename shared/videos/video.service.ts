@@ -23,6 +23,9 @@ export interface VideoServiceOptions {
 
 export const videoNotFound = (): AppError => new AppError("NOT_FOUND", "No such video");
 
+/** Drops ffmpeg's `[demuxer @ 0x55…] ` context prefixes from a reason the uploader reads. */
+const withoutToolNoise = (reason: string): string => reason.replace(/\[[^\]]* @ 0x[0-9a-f]+\]\s*/g, "");
+
 /** Files a playback grant may reach: the master, a rendition's playlist or segment, the poster, the storyboard. */
 const PLAYBACK_FILE = /^(?:(?:[0-9]{3,4}p|audio)\/(?:index\.m3u8|seg_[0-9]{4,6}\.ts)|master\.m3u8|poster\.jpg|storyboard\.jpg)$/;
 
@@ -44,7 +47,11 @@ export class VideoService {
     private readonly options: VideoServiceOptions,
   ) {}
 
-  /** Creates a video from the user's upload; transcoding starts as soon as the upload is complete. */
+  /**
+   * Creates a video from the user's upload (purpose `video`, checked by the
+   * media service): `uploaded` and queued when the upload is ready, otherwise
+   * `uploading` until the media domain says it is ready (or failed).
+   */
   async create(userId: string, input: CreateVideoInput): Promise<VideoView> {
     const source = await this.sources.resolve(userId, input.uploadId);
     if (source.status === "failed") throw new AppError("BAD_REQUEST", `The upload cannot be used: ${source.failureReason ?? "it failed"}`);
@@ -53,6 +60,7 @@ export class VideoService {
       throw new AppError("VALIDATION_FAILED", `A short lasts ${SHORT_MIN_SECONDS}-${SHORT_MAX_SECONDS} s; this upload lasts ${seconds.toFixed(1)} s`);
     }
     const now = new Date();
+    const ready = source.status === "ready";
     const doc: VideoDoc = {
       _id: randomUUID(),
       userId,
@@ -62,8 +70,9 @@ export class VideoService {
       tags: input.tags,
       ...(input.location ? { location: input.location } : {}),
       privacy: input.privacy,
-      status: source.status === "ready" ? "uploaded" : "uploading",
-      source: { uploadId: input.uploadId, key: source.key },
+      status: ready ? "uploaded" : "uploading",
+      source: { uploadId: input.uploadId },
+      ...(ready ? { uploadedAt: now } : {}),
       renditions: [],
       stats: { viewCount: 0, likeCount: 0, commentCount: 0, shareCount: 0, watchTimeSeconds: 0, completedViewCount: 0 },
       trendingScore: 0,
@@ -78,29 +87,72 @@ export class VideoService {
       if (isDuplicateKeyError(error)) throw new AppError("ALREADY_EXISTS", "A video was already made from this upload");
       throw error;
     }
-    if (doc.status === "uploaded") await this.jobs.enqueue(doc._id);
-    return toVideoView(doc, undefined, true);
+    let current = doc;
+    if (ready) await this.jobs.enqueue(doc._id);
+    // The upload may have settled between the check above and the insert, its event finding no video yet.
+    else current = (await this.settleFromSource(doc)) ?? doc;
+    // The upload is in use while the video exists (media releases it when the video is deleted).
+    await this.sources.attach(input.uploadId, doc._id);
+    return toVideoView(current, undefined, true);
   }
 
-  /** The media domain reports an upload complete: uploading → uploaded, and the transcode is queued. */
+  /** The media domain reports an upload ready (`media.upload-ready`): uploading → uploaded, and the transcode is queued. Idempotent. */
   async sourceReady(uploadId: string): Promise<void> {
     const video = await this.videos.findByUpload(uploadId);
     if (!video) return;
+    await this.markUploaded(video);
+  }
+
+  /** The media domain reports an upload unusable (`media.upload-failed`): the video fails with its reason. Idempotent. */
+  async sourceFailed(uploadId: string, reason: string): Promise<void> {
+    const video = await this.videos.findByUpload(uploadId);
+    if (!video) return;
+    await this.failFromSource(video, reason);
+  }
+
+  /**
+   * Safety net for lost upload events: videos `uploading` with no change since
+   * `cutoff` ask the media service where their upload stands. One still
+   * pending (a long resumable upload) is touched, so the next sweep looks at
+   * others first. Returns how many moved.
+   */
+  async sweepUploading(cutoff: Date): Promise<number> {
+    let moved = 0;
+    for (const video of await this.videos.findStale("uploading", cutoff, 100)) {
+      if (await this.settleFromSource(video)) moved++;
+      else await this.videos.touchUploading(video._id, new Date());
+    }
+    return moved;
+  }
+
+  /** Moves an `uploading` video on when its upload has settled; returns it when it moved. */
+  private async settleFromSource(video: VideoDoc): Promise<VideoDoc | null> {
+    const source = await this.sources.resolve(video.userId, video.source.uploadId).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === "MEDIA_NOT_FOUND") return { status: "failed" as const, failureReason: "the upload is gone" };
+      throw error;
+    });
+    if (source.status === "ready") return this.markUploaded(video);
+    if (source.status === "failed") return this.failFromSource(video, source.failureReason ?? "it failed");
+    return null;
+  }
+
+  private async markUploaded(video: VideoDoc): Promise<VideoDoc | null> {
     const moved = await this.videos.markUploaded(video._id, new Date());
     // Enqueue even when another delivery moved it first: the job id makes this a no-op then.
     if (moved || video.status === "uploaded") await this.jobs.enqueue(video._id);
     if (moved) this.realtime.toUser(video.userId, "video:status", { videoId: video._id, status: "uploaded" });
+    return moved;
   }
 
-  /** The media domain reports an upload unusable: the video fails with its reason. */
-  async sourceFailed(uploadId: string, reason: string): Promise<void> {
-    const video = await this.videos.findByUpload(uploadId);
-    if (!video) return;
-    const entry = this.events.record("video.processed", { videoId: video._id, userId: video.userId, status: "failed", failureReason: reason });
-    const failed = await this.videos.fail(video._id, `The upload failed: ${reason}`, null, [entry], new Date());
-    if (!failed) return;
+  private async failFromSource(video: VideoDoc, reason: string): Promise<VideoDoc | null> {
+    const failureReason = `The upload failed: ${withoutToolNoise(reason)}`;
+    const entry = this.events.record("video.processed", { videoId: video._id, userId: video.userId, status: "failed", failureReason });
+    // Only an upload still awaited: a video already queued or further along has its source.
+    const failed = await this.videos.failUploading(video._id, failureReason, [entry], new Date());
+    if (!failed) return null;
     await this.events.published(videoOutboxRef(video), [entry]);
-    this.realtime.toUser(video.userId, "video:status", { videoId: video._id, status: "failed", failureReason: failed.failureReason });
+    this.realtime.toUser(video.userId, "video:status", { videoId: video._id, status: "failed", failureReason });
+    return failed;
   }
 
   /** A video as `viewerId` may see it (the owner sees every status; others only ready videos they may watch). */
@@ -157,7 +209,9 @@ export class VideoService {
 
   /** Soft delete: the video disappears from every list and its playback URLs stop working at once. */
   async remove(userId: string, videoId: string): Promise<void> {
-    if (!(await this.videos.softDelete(videoId, userId, new Date()))) throw videoNotFound();
+    const deleted = await this.videos.softDelete(videoId, userId, new Date());
+    if (!deleted) throw videoNotFound();
+    await this.sources.detach(deleted.source.uploadId, videoId);
   }
 
   /**

@@ -64,8 +64,10 @@ export interface VideoDoc {
   location?: VideoLocation;
   privacy: VideoPrivacy;
   status: VideoStatus;
-  /** The upload the video is made from, and the object key of its bytes. */
-  source: { uploadId: string; key: string };
+  /** The media upload (purpose `video`) the video is made from. */
+  source: { uploadId: string };
+  /** When the upload became ready and the video `uploaded` (start of the transcode's wait). */
+  uploadedAt?: Date;
   failureReason?: string;
   /** The attempt now transcoding: only the holder of this token may publish. */
   processing?: { attemptId: string; stage: string; percent: number; startedAt: Date; heartbeatAt: Date };

@@ -6,6 +6,7 @@ import { createVideoModule } from "../../shared/videos/video.module.js";
 import { VideoRepository } from "../../shared/videos/video.repository.js";
 import type { VideoDoc, VideoView } from "../../shared/videos/video.types.js";
 import { ClipFactory } from "../helpers/clips.js";
+import { waitFor } from "../helpers/ports.js";
 import type { TestUser } from "../helpers/users.js";
 import { VideoHarness } from "./video-fixtures.js";
 
@@ -103,7 +104,7 @@ describe("videos: privacy, analytics and trending", function () {
 
   it("views count after 10 s watched (half of a short), once per viewer per hour; watch time and completion accrue", async () => {
     let now = Date.now();
-    const module = createVideoModule({ config: h.platform.config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger, clock: () => now });
+    const module = createVideoModule({ config: h.platform.config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger, storage: h.services.storage, media: h.services.media, clock: () => now });
     const { engagement } = module.services;
     const session = randomBytes(9).toString("base64url");
     const beat = (user: TestUser | undefined, watchedSeconds: number, positionSeconds: number, advanceMs: number) => {
@@ -166,7 +167,7 @@ describe("videos: privacy, analytics and trending", function () {
     const repository = new VideoRepository(h.platform.mongo.db);
     const fixture = (name: string, publishedAt: Date, stats: Partial<VideoDoc["stats"]>): VideoDoc => ({
       _id: randomUUID(), userId: creator.userId, type: "short", title: `Fixture ${name}`, description: "", tags: [], privacy: "public", status: "ready",
-      source: { uploadId: randomBytes(9).toString("base64url"), key: "uploads/x" }, version: "fixture-version", renditions: [], duration: 30,
+      source: { uploadId: randomBytes(9).toString("base64url") }, version: "fixture-version", renditions: [], duration: 30,
       stats: { viewCount: 0, likeCount: 0, commentCount: 0, shareCount: 0, watchTimeSeconds: 0, completedViewCount: 0, ...stats },
       trendingScore: 0, needsTrendingUpdate: true, isDeleted: false, publishedAt, createdAt: publishedAt, updatedAt: publishedAt,
     });
@@ -199,7 +200,7 @@ describe("videos: privacy, analytics and trending", function () {
     const old = new Date(Date.now() - 3600_000);
     const stuck: VideoDoc = {
       _id: randomUUID(), userId: owner.userId, type: "long", title: "Stuck", description: "", tags: [], privacy: "public", status: "processing",
-      source: { uploadId: randomBytes(9).toString("base64url"), key: "uploads/none" }, renditions: [],
+      source: { uploadId: randomBytes(9).toString("base64url") }, renditions: [],
       processing: { attemptId: "dead-attempt", stage: "transcoding", percent: 40, startedAt: old, heartbeatAt: old },
       stats: { viewCount: 0, likeCount: 0, commentCount: 0, shareCount: 0, watchTimeSeconds: 0, completedViewCount: 0 },
       trendingScore: 0, needsTrendingUpdate: false, isDeleted: false, createdAt: old, updatedAt: old,
@@ -211,12 +212,14 @@ describe("videos: privacy, analytics and trending", function () {
     assert.match(swept.failureReason!, /stopped unexpectedly/);
 
     const slow = await h.upload(owner, await clips.clip("slow", { width: 1280, height: 720, seconds: 20 }));
-    // Inserted as uploaded with no job, so only the impatient processor below runs it.
-    const pending: VideoDoc = { ...stuck, _id: randomUUID(), title: "Too slow", status: "uploaded", source: { uploadId: slow, key: `uploads/${owner.userId}/${slow}` }, createdAt: new Date(), updatedAt: new Date() };
+    assert.equal((await h.uploadSettled(owner, slow)).status, "ready");
+    // The media job is over, so its upload-ready event found no video; inserted as uploaded with no job, only the impatient processor below runs it.
+    await waitFor(async () => (await h.platform.jobs.queue("media").getJobState(`media-${slow}`)) === "completed", 10_000, "the media job to finish");
+    const pending: VideoDoc = { ...stuck, _id: randomUUID(), title: "Too slow", status: "uploaded", source: { uploadId: slow }, createdAt: new Date(), updatedAt: new Date() };
     delete pending.processing;
     await repository.insert(pending);
     const config = { ...h.platform.config, VIDEO_TRANSCODE_TIMEOUT_MS: 1_500 };
-    const impatient = createVideoModule({ config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger });
+    const impatient = createVideoModule({ config, db: h.platform.mongo.db, redis: h.platform.redis, jobs: h.platform.jobs, realtime: h.platform.realtime, access: h.services.access, events: h.services.events, logger: h.platform.logger, storage: h.services.storage, media: h.services.media });
     await assert.rejects(impatient.services.processor.transcode(pending._id, {}), /took longer than 2 s/);
     const timedOut = await h.services.videos.videos.get(owner.userId, pending._id);
     assert.equal(timedOut.status, "failed");
