@@ -96,7 +96,7 @@ export class PasswordService {
     if (!outcome) throw new AppError("INVALID_TOKEN", "This reset link is invalid, used or expired");
     // Whoever reset by e-mail owns the account: the lockout an attacker caused ends too.
     await this.users.resetLoginFailures(outcome.userId);
-    await this.revoker.sessionsRevoked(outcome.revoked, "password_changed");
+    await this.revoker.sessionsRevoked(outcome.userId, outcome.revoked, "password_changed");
     return { reset: true };
   }
 
@@ -116,7 +116,7 @@ export class PasswordService {
       await this.audit.insert({ event: "password.changed", userId: user.id, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { sessionsRevoked: ids.length } }, client);
       return ids;
     });
-    await this.revoker.sessionsRevoked(revoked, "password_changed");
+    await this.revoker.sessionsRevoked(user.id, revoked, "password_changed");
     return { revokedSessions: revoked.length };
   }
 }

@@ -7,9 +7,11 @@ import type { RevocationRepository } from "./revocation.repository.js";
 export type SocketControl = Pick<Realtime, "revokeSession" | "disconnectUser">;
 
 /**
- * Makes a revocation that PostgreSQL already recorded take effect at once:
- * marks the sessions revoked in the access guard's Redis cache and drops
- * their sockets on every gateway. Call it after the revoking transaction commits.
+ * Keeps the access guard's Redis session cache in step with PostgreSQL. A
+ * revocation that PostgreSQL already recorded takes effect at once: the
+ * sessions are marked revoked in the cache and their sockets dropped on every
+ * gateway (call it after the revoking transaction commits). A session issued or
+ * refreshed is marked alive, so the next handshake need not read PostgreSQL.
  */
 export class SessionRevoker {
   constructor(
@@ -18,10 +20,17 @@ export class SessionRevoker {
     private readonly logger: Logger,
   ) {}
 
-  async sessionsRevoked(sessionIds: readonly string[], reason: SessionRevokedEvent["reason"]): Promise<void> {
+  /** Warms the cache after the transaction that issued or refreshed the session committed. */
+  async sessionIssued(userId: string, sessionId: string): Promise<void> {
+    // Only a cache: the guard reads PostgreSQL when the mark is missing.
+    await this.revocations.markAlive(sessionId, userId).catch((error: unknown) => this.logger.warn({ err: error }, "could not warm the session cache"));
+  }
+
+  /** Sessions of `userId` were revoked in PostgreSQL. */
+  async sessionsRevoked(userId: string, sessionIds: readonly string[], reason: SessionRevokedEvent["reason"]): Promise<void> {
     if (sessionIds.length === 0) return;
     try {
-      await this.revocations.markSessionsRevoked(sessionIds);
+      await this.revocations.markSessionsRevoked(userId, sessionIds);
     } catch (error) {
       // PostgreSQL stays authoritative: the guard's short "alive" cache expires and it re-reads the session.
       this.logger.error({ err: error, sessions: sessionIds.length }, "could not mark sessions revoked in Redis");
@@ -33,7 +42,7 @@ export class SessionRevoker {
     await this.revocations.markUserDisabled(userId).catch((error: unknown) =>
       this.logger.error({ err: error, userId }, "could not mark user disabled in Redis"),
     );
-    await this.sessionsRevoked(sessionIds, "disabled");
+    await this.sessionsRevoked(userId, sessionIds, "disabled");
     this.sockets.disconnectUser(userId);
   }
 

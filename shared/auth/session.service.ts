@@ -62,11 +62,13 @@ export class SessionService {
    * writes the sign-in's audit trail in the same transaction.
    */
   async start(userId: string, meta: RequestMeta, record?: (client: SqlTx, sessionId: string) => Promise<void>): Promise<IssuedTokens> {
-    return this.db.run(async (client) => {
-      const tokens = await this.startIn(client, userId, meta);
-      await record?.(client, tokens.sessionId);
-      return tokens;
+    const tokens = await this.db.run(async (client) => {
+      const issued = await this.startIn(client, userId, meta);
+      await record?.(client, issued.sessionId);
+      return issued;
     });
+    await this.revoker.sessionIssued(userId, tokens.sessionId);
+    return tokens;
   }
 
   private async startIn(client: SqlTx, userId: string, meta: RequestMeta): Promise<IssuedTokens> {
@@ -110,11 +112,12 @@ export class SessionService {
     });
     switch (outcome.kind) {
       case "rotated":
+        await this.revoker.sessionIssued(outcome.userId, outcome.tokens.sessionId);
         return outcome.tokens;
       case "rotated-just-now":
         throw new AppError("TOKEN_ROTATED", "This refresh token was just rotated; use the token that request returned");
       case "reused":
-        await this.revoker.sessionsRevoked([outcome.sessionId], "reused");
+        await this.revoker.sessionsRevoked(outcome.userId, [outcome.sessionId], "reused");
         throw new AppError("UNAUTHENTICATED", "This refresh token was already used; the session has been ended");
       case "invalid":
         throw new AppError("UNAUTHENTICATED", "The refresh token is invalid or has expired");
@@ -128,7 +131,7 @@ export class SessionService {
       await this.sessions.revoke(actor.userId, actor.sessionId, "logout", client);
       await this.audit.insert({ event: "logout", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent }, client);
     });
-    await this.revoker.sessionsRevoked([actor.sessionId], "logout");
+    await this.revoker.sessionsRevoked(actor.userId, [actor.sessionId], "logout");
   }
 
   async list(actor: Actor): Promise<SessionView[]> {
@@ -143,7 +146,7 @@ export class SessionService {
       if (!revoked) throw new AppError("SESSION_NOT_FOUND", "No such active session");
       await this.audit.insert({ event: "session.revoked", userId: actor.userId, sessionId, actorId: actor.userId, ip: meta.ip, userAgent: meta.userAgent }, client);
     });
-    await this.revoker.sessionsRevoked([sessionId], sessionId === actor.sessionId ? "logout" : "revoked");
+    await this.revoker.sessionsRevoked(actor.userId, [sessionId], sessionId === actor.sessionId ? "logout" : "revoked");
   }
 
   /** Ends every session of the caller except the current one. */
@@ -153,7 +156,7 @@ export class SessionService {
       await this.audit.insert({ event: "session.revoked_others", userId: actor.userId, sessionId: actor.sessionId, ip: meta.ip, userAgent: meta.userAgent, metadata: { count: revoked.length } }, client);
       return revoked;
     });
-    await this.revoker.sessionsRevoked(ids, "revoked");
+    await this.revoker.sessionsRevoked(actor.userId, ids, "revoked");
     return { revoked: ids.length };
   }
 
