@@ -8,6 +8,8 @@ import type { Realtime } from "../runtime/socket-events.js";
 import { ChangeRepository } from "./change.repository.js";
 import type { ChatTestHooks } from "./chat-test-hooks.js";
 import type { ChatDeps, ChatMedia, UserDirectory } from "./chat.deps.js";
+import type { InvalidationChannel } from "../realtime/invalidation-channel.js";
+import { subscribeChatCaches } from "./chat-cache-invalidation.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
 import { DirectPermissionCache } from "./direct-permission.cache.js";
@@ -50,6 +52,8 @@ export interface ChatModuleDeps {
   gapWindowMs?: number;
   /** Stall and crash points for tests with real processes (chatTestHooks). */
   hooks?: ChatTestHooks;
+  /** Keeps the in-process caches in step with blocks, privacy and membership changes made by any process. */
+  invalidations?: InvalidationChannel;
 }
 
 /** Messages carry `chat.message-sent`, conversations `chat.member-added` (shard keys: conversation). */
@@ -62,14 +66,17 @@ const CHAT_OUTBOX: OutboxCollection[] = [
 export function createChatModule(input: ChatModuleDeps) {
   const { db, access } = input;
   const conversations = new ConversationRepository(db);
+  const memberLists = new MemberListCache(conversations);
+  const permissions = new DirectPermissionCache(access);
+  if (input.invalidations) subscribeChatCaches(input.invalidations, { permissions, memberLists });
   const deps: ChatDeps = {
     conversations,
     members: new MemberRepository(db),
     messages: new MessageRepository(db),
     changes: new ChangeRepository(db),
     unread: new UnreadRepository(input.redis),
-    memberLists: new MemberListCache(conversations),
-    permissions: new DirectPermissionCache(access),
+    memberLists,
+    permissions,
     access,
     directory: input.directory,
     realtime: input.realtime,

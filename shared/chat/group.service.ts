@@ -178,13 +178,14 @@ export class GroupService {
   /** Revokes membership (the list first, so access ends at once), then the member's state. */
   private async drop(conversationId: string, userId: string): Promise<void> {
     await this.deps.conversations.removeMember(conversationId, userId, new Date());
+    await this.deps.memberLists.changed(conversationId);
     await this.deps.members.remove(conversationId, userId);
     await this.deps.unread.remove(userId, conversationId).catch(() => undefined);
     this.deps.realtime.toUsers([userId], "chat:conversation-updated", { conversationId, reason: "removed" });
   }
 
   private async announce(conversationId: string, reason: "members_changed"): Promise<void> {
-    const list = await this.deps.memberLists.load(conversationId);
+    const list = await this.deps.memberLists.changed(conversationId);
     this.deps.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId, reason });
   }
 }
