@@ -137,16 +137,18 @@ try {
       console.error(`round ${round}: ${name}…`);
       await load.call({ cmd: "openPairs", mode: "chat", senderUrl: send.url, receiverUrl: receive.url, pairs: pairs[name], socketsPerSender: SOCKETS_PER_SENDER });
       await load.call<RunStats>({ cmd: "run", rate: 200, window: 0, durationMs: 2_000 });
-      const cpuBefore = await cpuSeconds(send.child.pid!);
+      const [cpuBefore, mongoBefore] = [await cpuSeconds(send.child.pid!), await cpuSeconds(process.pid)];
       const fixed = await load.call<RunStats>({ cmd: "run", rate: 1000, window: 0, durationMs: RUN_MS });
       const cpuUs = ((await cpuSeconds(send.child.pid!)) - cpuBefore) * 1e6 / Math.max(fixed.acked, 1);
+      // The embedded MongoDB runs in this process: its CPU per message, when MONGO_URL is not set.
+      const mongoUs = ((await cpuSeconds(process.pid)) - mongoBefore) * 1e6 / Math.max(fixed.acked, 1);
       const saturated = await load.call<RunStats>({ cmd: "run", rate: 0, window: 1, durationMs: RUN_MS });
       await load.call({ cmd: "closePairs" });
       figures[name].saturated.push(num(saturated.deliveredPerSec));
       figures[name].p99.push(num(fixed.p99));
       figures[name].cpu.push(cpuUs);
       const refused = (stats: RunStats) => Object.entries(stats.errors).map(([code, n]) => `${code} ${n}`).join(", ") || "none";
-      row(`round ${round} ${name}: 1,000 msg/s`, `${fixed.deliveredPerSec.toFixed(0)} delivered/s; p50 ${ms(fixed.p50)}, p99 ${ms(fixed.p99)}; sending replica ${cpuUs.toFixed(0)} µs CPU/msg; refused: ${refused(fixed)}`);
+      row(`round ${round} ${name}: 1,000 msg/s`, `${fixed.deliveredPerSec.toFixed(0)} delivered/s; p50 ${ms(fixed.p50)}, p99 ${ms(fixed.p99)}; sending replica ${cpuUs.toFixed(0)} µs CPU/msg, MongoDB${process.env.MONGO_URL ? "" : " (embedded) + bench"} ${mongoUs.toFixed(0)} µs; refused: ${refused(fixed)}`);
       row(`round ${round} ${name}: saturated`, `${saturated.deliveredPerSec.toFixed(0)} delivered/s (${PAIRS * SOCKETS_PER_SENDER} sending sockets, 1 in flight each); p50 ${ms(saturated.p50)}, p99 ${ms(saturated.p99)}; refused: ${refused(saturated)}`);
     }
   }
