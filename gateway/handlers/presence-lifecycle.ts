@@ -94,6 +94,7 @@ export class GatewayPresence {
       });
     }
     await this.presence.replicaGone(this.replicaId).catch(() => undefined);
+    await this.presence.flushLastSeen();
   }
 
   private deviceOf(socket: GatewaySocket): Device {

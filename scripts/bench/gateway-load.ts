@@ -31,7 +31,16 @@ export type Command =
   | { cmd: "closeIdle" }
   | { cmd: "openPairs"; mode: Mode; senderUrl: string; receiverUrl: string; pairs: PairSpec[]; socketsPerSender: number }
   | { cmd: "run"; rate: number; window: number; durationMs: number }
-  | { cmd: "closePairs" };
+  | { cmd: "closePairs" }
+  | { cmd: "sync"; url: string; token: string; conversationIds: string[]; limit: number };
+
+/** What a catch-up sync from cursor 0 cost: messages, answers, seconds, the largest acknowledgement. */
+export interface SyncStats {
+  messages: number;
+  answers: number;
+  seconds: number;
+  maxAckBytes: number;
+}
 
 const idle: Socket[] = [];
 let senders: Array<{ socket: Socket; pair: PairSpec }> = [];
@@ -174,6 +183,33 @@ async function run(rate: number, window: number, durationMs: number): Promise<Ru
   };
 }
 
+/** Syncs every conversation from 0 until nothing more is stored, as a reconnecting device does. */
+async function catchUp(command: Extract<Command, { cmd: "sync" }>): Promise<SyncStats> {
+  const socket = await connect(command.url, { token: command.token });
+  const cursors = new Map(command.conversationIds.map((id) => [id, 0]));
+  let receiptsSince: string | undefined;
+  let [messages, answers, maxAckBytes] = [0, 0, 0];
+  const started = performance.now();
+  try {
+    while (cursors.size > 0) {
+      const payload = { conversations: [...cursors].map(([conversationId, seq]) => ({ conversationId, seq })), limit: command.limit, ...(receiptsSince ? { receiptsSince } : {}) };
+      const ack = (await socket.timeout(60_000).emitWithAck("chat:sync", payload)) as { ok: boolean; data?: { conversations: Array<{ conversationId: string; changes: Array<{ kind: string }>; cursor: number; hasMore: boolean; pending: boolean }>; receiptsCursor: string }; error?: { code: string } };
+      if (!ack.ok || !ack.data) throw new Error(`sync refused: ${ack.error?.code}`);
+      answers++;
+      maxAckBytes = Math.max(maxAckBytes, Buffer.byteLength(JSON.stringify(ack)));
+      receiptsSince = ack.data.receiptsCursor;
+      for (const result of ack.data.conversations) {
+        messages += result.changes.filter((change) => change.kind === "message").length;
+        if (result.hasMore || result.pending) cursors.set(result.conversationId, result.cursor);
+        else cursors.delete(result.conversationId);
+      }
+    }
+  } finally {
+    socket.close();
+  }
+  return { messages, answers, seconds: (performance.now() - started) / 1000, maxAckBytes };
+}
+
 async function handle(command: Command): Promise<unknown> {
   switch (command.cmd) {
     case "idle":
@@ -187,6 +223,8 @@ async function handle(command: Command): Promise<unknown> {
       return openPairs(command);
     case "run":
       return run(command.rate, command.window, command.durationMs);
+    case "sync":
+      return catchUp(command);
     case "closePairs": {
       for (const { socket } of senders) socket.close();
       for (const socket of receivers) socket.close();

@@ -85,9 +85,10 @@ export class BenchStack {
   }
 
   /** Spawns `node --import tsx <entry>` with the stack's environment and waits for its HTTP port. */
-  async spawn(entry: string, portVar: string, extraEnv: Record<string, string> = {}, health = "/healthz"): Promise<Proc> {
+  async spawn(entry: string, portVar: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
+    const health = "/healthz";
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, [portVar]: String(port), ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],

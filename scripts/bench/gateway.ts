@@ -1,79 +1,64 @@
 /**
- * `npm run bench:gateway`: what one gateway process holds and what two relay.
- *   (a) idle authenticated sockets on one gateway, RSS and heap per socket;
- *   (b) messages/s delivered and send→receive p50/p99 across two replicas at fixed rates, and saturated;
- *   (c) the same relay through a bare Socket.IO + sharded Redis adapter server, as a ratio;
- *   (d) MongoDB commands (the gateways' mongo_commands_total) and Redis commands
- *       (INFO commandstats of a private redis-server) per sent message.
- * Options (environment): BENCH_IDLE_SOCKETS (default 50000, capped by `ulimit -n`),
- * BENCH_RATES (default 250,500,1000), BENCH_PAIRS (default 100), BENCH_SECONDS (default 10).
+ * `npm run bench:gateway`: the chat gateway against a tutorial-grade chat server
+ * (scripts/bench/tutorial-chat.ts) and a bare relay, on the same stores, adapter,
+ * load process and topology (two replicas of each, senders on one, receivers on
+ * the other), product and tutorial run alternately in each round:
+ *   - saturated delivered msg/s and p99 send→receive at 1,000 msg/s per round,
+ *     CPU of the sending replica per message at 1,000 msg/s, refused sends;
+ *   - reconnect storms of BENCH_STORM_USERS users (500 in flight, cold; then
+ *     all at once after a drain): handshakes/s and listen-queue overflows;
+ *   - idle RSS per socket; catch-up sync msgs/s and the largest ack;
+ *   - MongoDB commands and Redis round trips per send; a CPU profile split of
+ *     the sending gateway at 1,000 msg/s (node --cpu-prof).
+ * Options (environment): BENCH_QUICK=1 (or --quick: 1 round, short runs, small
+ * storms), BENCH_ROUNDS (3), BENCH_SECONDS (8 per run), BENCH_PAIRS (100),
+ * BENCH_SOCKETS_PER_SENDER (4), BENCH_STORM_USERS (5000), BENCH_IDLE_SOCKETS
+ * (10000), BENCH_SYNC_CONVERSATIONS (50, 200 messages each), BENCH_PROFILE (1).
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { sendMessageSchema } from "../../shared/chat/chat.schema.js";
 import { createLogger } from "../../shared/logging/logger.js";
 import { createPlatform } from "../../shared/runtime/platform.js";
 import { createServices } from "../../shared/runtime/services.js";
-import type { Command, PairSpec, RunStats } from "./gateway-load.js";
-import { BenchStack, commandStats, cpuSeconds, monitorCommands, openFileLimit, ROOT, rssOf, scrape, until, type Proc } from "./gateway-stack.js";
+import { profileSplit } from "./cpu-profile.js";
+import { heapUsed, kb, listenOverflows, Load, mb, median, ms, sleep, socketsOn } from "./gateway-driver.js";
+import type { PairSpec, RunStats, SyncStats } from "./gateway-load.js";
+import { BenchStack, commandStats, cpuSeconds, monitorCommands, rssOf, scrape, until, type Proc } from "./gateway-stack.js";
 
-const RATES = (process.env.BENCH_RATES ?? "250,500,1000").split(",").map(Number);
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 100);
-const RUN_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
-const COUNT_MESSAGES_RATE = 100;
+const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
+const env = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
+const ROUNDS = env("BENCH_ROUNDS", 3, 1);
+const RUN_MS = env("BENCH_SECONDS", 8, 4) * 1000;
+const PAIRS = env("BENCH_PAIRS", 100, 100);
+const SOCKETS_PER_SENDER = env("BENCH_SOCKETS_PER_SENDER", 4, 4);
+const STORM_USERS = env("BENCH_STORM_USERS", 5000, 1000);
+const IDLE_SOCKETS = env("BENCH_IDLE_SOCKETS", 10_000, 2_000);
+const SYNC_CONVERSATIONS = env("BENCH_SYNC_CONVERSATIONS", 50, 10);
+const SYNC_PER_CONVERSATION = 200;
+const PROFILE = env("BENCH_PROFILE", 1, 0) === 1;
 /** Adapter traffic and our own probes, not the send path. */
-const NOT_SEND_PATH = new Set(["spublish", "monitor", "ssubscribe", "sunsubscribe", "info", "ping", "client|setname", "client|setinfo", "hello", "select"]);
-
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : "n/a");
-const sleep = (msec: number) => new Promise((resolve) => setTimeout(resolve, msec));
-
-/** Drives the forked load process. */
-class Load {
-  private next = 0;
-  private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-
-  constructor(private readonly child: ChildProcess) {
-    child.on("message", (message: { id: number; result?: unknown; error?: string }) => {
-      const entry = this.waiting.get(message.id);
-      this.waiting.delete(message.id);
-      if (message.error !== undefined) entry?.reject(new Error(message.error));
-      else entry?.resolve(message.result);
-    });
-  }
-
-  call<T>(command: Command): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.child.send({ id, command });
-    });
-  }
-}
-
-async function heapUsed(gateway: Proc): Promise<number> {
-  return (await scrape(gateway.url, "nodejs_heap_size_used_bytes")).total;
-}
-async function socketsOn(gateway: Proc): Promise<number> {
-  return (await scrape(gateway.url, "gateway_sockets_connected")).total;
-}
+const NOT_SEND_PATH = new Set(["spublish", "monitor", "ssubscribe", "sunsubscribe", "info", "ping", "client|setname", "client|setinfo", "hello", "select", "subscribe", "publish"]);
 
 const stack = new BenchStack();
 const rows: string[][] = [];
-const notes: string[] = [];
-const row = (...cells: Array<string | number>) => rows.push(cells.map(String));
-let loadChild: ChildProcess | undefined;
+const row = (...cells: Array<string | number>) => {
+  rows.push(cells.map(String));
+  console.error(`  ${cells.join(": ")}`);
+};
+/** NaN crosses IPC as null. */
+const num = (value: number | null) => value ?? Number.NaN;
+let load: Load | undefined;
 
 try {
-  const fdLimit = await openFileLimit();
-  const idleTarget = Math.min(Number(process.env.BENCH_IDLE_SOCKETS ?? 50_000), fdLimit - 1_000);
-  if (idleTarget < Number(process.env.BENCH_IDLE_SOCKETS ?? 50_000)) notes.push(`idle sockets capped at ${idleTarget} by the open-file limit (ulimit -n = ${fdLimit}) of each process`);
   console.error(`starting stores (run ${stack.runId})…`);
   await stack.start({ SOCKET_MAX_CONNECTIONS_PER_USER: "1000", PRESENCE_TTL_SECONDS: "3600" });
-
   const platform = await createPlatform(stack.config, createLogger(stack.config).child({ role: "bench" }), stack.mongoUrl);
   const services = createServices(platform);
-  console.error(`registering ${PAIRS * 2} users and ${PAIRS} conversations…`);
+  const db = platform.mongo.db;
+
+  console.error(`registering ${PAIRS * 2} users, ${PAIRS} conversations and ${STORM_USERS} storm sessions…`);
   const users: Array<{ userId: string; sessionId: string; roles: string[]; accessToken: string }> = [];
   for (let i = 0; i < PAIRS * 2; i++) {
     const registered = await services.auth.register(
@@ -82,115 +67,195 @@ try {
     );
     users.push({ userId: registered.user.id, sessionId: registered.sessionId, roles: ["user"], accessToken: registered.accessToken });
   }
-  const chatPairs: PairSpec[] = [];
-  const barePairs: PairSpec[] = [];
+  const pairs: { product: PairSpec[]; tutorial: PairSpec[]; bare: PairSpec[] } = { product: [], tutorial: [], bare: [] };
   for (let i = 0; i < PAIRS; i++) {
-    const sender = users[2 * i]!;
-    const receiver = users[2 * i + 1]!;
+    const [sender, receiver] = [users[2 * i]!, users[2 * i + 1]!];
     const conversation = await services.chat.conversations.openDirect(sender, receiver.userId);
-    chatPairs.push({ senderAuth: { token: sender.accessToken }, receiverAuth: { token: receiver.accessToken }, conversationId: conversation.id, to: receiver.userId });
-    barePairs.push({ senderAuth: { userId: sender.userId }, receiverAuth: { userId: receiver.userId }, conversationId: conversation.id, to: receiver.userId });
+    const spec = { senderAuth: { token: sender.accessToken }, receiverAuth: { token: receiver.accessToken }, conversationId: conversation.id, to: receiver.userId };
+    pairs.product.push(spec);
+    pairs.tutorial.push(spec);
+    pairs.bare.push({ ...spec, senderAuth: { userId: sender.userId }, receiverAuth: { userId: receiver.userId } });
+    await db.collection<{ _id: string; participants: string[] }>("tutorial_conversations").insertOne({ _id: conversation.id, participants: [sender.userId, receiver.userId] });
   }
+  await db.collection("tutorial_messages").createIndex({ conversationId: 1, createdAt: 1 });
+  // Storm users: rows straight into PostgreSQL (no password hashing), sessions through the real sign-in path.
+  const stormIds = (
+    await platform.pg.query<{ id: string }>(
+      "INSERT INTO users (email, password_hash, full_name) SELECT 'storm-' || $1 || '-' || g || '@example.test', 'x', 'Storm ' || g FROM generate_series(1, $2::int) g RETURNING id",
+      [stack.runId, STORM_USERS],
+    )
+  ).rows.map((r) => r.id);
+  const stormTokens: string[] = new Array(stormIds.length);
+  let nextStorm = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (nextStorm < stormIds.length) {
+        const i = nextStorm++;
+        stormTokens[i] = (await services.sessions.start(stormIds[i]!, { ip: "10.9.9.9", userAgent: "bench storm" })).accessToken;
+      }
+    }),
+  );
 
-  console.error("starting two gateways and two bare relays…");
-  const [g1, g2, b1, b2] = await Promise.all([
+  console.error("starting two gateways, two tutorial servers and two bare relays…");
+  const tutorialEnv = { CHANNEL_PREFIX: `tut${stack.runId}`, JWT_SECRET: stack.config.JWT_SECRET, JWT_ISSUER: stack.config.JWT_ISSUER, JWT_AUDIENCE: stack.config.JWT_AUDIENCE };
+  const [g1, g2, t1, t2, b1, b2] = await Promise.all([
     stack.spawn("gateway/main.ts", "GATEWAY_PORT"),
     stack.spawn("gateway/main.ts", "GATEWAY_PORT"),
+    stack.spawn("scripts/bench/tutorial-chat.ts", "PORT", tutorialEnv),
+    stack.spawn("scripts/bench/tutorial-chat.ts", "PORT", tutorialEnv),
     stack.spawn("scripts/bench/bare-relay.ts", "PORT", { CHANNEL_PREFIX: `bare${stack.runId}` }),
     stack.spawn("scripts/bench/bare-relay.ts", "PORT", { CHANNEL_PREFIX: `bare${stack.runId}` }),
   ]);
-  const forkLoad = () => {
-    loadChild?.kill("SIGKILL");
-    loadChild = fork(path.join(ROOT, "scripts/bench/gateway-load.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    return new Load(loadChild);
-  };
-  let load = forkLoad();
+  const systems = { product: { send: g1, receive: g2 }, tutorial: { send: t1, receive: t2 } } as const;
+  load = Load.fork();
   const tokens = users.map((u) => u.accessToken);
 
-  // (a) Idle sockets on one gateway.
-  await load.call({ cmd: "idle", url: g1.url, tokens, count: 200, concurrency: 50 });
-  await load.call({ cmd: "closeIdle" });
-  await until(async () => (await socketsOn(g1)) === 0, 30_000, "warm-up sockets to close");
-  await sleep(2_000);
-  const [rssBefore, heapBefore] = [await rssOf(g1.child.pid!), await heapUsed(g1)];
-  console.error(`(a) opening ${idleTarget} idle sockets on one gateway…`);
-  const opened = await load.call<{ connected: number; failures: Record<string, number>; seconds: number }>({ cmd: "idle", url: g1.url, tokens, count: idleTarget, concurrency: 200 });
-  await sleep(5_000);
-  const [rssAfter, heapAfter, held] = [await rssOf(g1.child.pid!), await heapUsed(g1), await socketsOn(g1)];
-  row("(a) idle sockets held by one gateway", `${held} (handshakes: ${(opened.connected / opened.seconds).toFixed(0)}/s)`);
-  row("(a) RSS per socket", `${kb((rssAfter - rssBefore) / held)} (RSS ${mb(rssBefore)} → ${mb(rssAfter)})`);
-  row("(a) JS heap per socket", `${kb((heapAfter - heapBefore) / held)} (heap ${mb(heapBefore)} → ${mb(heapAfter)})`);
-  if (Object.keys(opened.failures).length > 0) notes.push(`idle handshakes refused: ${JSON.stringify(opened.failures)}`);
-  await load.call({ cmd: "closeIdle" });
-  await until(async () => (await socketsOn(g1)) === 0, 120_000, "idle sockets to close");
-  // A fresh load process: collecting the closed sockets' memory would pause the one that held them.
-  load = forkLoad();
-  await sleep(5_000);
+  // Idle sockets: RSS per socket on one replica of each.
+  for (const [name, proc, hasMetrics] of [["product", g1, true], ["tutorial", t1, false]] as const) {
+    await load.call({ cmd: "idle", url: proc.url, tokens, count: 200, concurrency: 50 });
+    await load.call({ cmd: "closeIdle" });
+    await sleep(3_000);
+    const [rssBefore, heapBefore] = [await rssOf(proc.child.pid!), hasMetrics ? await heapUsed(proc) : 0];
+    console.error(`idle: ${IDLE_SOCKETS} sockets on one ${name} replica…`);
+    const opened = await load.call<{ connected: number; failures: Record<string, number>; seconds: number }>({ cmd: "idle", url: proc.url, tokens, count: IDLE_SOCKETS, concurrency: 200 });
+    await sleep(5_000);
+    const rssAfter = await rssOf(proc.child.pid!);
+    const heap = hasMetrics ? `; JS heap ${kb(((await heapUsed(proc)) - heapBefore) / opened.connected)}` : "";
+    row(`idle RSS per socket, ${name}`, `${kb((rssAfter - rssBefore) / opened.connected)} (${opened.connected} sockets, RSS ${mb(rssBefore)} → ${mb(rssAfter)}${heap})`);
+    await load.call({ cmd: "closeIdle" });
+    if (hasMetrics) await until(async () => (await socketsOn(proc)) === 0, 120_000, "idle sockets to close");
+  }
+  load.kill();
+  load = Load.fork();
 
-  // (b)/(c) The same relay through our gateways and through the bare server.
-  const relay = async (label: string, mode: "chat" | "bare", send: Proc, receive: Proc, pairs: PairSpec[]) => {
-    const [sendUrl, receiveUrl] = [send.url, receive.url];
-    console.error(`(${mode === "chat" ? "b" : "c"}) ${label}: ${pairs.length} pairs across two replicas…`);
-    await load.call({ cmd: "openPairs", mode, senderUrl: sendUrl, receiverUrl: receiveUrl, pairs, socketsPerSender: 1 });
-    await load.call<RunStats>({ cmd: "run", rate: 100, window: 0, durationMs: 2_000 });
-    const results: Array<{ rate: string; stats: RunStats }> = [];
-    for (const rate of RATES) results.push({ rate: `${rate}/s`, stats: await load.call<RunStats>({ cmd: "run", rate, window: 0, durationMs: RUN_MS }) });
-    const pids = { "gateway/relay 1": send.child.pid!, "gateway/relay 2": receive.child.pid!, "MongoDB + bench": process.pid, load: loadChild!.pid!, Redis: stack.redisPid };
-    const cpuBefore = await Promise.all(Object.values(pids).map(cpuSeconds));
-    const started = performance.now();
-    results.push({ rate: "saturated", stats: await load.call<RunStats>({ cmd: "run", rate: 0, window: 4, durationMs: RUN_MS }) });
-    const seconds = (performance.now() - started) / 1000;
-    const cpuAfter = await Promise.all(Object.values(pids).map(cpuSeconds));
-    const cpu = Object.keys(pids).map((name, i) => `${name} ${((100 * (cpuAfter[i]! - cpuBefore[i]!)) / seconds).toFixed(0)}%`);
-    for (const { rate, stats } of results) {
-      const lost = stats.sent - stats.received - Object.values(stats.errors).reduce((a, b) => a + b, 0);
-      row(
-        `(${mode === "chat" ? "b" : "c"}) ${label} @ ${rate}`,
-        `${stats.deliveredPerSec.toFixed(0)} msg/s delivered; p50 ${ms(stats.p50)}, p99 ${ms(stats.p99)}; ack p50 ${ms(stats.ackP50)}, p99 ${ms(stats.ackP99)}` +
-          `${lost > 0 ? `; ${lost} not received` : ""}${Object.keys(stats.errors).length ? `; errors ${JSON.stringify(stats.errors)}` : ""}`,
-      );
+  // Alternating rounds: the same load against the product and the tutorial-grade server.
+  const figures = { product: { saturated: [] as number[], p99: [] as number[], cpu: [] as number[] }, tutorial: { saturated: [] as number[], p99: [] as number[], cpu: [] as number[] } };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? (["product", "tutorial"] as const) : (["tutorial", "product"] as const);
+    for (const name of order) {
+      const { send, receive } = systems[name];
+      console.error(`round ${round}: ${name}…`);
+      await load.call({ cmd: "openPairs", mode: "chat", senderUrl: send.url, receiverUrl: receive.url, pairs: pairs[name], socketsPerSender: SOCKETS_PER_SENDER });
+      await load.call<RunStats>({ cmd: "run", rate: 200, window: 0, durationMs: 2_000 });
+      const [cpuBefore, mongoBefore] = [await cpuSeconds(send.child.pid!), await cpuSeconds(process.pid)];
+      const fixed = await load.call<RunStats>({ cmd: "run", rate: 1000, window: 0, durationMs: RUN_MS });
+      const cpuUs = ((await cpuSeconds(send.child.pid!)) - cpuBefore) * 1e6 / Math.max(fixed.acked, 1);
+      // The embedded MongoDB runs in this process: its CPU per message, when MONGO_URL is not set.
+      const mongoUs = ((await cpuSeconds(process.pid)) - mongoBefore) * 1e6 / Math.max(fixed.acked, 1);
+      const saturated = await load.call<RunStats>({ cmd: "run", rate: 0, window: 1, durationMs: RUN_MS });
+      await load.call({ cmd: "closePairs" });
+      figures[name].saturated.push(num(saturated.deliveredPerSec));
+      figures[name].p99.push(num(fixed.p99));
+      figures[name].cpu.push(cpuUs);
+      const refused = (stats: RunStats) => Object.entries(stats.errors).map(([code, n]) => `${code} ${n}`).join(", ") || "none";
+      row(`round ${round} ${name}: 1,000 msg/s`, `${fixed.deliveredPerSec.toFixed(0)} delivered/s; p50 ${ms(fixed.p50)}, p99 ${ms(fixed.p99)}; sending replica ${cpuUs.toFixed(0)} µs CPU/msg, MongoDB${process.env.MONGO_URL ? "" : " (embedded) + bench"} ${mongoUs.toFixed(0)} µs; refused: ${refused(fixed)}`);
+      row(`round ${round} ${name}: saturated`, `${saturated.deliveredPerSec.toFixed(0)} delivered/s (${PAIRS * SOCKETS_PER_SENDER} sending sockets, 1 in flight each); p50 ${ms(saturated.p50)}, p99 ${ms(saturated.p99)}; refused: ${refused(saturated)}`);
     }
-    row(`(${mode === "chat" ? "b" : "c"}) ${label} CPU when saturated (of one core)`, cpu.join(", "));
-    return results;
-  };
-  const chat = await relay("chat gateway", "chat", g1, g2, chatPairs);
+  }
+  if (process.env.BENCH_SHOW_OUTPUT === "1") console.error(`sending gateway output (tail):\n${g1.output().slice(-3000)}`);
+  const [sp, st] = [median(figures.product.saturated), median(figures.tutorial.saturated)];
+  row("saturated, median of rounds", `product ${sp.toFixed(0)} msg/s, tutorial ${st.toFixed(0)} msg/s: product ÷ tutorial = ${(sp / st).toFixed(2)}`);
+  row("p99 at 1,000 msg/s per round", `product ${figures.product.p99.map((v) => v.toFixed(1)).join(" / ")} ms; tutorial ${figures.tutorial.p99.map((v) => v.toFixed(1)).join(" / ")} ms; median ratio ${(median(figures.product.p99) / median(figures.tutorial.p99)).toFixed(2)}`);
+  row("sending replica CPU per message at 1,000 msg/s", `product ${figures.product.cpu.map((v) => v.toFixed(0)).join(" / ")} µs; tutorial ${figures.tutorial.cpu.map((v) => v.toFixed(0)).join(" / ")} µs`);
 
-  // (d) Store commands per sent message, at a low fixed rate on the open chat pairs.
+  // The bare relay once, for scale.
+  await load.call({ cmd: "openPairs", mode: "bare", senderUrl: b1.url, receiverUrl: b2.url, pairs: pairs.bare, socketsPerSender: SOCKETS_PER_SENDER });
+  const bare = await load.call<RunStats>({ cmd: "run", rate: 0, window: 1, durationMs: RUN_MS });
+  await load.call({ cmd: "closePairs" });
+  row("bare relay saturated", `${bare.deliveredPerSec.toFixed(0)} delivered/s; product ÷ bare = ${(sp / bare.deliveredPerSec).toFixed(2)}`);
+
+  // Store commands per send, at a low fixed rate.
+  await load.call({ cmd: "openPairs", mode: "chat", senderUrl: g1.url, receiverUrl: g2.url, pairs: pairs.product, socketsPerSender: 1 });
   const [m1, m2, r0] = await Promise.all([scrape(g1.url, "mongo_commands_total"), scrape(g2.url, "mongo_commands_total"), commandStats(stack.redisPort)]);
   let counted: RunStats | undefined;
   const monitored = await monitorCommands(stack.redisPort, async () => {
-    counted = await load.call<RunStats>({ cmd: "run", rate: COUNT_MESSAGES_RATE, window: 0, durationMs: 3_000 });
+    counted = await load!.call<RunStats>({ cmd: "run", rate: 100, window: 0, durationMs: 3_000 });
   });
   const [m1b, m2b, r1] = await Promise.all([scrape(g1.url, "mongo_commands_total"), scrape(g2.url, "mongo_commands_total"), commandStats(stack.redisPort)]);
+  await load.call({ cmd: "closePairs" });
+  const sends = counted!.acked;
   const mongoBy = new Map<string, number>();
   for (const [before, after] of [[m1, m1b], [m2, m2b]] as const) {
     for (const [command, value] of after.by) mongoBy.set(command, (mongoBy.get(command) ?? 0) + value - (before.by.get(command) ?? 0));
   }
-  const sends = counted!.acked;
   const mongoTotal = [...mongoBy.values()].reduce((a, b) => a + b, 0);
-  row("(d) MongoDB commands per send", `${(mongoTotal / sends).toFixed(2)} (${[...mongoBy].filter(([, n]) => n > 0).map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ")}; ${sends} sends)`);
-  const redisBy = [...r1].map(([command, calls]) => [command, calls - (r0.get(command) ?? 0)] as const).filter(([, n]) => n > 0);
-  const sendPath = redisBy.filter(([command]) => !NOT_SEND_PATH.has(command));
-  const redisTotal = sendPath.reduce((a, [, n]) => a + n, 0);
-  const publishes = redisBy.find(([command]) => command === "spublish")?.[1] ?? 0;
+  row("MongoDB commands per send", `${(mongoTotal / sends).toFixed(2)} (${[...mongoBy].filter(([, n]) => n > 0).map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ")}; ${sends} sends)`);
   const trips = [...monitored].filter(([command]) => !NOT_SEND_PATH.has(command));
-  const tripTotal = trips.reduce((a, [, n]) => a + n, 0);
-  row("(d) Redis round trips per send (besides the adapter)", `${(tripTotal / sends).toFixed(2)} (${trips.map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ") || "none"}; MONITOR, MULTI…EXEC once)`);
-  row("(d) Redis commands per send, scripts' inside", `${(redisTotal / sends).toFixed(2)} (${sendPath.map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ") || "none"}); adapter SPUBLISH ${(publishes / sends).toFixed(2)}`);
-  await load.call({ cmd: "closePairs" });
+  row("Redis round trips per send (besides the adapter)", `${(trips.reduce((a, [, n]) => a + n, 0) / sends).toFixed(2)} (${trips.map(([c, n]) => `${c} ${(n / sends).toFixed(2)}`).join(", ") || "none"})`);
+  const publishes = [...r1].find(([command]) => command === "spublish")?.[1] ?? 0;
+  row("adapter SPUBLISH per send", ((publishes - (r0.get("spublish") ?? 0)) / sends).toFixed(2));
 
-  const bare = await relay("bare Socket.IO relay", "bare", b1, b2, barePairs);
-  await load.call({ cmd: "closePairs" });
-  const saturatedChat = chat[chat.length - 1]!.stats.deliveredPerSec;
-  const saturatedBare = bare[bare.length - 1]!.stats.deliveredPerSec;
-  row("(c) saturated throughput, chat ÷ bare", `${((100 * saturatedChat) / saturatedBare).toFixed(0)}% (${saturatedChat.toFixed(0)} vs ${saturatedBare.toFixed(0)} msg/s)`);
+  // Catch-up sync: one user with SYNC_CONVERSATIONS conversations of 200 messages each, from cursor 0.
+  console.error(`sync: storing ${SYNC_CONVERSATIONS * SYNC_PER_CONVERSATION} messages…`);
+  const reader = users[0]!;
+  const syncConversations: string[] = [];
+  for (let c = 0; c < SYNC_CONVERSATIONS; c++) {
+    // users[2..]: none of them shares a benchmark pair with users[0], so these conversations are new.
+    const peer = users[2 + c];
+    if (!peer) break;
+    const conversation = await services.chat.conversations.openDirect(peer, reader.userId);
+    syncConversations.push(conversation.id);
+    await Promise.all(
+      Array.from({ length: SYNC_PER_CONVERSATION }, (_, m) =>
+        services.chat.messages.send(
+          peer,
+          sendMessageSchema.parse({ conversationId: conversation.id, clientMessageId: `sync-${c}-${m}`, content: { type: "text", text: `catch-up message ${m} of conversation ${c}, long enough to look like a real one` } }),
+        ),
+      ),
+    );
+  }
+  const sync = await load.call<SyncStats>({ cmd: "sync", url: g2.url, token: reader.accessToken, conversationIds: syncConversations, limit: 500 });
+  row("catch-up sync", `${(sync.messages / sync.seconds).toFixed(0)} msgs/s (${sync.messages} messages, ${syncConversations.length} conversations, ${sync.answers} answers, ${sync.seconds.toFixed(2)} s); largest ack ${kb(sync.maxAckBytes)}`);
+
+  // Reconnect storms on fresh (cold) replicas, then after a drain, all at once. Last: a storm's
+  // thousands of subscriptions and presence transitions must not disturb the relay rounds.
+  const [g3, t3] = await Promise.all([stack.spawn("gateway/main.ts", "GATEWAY_PORT"), stack.spawn("scripts/bench/tutorial-chat.ts", "PORT", tutorialEnv)]);
+  load.kill();
+  load = Load.fork();
+  for (const [name, proc, hasMetrics] of [["product", g3, true], ["tutorial", t3, false]] as const) {
+    for (const [phase, concurrency] of [["cold, 500 in flight", 500], ["after drain, all at once", STORM_USERS]] as const) {
+      console.error(`storm: ${STORM_USERS} users on one ${name} replica, ${phase}…`);
+      const before = await listenOverflows();
+      const storm = await load.call<{ connected: number; failures: Record<string, number>; seconds: number }>({ cmd: "idle", url: proc.url, tokens: stormTokens, count: STORM_USERS, concurrency });
+      const overflows = (await listenOverflows()) - before;
+      const failed = Object.keys(storm.failures).length ? `; refused ${JSON.stringify(storm.failures)}` : "";
+      row(`storm ${STORM_USERS}, ${name}, ${phase}`, `${(storm.connected / storm.seconds).toFixed(0)} handshakes/s (${storm.seconds.toFixed(2)} s); listen overflows ${overflows}${failed}`);
+      await load.call({ cmd: "closeIdle" });
+      if (hasMetrics) await until(async () => (await socketsOn(proc)) === 0, 120_000, "storm sockets to close");
+      else await sleep(3_000);
+    }
+  }
+  load.kill();
+  load = Load.fork();
+
+  // CPU profile of a sending gateway at 1,000 msg/s.
+  if (PROFILE) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cw-bench-prof-"));
+    const profiled: Proc = await stack.spawn("gateway/main.ts", "GATEWAY_PORT", {}, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    await load.call({ cmd: "openPairs", mode: "chat", senderUrl: profiled.url, receiverUrl: g2.url, pairs: pairs.product, socketsPerSender: 1 });
+    await load.call<RunStats>({ cmd: "run", rate: 200, window: 0, durationMs: 2_000 });
+    const from = process.hrtime.bigint();
+    await load.call<RunStats>({ cmd: "run", rate: 1000, window: 0, durationMs: RUN_MS });
+    const to = process.hrtime.bigint();
+    await load.call({ cmd: "closePairs" });
+    const exited = new Promise((resolve) => profiled.child.once("exit", resolve));
+    profiled.child.kill("SIGTERM");
+    await exited;
+    const file = (await readdir(dir)).find((f) => f.endsWith(".cpuprofile"));
+    if (file) {
+      const { busyMs, split, top } = await profileSplit(path.join(dir, file), from, to);
+      row("profile of the sending gateway at 1,000 msg/s", `${busyMs.toFixed(0)} ms busy in ${(Number(to - from) / 1e6).toFixed(0)} ms`);
+      for (const [name, percent] of split.filter(([, p]) => p >= 0.5)) row(`  ${name}`, `${percent.toFixed(1)}%`);
+      for (const [name, percent] of top) console.error(`    self ${percent.toFixed(1)}%  ${name}`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
   await platform.close();
 } finally {
-  loadChild?.kill("SIGKILL");
+  load?.kill();
   await stack.close();
 }
 
 const width = Math.max(...rows.map((r) => r[0]!.length));
-console.log(`\nGateway benchmark (${PAIRS} sender→receiver pairs, ${RUN_MS / 1000} s per rate, MongoDB: ${process.env.MONGO_URL ? "MONGO_URL" : "embedded server"})\n`);
+console.log(`\nGateway benchmark (${ROUNDS} rounds, ${PAIRS} pairs × ${SOCKETS_PER_SENDER} sending sockets, ${RUN_MS / 1000} s per run, MongoDB: ${process.env.MONGO_URL ? "MONGO_URL" : "embedded server"}${QUICK ? ", quick" : ""})\n`);
 for (const [label, value] of rows) console.log(`${label!.padEnd(width)}  ${value}`);
-for (const note of notes) console.log(`note: ${note}`);

@@ -85,8 +85,8 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const audit = new AuditRepository(pg);
   const verificationTokens = new VerificationTokenRepository(pg);
   const provisioning = new ProfileProvisioningRepository(pg);
-  // Revocation marks outlive every access token issued before them.
-  const revocations = new RevocationRepository(deps.redis, config.ACCESS_TOKEN_TTL_SECONDS + 60, Math.min(30, config.ACCESS_TOKEN_TTL_SECONDS));
+  // Revocation marks outlive every access token issued before them; alive marks last as long as a token.
+  const revocations = new RevocationRepository(deps.redis, config.ACCESS_TOKEN_TTL_SECONDS + 60, config.ACCESS_TOKEN_TTL_SECONDS);
   const hasher = new PasswordHasher(config);
   const policy = new PasswordPolicy(config.COMMON_PASSWORDS_FILE);
   const reauth = new Reauthenticator(users, hasher, config);

@@ -3,15 +3,20 @@ import type { Redis } from "ioredis";
 /** What the cache knows about a session: revoked, known alive, or nothing. */
 export type CachedSessionState = "revoked" | "alive" | "unknown";
 
-const revokedSessionKey = (sessionId: string): string => `auth:{s:${sessionId}}:revoked`;
-const disabledUserKey = (userId: string): string => `auth:{u:${userId}}:disabled`;
-const aliveSessionKey = (sessionId: string): string => `auth:{s:${sessionId}}:alive`;
+/** Every key of a user's sessions carries the user's hash tag: a lookup is one command in one slot. */
+export const revokedSessionKey = (userId: string, sessionId: string): string => `auth:{u:${userId}}:revoked:${sessionId}`;
+export const disabledUserKey = (userId: string): string => `auth:{u:${userId}}:disabled`;
+export const aliveSessionKey = (userId: string, sessionId: string): string => `auth:{u:${userId}}:alive:${sessionId}`;
 
 /**
- * Redis cache in front of the session table for the per-request access check.
- * Revocation marks outlive every access token issued before them (TTL at least
- * the access-token lifetime); "alive" marks are short, so a revocation whose
- * mark failed to write still takes effect within `aliveTtlSeconds`.
+ * Redis cache in front of the session table for the per-request access check
+ * (the session cache of the handshake). A session is marked alive when it is
+ * issued or refreshed (after the commit) and when PostgreSQL confirmed it, for
+ * `aliveTtlSeconds` (the access-token lifetime: no token of the session outlives
+ * the mark it was issued with), so a handshake does not read PostgreSQL.
+ * Revocation marks win over alive marks and outlive every access token issued
+ * before them; revoking writes the mark and deletes the alive mark before the
+ * revoking call returns, so a revocation takes effect at once.
  */
 export class RevocationRepository {
   constructor(
@@ -26,21 +31,25 @@ export class RevocationRepository {
    * is not "alive" (it falls through to PostgreSQL, which refuses it).
    */
   async lookup(sessionId: string, userId: string): Promise<CachedSessionState> {
-    // Three GETs sent together (auto-pipelined): the user's key lives in another slot than the session's.
-    const [revoked, disabled, alive] = await Promise.all([this.redis.get(revokedSessionKey(sessionId)), this.redis.get(disabledUserKey(userId)), this.redis.get(aliveSessionKey(sessionId))]);
+    const [revoked, disabled, alive] = await this.redis.mget(revokedSessionKey(userId, sessionId), disabledUserKey(userId), aliveSessionKey(userId, sessionId));
     if (revoked !== null || disabled !== null) return "revoked";
     return alive === userId ? "alive" : "unknown";
   }
 
-  /** Marks the session alive for its user (the PostgreSQL check just passed). */
+  /** Marks the session alive for its user (just issued, refreshed, or confirmed by PostgreSQL). */
   async markAlive(sessionId: string, userId: string): Promise<void> {
-    await this.redis.set(aliveSessionKey(sessionId), userId, "EX", this.aliveTtlSeconds);
+    await this.redis.set(aliveSessionKey(userId, sessionId), userId, "EX", this.aliveTtlSeconds);
   }
 
-  async markSessionsRevoked(sessionIds: readonly string[]): Promise<void> {
+  /** Marks sessions of one user revoked and drops their alive marks (one MULTI in the user's slot). */
+  async markSessionsRevoked(userId: string, sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    // One MULTI per session: its two keys share the `{s:<id>}` slot.
-    await Promise.all(sessionIds.map((id) => this.redis.multi().set(revokedSessionKey(id), "1", "EX", this.revokedTtlSeconds).del(aliveSessionKey(id)).exec()));
+    const pipeline = this.redis.multi();
+    for (const id of sessionIds) {
+      pipeline.set(revokedSessionKey(userId, id), "1", "EX", this.revokedTtlSeconds);
+      pipeline.del(aliveSessionKey(userId, id));
+    }
+    await pipeline.exec();
   }
 
   async markUserDisabled(userId: string): Promise<void> {

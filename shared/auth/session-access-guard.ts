@@ -7,7 +7,8 @@ import type { SessionRepository } from "./session.repository.js";
 /**
  * Turns a bearer token into the acting user: a valid JWT whose session is
  * still alive and whose user is not disabled. One Redis round trip on the
- * usual path; PostgreSQL when the cache knows nothing or Redis is down.
+ * usual path (the session is marked alive when issued or refreshed);
+ * PostgreSQL only when the cache knows nothing or Redis is down.
  */
 export class SessionAccessGuard {
   constructor(
@@ -31,7 +32,7 @@ export class SessionAccessGuard {
     // A token naming another user for this session is refused without touching the real owner's session.
     if (state && state.userId !== claims.userId) throw revoked();
     if (!state || !state.alive || state.userDisabled) {
-      await this.revocations.markSessionsRevoked([claims.sessionId]).catch(() => undefined);
+      await this.revocations.markSessionsRevoked(claims.userId, [claims.sessionId]).catch(() => undefined);
       throw revoked();
     }
     await this.revocations.markAlive(claims.sessionId, claims.userId).catch(() => undefined);

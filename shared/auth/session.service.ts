@@ -62,11 +62,13 @@ export class SessionService {
    * writes the sign-in's audit trail in the same transaction.
    */
   async start(userId: string, meta: RequestMeta, record?: (client: SqlTx, sessionId: string) => Promise<void>): Promise<IssuedTokens> {
-    return this.db.run(async (client) => {
-      const tokens = await this.startIn(client, userId, meta);
-      await record?.(client, tokens.sessionId);
-      return tokens;
+    const tokens = await this.db.run(async (client) => {
+      const issued = await this.startIn(client, userId, meta);
+      await record?.(client, issued.sessionId);
+      return issued;
     });
+    await this.revoker.sessionIssued(userId, tokens.sessionId);
+    return tokens;
   }
 
   private async startIn(client: SqlTx, userId: string, meta: RequestMeta): Promise<IssuedTokens> {
@@ -110,6 +112,7 @@ export class SessionService {
     });
     switch (outcome.kind) {
       case "rotated":
+        await this.revoker.sessionIssued(outcome.userId, outcome.tokens.sessionId);
         return outcome.tokens;
       case "rotated-just-now":
         throw new AppError("TOKEN_ROTATED", "This refresh token was just rotated; use the token that request returned");

@@ -2,6 +2,8 @@ import type { Db } from "mongodb";
 import type { AccessControl } from "../access/access-control.js";
 import type { ChatServices } from "../chat/chat.module.js";
 import { DirectPermissionCache } from "../chat/direct-permission.cache.js";
+import { subscribeChatCaches } from "../chat/chat-cache-invalidation.js";
+import type { InvalidationChannel } from "../realtime/invalidation-channel.js";
 import type { Config } from "../config/config.js";
 import type { Redis } from "../db/redis.js";
 import type { DomainEventBus } from "../events/event-bus.js";
@@ -42,6 +44,8 @@ export interface CallsModuleDeps {
   /** The chat seam (call-record messages) and membership of conversations. */
   chat: Pick<ChatServices, "conversations" | "messages" | "changes">;
   access: AccessControl;
+  /** Drops cached "may message" answers on blocks and privacy changes made by any process. */
+  invalidations?: InvalidationChannel;
 }
 
 /** Call records carry `call.missed` / `call.ended` (shard key: conversation). */
@@ -67,8 +71,9 @@ export function createCallsModule(deps: CallsModuleDeps) {
     },
   };
   const effects = new CallEffects({ state, records, realtime: deps.realtime, jobs: deps.jobs, events: deps.events, chatRecords, logger });
-  // "Who can message" answers are reused for a few seconds, as on the chat send path.
+  // "Who can message" answers are reused until an invalidation drops them, as on the chat send path.
   const permissions = new DirectPermissionCache(deps.access);
+  if (deps.invalidations) subscribeChatCaches(deps.invalidations, { permissions });
   const calls = new CallService(
     state,
     effects,

@@ -8,6 +8,8 @@ import type { Realtime } from "../runtime/socket-events.js";
 import { ChangeRepository } from "./change.repository.js";
 import type { ChatTestHooks } from "./chat-test-hooks.js";
 import type { ChatMedia, UserDirectory } from "./chat-rules.js";
+import type { InvalidationChannel } from "../realtime/invalidation-channel.js";
+import { subscribeChatCaches } from "./chat-cache-invalidation.js";
 import { ConversationRepository } from "./conversation.repository.js";
 import { ConversationService } from "./conversation.service.js";
 import { DirectPermissionCache } from "./direct-permission.cache.js";
@@ -51,6 +53,8 @@ export interface ChatModuleDeps {
   gapWindowMs?: number;
   /** Stall and crash points for tests with real processes (chatTestHooks). */
   hooks?: ChatTestHooks;
+  /** Keeps the in-process caches in step with blocks, privacy and membership changes made by any process. */
+  invalidations?: InvalidationChannel;
 }
 
 /** Messages carry `chat.message-sent`, conversations `chat.member-added` (shard keys: conversation). */
@@ -69,6 +73,7 @@ export function createChatModule(input: ChatModuleDeps) {
   const unread = new UnreadRepository(input.redis);
   const memberLists = new MemberListCache(conversations);
   const permissions = new DirectPermissionCache(access);
+  if (input.invalidations) subscribeChatCaches(input.invalidations, { permissions, memberLists });
   const { directory, realtime, media, events } = input;
   const logger = input.logger.child({ domain: "chat" });
   const hooks = input.hooks ?? {};

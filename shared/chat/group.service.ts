@@ -204,13 +204,14 @@ export class GroupService {
   /** Revokes membership (the list first, so access ends at once), then the member's state. */
   private async drop(conversationId: string, userId: string): Promise<void> {
     await this.conversations.removeMember(conversationId, userId, new Date());
+    await this.memberLists.changed(conversationId);
     await this.members.remove(conversationId, userId);
     await this.unread.remove(userId, conversationId).catch(() => undefined);
     this.realtime.toUsers([userId], "chat:conversation-updated", { conversationId, reason: "removed" });
   }
 
   private async announce(conversationId: string, reason: "members_changed"): Promise<void> {
-    const list = await this.memberLists.load(conversationId);
+    const list = await this.memberLists.changed(conversationId);
     this.realtime.toUsers(list?.memberIds ?? [], "chat:conversation-updated", { conversationId, reason });
   }
 }

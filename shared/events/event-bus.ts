@@ -3,7 +3,11 @@ import type { Logger } from "../logging/logger.js";
 import type { AnyOutboxEntry, DomainEvents, EventName, OutboxEntry } from "./domain-events.js";
 import type { OutboxRef } from "./outbox.repository.js";
 
-/** An in-process reaction: cheap, may be lost with the process, never fails the write. */
+/**
+ * An in-process reaction: cheap, may be lost with the process, never fails the
+ * write. One that returns a promise is awaited by `published`/`emit` (e.g. the
+ * cache invalidation's PUBLISH, so it is out before the caller answers its client).
+ */
 export type LocalHandler<N extends EventName> = (payload: DomainEvents[N], meta: { eventId?: string }) => void | Promise<void>;
 
 /** What a durable subscriber is told besides the payload. */
@@ -100,9 +104,9 @@ export class DomainEventBus {
     return { id: randomUUID(), name, payload, at: new Date() };
   }
 
-  /** Tells in-process subscribers only (for reactions that may be lost). */
-  emit<N extends EventName>(name: N, payload: DomainEvents[N]): void {
-    this.runLocal(name, payload, undefined);
+  /** Tells in-process subscribers only (for reactions that may be lost); resolves once the async ones finished (never rejects). */
+  emit<N extends EventName>(name: N, payload: DomainEvents[N]): Promise<void> {
+    return this.runLocal(name, payload, undefined);
   }
 
   /**
@@ -111,8 +115,11 @@ export class DomainEventBus {
    * waits for them).
    */
   async published(ref: OutboxRef | null, entries: readonly AnyOutboxEntry[]): Promise<void> {
-    for (const entry of entries) this.runLocal(entry.name, entry.payload, entry.id);
-    if (this.options.hold) return;
+    const local = Promise.all(entries.map((entry) => this.runLocal(entry.name, entry.payload, entry.id)));
+    if (this.options.hold) {
+      await local;
+      return;
+    }
     for (const entry of entries) {
       const subscribers = this.durables.get(entry.name) ?? [];
       const done = new Set<string>();
@@ -129,6 +136,7 @@ export class DomainEventBus {
       if (ref) this.pendingClears.push({ ref, entryId: entry.id });
     }
     this.schedule();
+    await local;
   }
 
   /** The write the entries were recorded for turned out to change nothing: clear them unannounced. */
@@ -202,15 +210,17 @@ export class DomainEventBus {
     return this.flushing;
   }
 
-  private runLocal(name: EventName, payload: unknown, eventId: string | undefined): void {
+  private runLocal(name: EventName, payload: unknown, eventId: string | undefined): Promise<void> {
+    const pending: Array<Promise<void>> = [];
     for (const handler of this.local.get(name) ?? []) {
       try {
         const result = handler(payload as DomainEvents[EventName], { eventId });
-        if (result instanceof Promise) result.catch((error: unknown) => this.logger.warn({ err: error, event: name }, "event subscriber failed"));
+        if (result instanceof Promise) pending.push(result.catch((error: unknown) => this.logger.warn({ err: error, event: name }, "event subscriber failed")));
       } catch (error) {
         this.logger.warn({ err: error, event: name }, "event subscriber failed");
       }
     }
+    return pending.length === 0 ? Promise.resolve() : Promise.all(pending).then(() => undefined);
   }
 }
 

@@ -1,5 +1,12 @@
 import type pg from "pg";
 
+/** A presence transition of one user at `at`. */
+export interface LastSeenTransition {
+  userId: string;
+  online: boolean;
+  at: Date;
+}
+
 /**
  * `users.is_online` and `users.last_seen` in PostgreSQL: written on presence
  * transitions only (never per heartbeat). `last_seen` orders the writes, so a
@@ -12,6 +19,18 @@ export class LastSeenRepository {
   async record(userId: string, online: boolean, at: Date): Promise<boolean> {
     const result = await this.pg.query("UPDATE users SET is_online = $2, last_seen = $3 WHERE id = $1 AND last_seen <= $3", [userId, online, at]);
     return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Records transitions of distinct users in one statement; returns how many were newer than the stored ones. */
+  async recordMany(transitions: readonly LastSeenTransition[]): Promise<number> {
+    if (transitions.length === 0) return 0;
+    const result = await this.pg.query(
+      `UPDATE users AS u SET is_online = t.online, last_seen = t.at
+         FROM unnest($1::uuid[], $2::boolean[], $3::timestamptz[]) AS t(id, online, at)
+        WHERE u.id = t.id AND u.last_seen <= t.at`,
+      [transitions.map((t) => t.userId), transitions.map((t) => t.online), transitions.map((t) => t.at)],
+    );
+    return result.rowCount ?? 0;
   }
 
   /** Last-seen times of the given users that exist. */

@@ -6,6 +6,7 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import { LastSeenRepository } from "./last-seen.repository.js";
+import { LastSeenWriter } from "./last-seen.writer.js";
 import { PresenceRepository } from "./presence.repository.js";
 import { PresenceService } from "./presence.service.js";
 import { TypingRepository } from "./typing.repository.js";
@@ -28,7 +29,7 @@ export function createPresenceModule(deps: PresenceModuleDeps) {
   const ttlMs = deps.ttlSeconds * 1000;
   const presence = new PresenceService(
     new PresenceRepository(deps.redis, { deviceTtlMs: ttlMs, keyTtlMs: ttlMs * 5, drainGraceMs: ttlMs }),
-    new LastSeenRepository(deps.pool),
+    new LastSeenWriter(new LastSeenRepository(deps.pool), deps.logger.child({ domain: "presence" })),
     deps.access,
     deps.logger,
     deps.maxDevicesPerUser,

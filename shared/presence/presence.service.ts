@@ -2,7 +2,7 @@ import type { AccessControl } from "../access/access-control.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
-import type { LastSeenRepository } from "./last-seen.repository.js";
+import type { LastSeenWriter } from "./last-seen.writer.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import type { PresenceRepository } from "./presence.repository.js";
 import { presenceRoom, type Device, type PresenceUpdate, type PresenceWatchResult } from "./presence.types.js";
@@ -15,13 +15,14 @@ const RECONCILE_PAGE = 500;
  * Who is online, counted per device across every gateway replica, and who may
  * know it. Transitions (first device in, last device out or expired) are
  * returned for the gateway to announce to watchers, and persisted to
- * `users.is_online`/`last_seen`. Redis is the source of truth for "online";
+ * `users.is_online`/`last_seen` in batches (write-behind, LastSeenWriter), so a
+ * handshake makes no PostgreSQL write. Redis is the source of truth for "online";
  * PostgreSQL keeps the last transition for everything that reads users.
  */
 export class PresenceService {
   constructor(
     private readonly devices: PresenceRepository,
-    private readonly lastSeen: LastSeenRepository,
+    private readonly lastSeen: LastSeenWriter,
     private readonly access: Pick<AccessControl, "canSeeLastSeen">,
     private readonly logger: Logger,
     private readonly maxDevicesPerUser: number,
@@ -56,7 +57,7 @@ export class PresenceService {
   async heartbeat(devices: readonly Device[]): Promise<PresenceUpdate[]> {
     const { back, at } = await this.devices.refresh(devices);
     const users = [...new Set(back.map((d) => d.userId))];
-    return Promise.all(users.map((userId) => this.transition(userId, true, at)));
+    return users.map((userId) => this.transition(userId, true, at));
   }
 
   /** Keeps a gateway replica's liveness key for `ttlMs` more. */
@@ -77,7 +78,7 @@ export class PresenceService {
   /** Settles expired devices (replicas that died) and drains past their grace; returns the offline transitions. */
   async sweep(): Promise<PresenceUpdate[]> {
     const settled = await this.devices.sweepDue(SWEEP_BATCH);
-    return Promise.all(settled.filter((s) => s.offline).map((s) => this.transition(s.userId, false, s.lastSeen)));
+    return settled.filter((s) => s.offline).map((s) => this.transition(s.userId, false, s.lastSeen));
   }
 
   /**
@@ -133,14 +134,15 @@ export class PresenceService {
     };
   }
 
-  private async transition(userId: string, online: boolean, atMs: number): Promise<PresenceUpdate> {
+  /** Writes the queued presence transitions to PostgreSQL now (a gateway's shutdown, tests). */
+  flushLastSeen(): Promise<void> {
+    return this.lastSeen.flush();
+  }
+
+  private transition(userId: string, online: boolean, atMs: number): PresenceUpdate {
     const at = new Date(atMs);
-    try {
-      await this.lastSeen.record(userId, online, at);
-    } catch (error) {
-      // Redis already holds the truth; a missed write is corrected by the next transition or the daily reconcile.
-      this.logger.warn({ err: error, userId, online }, "could not persist presence transition");
-    }
+    // Redis already holds the truth; PostgreSQL gets it with the next batch.
+    this.lastSeen.record(userId, online, at);
     return { userId, online, lastSeen: online ? null : at.toISOString() };
   }
 }

@@ -136,8 +136,9 @@ export class ProfileService {
     const updated = await this.profiles.update(actor.userId, changes, entries);
     if (updated === "username_taken") throw new AppError("ALREADY_EXISTS", "That username is taken", { field: "username" });
     if (!updated) throw new AppError("PROFILE_NOT_FOUND", "Profile not found");
+    if (updated.privacy.whoCanMessage !== before.privacy.whoCanMessage) await this.events.emit("profile.messaging-changed", { userId: actor.userId });
     if (AUDIENCES.indexOf(updated.privacy.lastSeenVisibility) > AUDIENCES.indexOf(before.privacy.lastSeenVisibility)) {
-      this.events.emit("profile.visibility-narrowed", { userId: actor.userId });
+      await this.events.emit("profile.visibility-narrowed", { userId: actor.userId });
     }
     if (entries.length > 0) {
       await this.events.published({ collection: "profiles", filter: { userId: actor.userId } }, entries);

@@ -5,6 +5,7 @@ import { createPgPool } from "../db/postgres.js";
 import { closeRedis, createRedis, redisTarget, type Redis } from "../db/redis.js";
 import { connectMongo, type MongoHandle } from "../db/mongo.js";
 import { JobQueue } from "../queues/job-queue.js";
+import { InvalidationChannel } from "../realtime/invalidation-channel.js";
 import { RealtimePublisher } from "../realtime/publisher.js";
 import type { Realtime, ServerToClientEvents } from "./socket-events.js";
 
@@ -24,6 +25,8 @@ export interface Platform {
   jobs: JobQueue;
   /** Pushes to users on whichever gateway holds them (a gateway attaches its own server). */
   realtime: Realtime;
+  /** Tells every process to drop cached answers (blocks, privacy, membership). */
+  invalidations: InvalidationChannel;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function createPlatform(config: Config, logger: Logger, mongoUrl: s
   const mongo = await connectMongo(mongoUrl, config.MONGO_DB, logger, config.SLOW_QUERY_MS);
   const jobs = new JobQueue(bullRedis, config.REDIS_PREFIX);
   const realtime = RealtimePublisher.create<ServerToClientEvents>(target, config.REDIS_PREFIX, logger);
+  const invalidations = new InvalidationChannel(target, config.REDIS_PREFIX, logger);
   return {
     config,
     logger,
@@ -45,8 +49,9 @@ export async function createPlatform(config: Config, logger: Logger, mongoUrl: s
     mongo,
     jobs,
     realtime,
+    invalidations,
     async close() {
-      await Promise.allSettled([jobs.close(), realtime.close()]);
+      await Promise.allSettled([jobs.close(), realtime.close(), invalidations.close()]);
       await Promise.allSettled([pool.end(), closeRedis(redis), closeRedis(bullRedis), mongo.client.close()]);
     },
   };

@@ -3,6 +3,7 @@ import { createIdentityModule, type IdentityServices } from "../auth/identity.mo
 import { chatTestHooks } from "../chat/chat-test-hooks.js";
 import { createCallsModule, type CallServices } from "../calls/calls.module.js";
 import { createChatModule, type ChatServices } from "../chat/chat.module.js";
+import { announceChatInvalidations } from "../chat/chat-cache-invalidation.js";
 import type { AccessControlService } from "../access/access-control.service.js";
 import type { DomainEventBus } from "../events/event-bus.js";
 import { Transactor } from "../db/transactor.js";
@@ -128,7 +129,9 @@ export function composeModules(platform: Platform): Composition {
     logger,
     gapWindowMs: config.CHAT_GAP_WINDOW_MS,
     hooks: chatTestHooks(config),
+    invalidations: platform.invalidations,
   });
+  announceChatInvalidations(events, platform.invalidations);
   const presence = createPresenceModule({
     redis,
     pool: pg,
@@ -171,7 +174,7 @@ export function composeModules(platform: Platform): Composition {
     },
     logger,
   });
-  const calls = createCallsModule({ config, db, redis, realtime, jobs, events, logger, chat: chat.services, access });
+  const calls = createCallsModule({ config, db, redis, realtime, jobs, events, logger, chat: chat.services, access, invalidations: platform.invalidations });
   const notifications = createNotificationsModule({
     config,
     db,

@@ -37,7 +37,7 @@ export class BlockService {
     const entry = this.events.record("social.blocked", { blockerId: actor.userId, blockedId: targetId });
     const inserted = await this.blocks.insert(actor.userId, targetId, new Date(), [entry]);
     await this.access.invalidateBlocks(actor.userId, targetId);
-    this.narrowed(actor.userId, targetId);
+    await this.narrowed(actor.userId, targetId);
     if (inserted) await this.events.published({ collection: "blockedUsers", filter: { blockerId: actor.userId, blockedId: targetId } }, [entry]);
     // Even on a retried block: a previous attempt may have stopped before this step.
     await this.follows.removeEdge(actor.userId, targetId);
@@ -49,13 +49,12 @@ export class BlockService {
     if (actor.userId === targetId) throw new AppError("BAD_REQUEST", "You cannot unblock yourself");
     await this.blocks.remove(actor.userId, targetId);
     await this.access.invalidateBlocks(actor.userId, targetId);
-    this.narrowed(actor.userId, targetId);
+    await this.narrowed(actor.userId, targetId);
   }
 
-  /** Both users' watchers ask again (presence), whichever way the block went. */
-  private narrowed(userA: string, userB: string): void {
-    this.events.emit("profile.visibility-narrowed", { userId: userA });
-    this.events.emit("profile.visibility-narrowed", { userId: userB });
+  /** Both users' watchers ask again (presence) and cached answers about them go, whichever way the block went. */
+  private async narrowed(userA: string, userB: string): Promise<void> {
+    await Promise.all([this.events.emit("profile.visibility-narrowed", { userId: userA }), this.events.emit("profile.visibility-narrowed", { userId: userB })]);
   }
 
   /** Deletes every block a (deleted) user made or received, and the cached sets it touched. */
@@ -63,7 +62,7 @@ export class BlockService {
     const others = await this.blocks.removeAllOf(userId);
     for (const other of others) {
       await this.access.invalidateBlocks(userId, other);
-      this.narrowed(userId, other);
+      await this.narrowed(userId, other);
     }
     return others.length;
   }

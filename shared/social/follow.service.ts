@@ -83,7 +83,7 @@ export class FollowService {
     if (removed?.status === "accepted") {
       await this.countEdge(followerId, followeeId, -1);
       // The follower's "contacts" (people they follow) just lost someone.
-      this.events.emit("profile.visibility-narrowed", { userId: followerId });
+      await this.events.emit("profile.visibility-narrowed", { userId: followerId });
     }
     if (removed) await this.events.published(ref, [entry]);
     else this.events.discard(ref, [entry]);

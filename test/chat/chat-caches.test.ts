@@ -49,4 +49,34 @@ describe("chat send-path caches", () => {
     for (const peer of pairs) await cache.canMessage("me", peer, PERMISSION_TTL_MS);
     assert.equal(asked.length, 400, "no answer outlives the TTL");
   });
+
+  it("DirectPermissionCache drops a user's answers both ways, and never caches an answer an invalidation overtook", async () => {
+    let allowed = true;
+    let release: (() => void) | undefined;
+    const asked: string[] = [];
+    const cache = new DirectPermissionCache({
+      canMessage: async (a: string, b: string) => {
+        asked.push(`${a}>${b}`);
+        const answer = allowed;
+        if (release === undefined && a === "slow") await new Promise<void>((resolve) => (release = resolve));
+        return answer;
+      },
+    });
+    await cache.canMessage("ann", "bob");
+    await cache.canMessage("bob", "ann");
+    await cache.canMessage("carl", "dora");
+    assert.equal(cache.size, 3);
+    cache.forgetUser("ann");
+    assert.equal(cache.size, 1, "both directions of ann's pair are gone, carl>dora stays");
+    await cache.canMessage("carl", "dora");
+    assert.equal(asked.filter((k) => k === "carl>dora").length, 1);
+    // An answer computed before a block lands is returned to its caller but not kept.
+    const inFlight = cache.canMessage("slow", "bob");
+    await new Promise((resolve) => setImmediate(resolve));
+    allowed = false;
+    cache.forget("slow", "bob");
+    release!();
+    assert.equal(await inFlight, true);
+    assert.equal(await cache.canMessage("slow", "bob"), false);
+  });
 });

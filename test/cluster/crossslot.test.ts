@@ -37,7 +37,7 @@ const MULTI_USERS: Record<string, (run: ClusterRun) => Promise<void>> = {
   "shared/auth/revocation.repository.ts": async ({ platform }) => {
     const revocations = new RevocationRepository(platform.redis, 60, 60);
     await revocations.markAlive("s1", "u1");
-    await revocations.markSessionsRevoked(["s1", "s2", "s3", "s4"]);
+    await revocations.markSessionsRevoked("u1", ["s1", "s2", "s3", "s4"]);
     assert.equal(await revocations.lookup("s1", "u1"), "revoked");
   },
   "shared/hashtags/trend-counter.repository.ts": async ({ platform }) => {

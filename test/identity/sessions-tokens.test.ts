@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
-import { RevocationRepository } from "../../shared/auth/revocation.repository.js";
+import pg from "pg";
+import { aliveSessionKey, RevocationRepository, revokedSessionKey } from "../../shared/auth/revocation.repository.js";
 import { SessionAccessGuard } from "../../shared/auth/session-access-guard.js";
 import { SessionRepository } from "../../shared/auth/session.repository.js";
 import { spawnRole } from "../helpers/processes.js";
@@ -205,9 +206,52 @@ describe("identity: tokens and sessions", () => {
       assert.equal((await h.call("GET", "/api/me", { token: user.accessToken })).status, 200);
       // A revocation written only to PostgreSQL (its Redis mark lost) still takes effect once the short alive mark expires.
       await h.platform.pg.query("UPDATE user_sessions SET revoked_at = now() WHERE id = $1", [user.sessionId]);
-      await h.platform.redis.del(`auth:{s:${user.sessionId}}:alive`);
+      await h.platform.redis.del(aliveSessionKey(user.userId, user.sessionId));
       assert.equal((await h.call("GET", "/api/me", { token: user.accessToken })).body.error.code, "SESSION_REVOKED");
-      assert.equal(await h.platform.redis.exists(`auth:{s:${user.sessionId}}:revoked`), 1);
+      assert.equal(await h.platform.redis.exists(revokedSessionKey(user.userId, user.sessionId)), 1);
+    });
+
+    describe("session cache on the handshake path", () => {
+      // A real pool to a port where no PostgreSQL listens: any read of the session table fails the check.
+      let unreachable: pg.Pool;
+      let guard: SessionAccessGuard;
+      before(() => {
+        unreachable = new pg.Pool({ connectionString: "postgres://postgres@127.0.0.1:1/none", connectionTimeoutMillis: 1_000 });
+        unreachable.on("error", () => undefined);
+        guard = new SessionAccessGuard(h.services.tokens, new RevocationRepository(h.platform.redis, 960, 900), new SessionRepository(unreachable), h.platform.logger);
+      });
+      after(() => unreachable.end());
+
+      it("admits a session warmed at sign-in and at refresh without reading PostgreSQL, in one slot", async () => {
+        const user = await createTestUser(h.services);
+        assert.equal((await guard.authenticate(user.accessToken)).sessionId, user.sessionId);
+        const ttl = await h.platform.redis.ttl(aliveSessionKey(user.userId, user.sessionId));
+        assert.ok(ttl > 60 && ttl <= h.platform.config.ACCESS_TOKEN_TTL_SECONDS, `alive mark lasts as long as a token (ttl ${ttl})`);
+        await h.platform.redis.del(aliveSessionKey(user.userId, user.sessionId));
+        await assert.rejects(guard.authenticate(user.accessToken), /ECONNREFUSED|connect/, "without the mark the guard must read PostgreSQL");
+        const refreshed = await h.services.sessions.refresh(user.refreshToken, {});
+        assert.equal((await guard.authenticate(refreshed.accessToken)).sessionId, user.sessionId);
+        // Every key of the check carries the user's hash tag.
+        for (const key of [aliveSessionKey(user.userId, "s"), revokedSessionKey(user.userId, "s")]) assert.match(key, new RegExp(`\\{u:${user.userId}\\}`));
+      });
+
+      it("still refuses a revoked session at once, on the API and at a gateway handshake", async () => {
+        const user = await createTestUser(h.services);
+        const signedIn = await h.services.auth.login({ email: user.email, password: user.password }, {});
+        if (signedIn.twoFactorRequired) assert.fail("unexpected 2FA challenge");
+        const second = signedIn;
+        const socket = await connectSocket(gatewayUrl, second.accessToken);
+        socket.close();
+        assert.equal((await guard.authenticate(second.accessToken)).sessionId, second.sessionId);
+        await h.services.sessions.revoke({ userId: user.userId, sessionId: user.sessionId, roles: [] }, second.sessionId, {});
+        await assert.rejects(guard.authenticate(second.accessToken), /session has ended/);
+        assert.equal((await h.call("GET", "/api/me", { token: second.accessToken })).body.error.code, "SESSION_REVOKED");
+        await assert.rejects(connectSocket(gatewayUrl, second.accessToken), /session has ended/);
+        // Logging out and disabling are as immediate.
+        assert.equal((await guard.authenticate(user.accessToken)).sessionId, user.sessionId);
+        await h.services.sessions.logout({ userId: user.userId, sessionId: user.sessionId, roles: [] }, {});
+        await assert.rejects(guard.authenticate(user.accessToken), /session has ended/);
+      });
     });
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { LastSeenRepository } from "../../shared/presence/last-seen.repository.js";
+import { LastSeenWriter } from "../../shared/presence/last-seen.writer.js";
 import { PresenceRepository, presenceKey } from "../../shared/presence/presence.repository.js";
 import { PresenceService } from "../../shared/presence/presence.service.js";
 import type { Device } from "../../shared/presence/presence.types.js";
@@ -17,15 +18,20 @@ describe("presence registry (Redis, per device)", function () {
   let platform: Platform;
   let presence: PresenceService;
   let devices: PresenceRepository;
+  let writer: LastSeenWriter;
   const device = (userId: string = randomUUID()): Device => ({ userId, socketId: randomUUID().replace(/-/g, "").slice(0, 20) });
 
   before(async () => {
     ({ platform } = await createTestPlatform());
     devices = new PresenceRepository(platform.redis, { deviceTtlMs: TTL_MS, keyTtlMs: TTL_MS * 5, drainGraceMs: GRACE_MS });
     // Everyone may see everyone here: privacy is covered by the gateway tests with real profiles.
-    presence = new PresenceService(devices, new LastSeenRepository(platform.pg), { canSeeLastSeen: async () => true }, platform.logger, 3, platform.realtime);
+    writer = new LastSeenWriter(new LastSeenRepository(platform.pg), platform.logger);
+    presence = new PresenceService(devices, writer, { canSeeLastSeen: async () => true }, platform.logger, 3, platform.realtime);
   });
-  after(() => platform.close());
+  after(async () => {
+    await writer.flush();
+    await platform.close();
+  });
 
   /** Sweeps until `userId` is reported offline, returning that update. */
   async function sweptOffline(userId: string) {
@@ -105,7 +111,7 @@ describe("presence registry (Redis, per device)", function () {
     assert.deepEqual([...(await devices.onlineAmong([moving.userId, leaving.userId]))], [moving.userId]);
   });
 
-  it("persists transitions to users.is_online/last_seen, never letting an older one overwrite a newer one", async () => {
+  it("persists transitions to users.is_online/last_seen behind the handshake, never letting an older one overwrite a newer one", async () => {
     const { rows } = await platform.pg.query<{ id: string }>(
       "INSERT INTO users (email, password_hash, full_name) VALUES ($1, 'x', 'Presence Tester') RETURNING id",
       [`presence-${randomUUID()}@example.test`],
@@ -114,14 +120,43 @@ describe("presence registry (Redis, per device)", function () {
     const read = async () => (await platform.pg.query<{ is_online: boolean; last_seen: Date }>("SELECT is_online, last_seen FROM users WHERE id = $1", [userId])).rows[0]!;
     const d = device(userId);
     await presence.connect(d);
-    assert.equal((await read()).is_online, true);
+    // Written behind: within the flush period, without anyone flushing.
+    await waitFor(async () => (await read()).is_online, 2_000, "is_online to be persisted");
     const offline = await presence.disconnect(d);
+    await waitFor(async () => !(await read()).is_online, 2_000, "the offline transition to be persisted");
     const stored = await read();
-    assert.equal(stored.is_online, false);
     assert.equal(stored.last_seen.toISOString(), offline!.lastSeen);
     const lastSeen = new LastSeenRepository(platform.pg);
     assert.equal(await lastSeen.record(userId, true, new Date(Date.parse(offline!.lastSeen!) - 1_000)), false);
     assert.equal((await read()).is_online, false);
+  });
+
+  it("writes many transitions in batches: the latest per user wins, and reads here see queued ones", async () => {
+    const { rows } = await platform.pg.query<{ id: string }>(
+      "INSERT INTO users (email, password_hash, full_name) SELECT 'batch-' || $1 || '-' || g || '@example.test', 'x', 'Batch' FROM generate_series(1, 60) g RETURNING id",
+      [randomUUID()],
+    );
+    const ids = rows.map((r) => r.id);
+    const base = Date.now() + 60_000;
+    const queued = new LastSeenWriter(new LastSeenRepository(platform.pg), platform.logger, 60_000);
+    for (const [i, id] of ids.entries()) {
+      queued.record(id, true, new Date(base + i));
+      queued.record(id, false, new Date(base + i + 1_000));
+      queued.record(id, true, new Date(base + i + 500)); // older than the queued offline one: dropped
+    }
+    // Not yet written (the period is a minute), but the writer's own reads see it.
+    const seen = await queued.lastSeenOf(ids);
+    assert.equal(seen.get(ids[0]!)?.getTime(), base + 1_000);
+    const before = await platform.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[]) AND last_seen >= $2", [ids, new Date(base)]);
+    assert.equal(before.rows[0]!.n, 0);
+    await queued.flush();
+    const after = await platform.pg.query<{ id: string; is_online: boolean; last_seen: Date }>("SELECT id, is_online, last_seen FROM users WHERE id = ANY($1::uuid[])", [ids]);
+    for (const row of after.rows) {
+      assert.equal(row.is_online, false);
+      assert.equal(row.last_seen.getTime(), base + ids.indexOf(row.id) + 1_000);
+    }
+    // An older transition written later changes nothing.
+    assert.equal(await new LastSeenRepository(platform.pg).recordMany([{ userId: ids[0]!, online: true, at: new Date(base) }]), 0);
   });
 
   it("the daily reconcile marks offline users PostgreSQL still shows online without any device", async () => {
