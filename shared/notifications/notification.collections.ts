@@ -104,6 +104,9 @@ export const pushSubscriptionsCollection: CollectionSpec = {
  */
 export const authorSubscriptionsCollection: CollectionSpec = {
   name: "authorSubscriptions",
+  shardKey: { authorId: 1 },
+  shardReason:
+    "The fan-out pages an author's subscribers and every read or write names the author; the _id (author:follower) stays unique because it embeds the shard key.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -127,6 +130,9 @@ export const authorSubscriptionsCollection: CollectionSpec = {
 /** When each user's last e-mail digest went out (one document per user, keyed by the user id). */
 export const notificationDigestsCollection: CollectionSpec = {
   name: "notificationDigests",
+  shardKey: { _id: "hashed" },
+  shardReason:
+    "One document per user keyed by user id, read and claimed by _id (a page of users is an $in over _id); hashed spreads users evenly.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
