@@ -64,13 +64,14 @@ describe("presence and typing across two gateway replicas", function () {
     const lastSeen = updates[1]!.lastSeen!;
     assert.ok(Math.abs(Date.parse(lastSeen) - Date.now()) < 10_000);
 
-    // The transition is persisted: a new watch reads the same last-seen time from PostgreSQL.
+    // The transition is persisted, written behind within a flush period (250 ms): then a new watch
+    // on either replica reads the same last-seen time from PostgreSQL.
+    const row = async () => (await platform.pg.query<{ is_online: boolean; last_seen: Date }>("SELECT is_online, last_seen FROM users WHERE id = $1", [alice.userId])).rows[0];
+    await waitFor(async () => (await row())?.last_seen.toISOString() === lastSeen, 2_000, "the offline transition written to PostgreSQL");
+    assert.equal((await row())?.is_online, false);
     const after = await watcher.emitWithAck("presence:watch", { userIds: [alice.userId] });
     assert.ok(after.ok);
     assert.deepEqual(after.data.presences, [{ userId: alice.userId, online: false, lastSeen }]);
-    const row = await platform.pg.query<{ is_online: boolean; last_seen: Date }>("SELECT is_online, last_seen FROM users WHERE id = $1", [alice.userId]);
-    assert.equal(row.rows[0]?.is_online, false);
-    assert.equal(row.rows[0]?.last_seen.toISOString(), lastSeen);
   });
 
   it("respects last-seen privacy and blocks: hidden users are reported as such and never pushed", async () => {
