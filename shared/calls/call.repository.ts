@@ -99,7 +99,8 @@ export class CallRepository {
     const update: Record<string, unknown> = { $set: rest, $setOnInsert: { roomId, createdAt } };
     if (outbox.length > 0) update.$push = { outbox: { $each: outbox } };
     try {
-      const result = await this.calls.updateOne({ _id, version: { $lt: state.version } }, update, { upsert: true });
+      // The conversation (the shard key) in the filter: a sharded cluster routes an upsert by it.
+      const result = await this.calls.updateOne({ _id, conversationId: rest.conversationId, version: { $lt: state.version } }, update, { upsert: true });
       return result.modifiedCount + result.upsertedCount > 0;
     } catch (error) {
       if (isDuplicateKeyError(error)) return false;

@@ -134,7 +134,7 @@ export const commentsCollection: CollectionSpec = {
   name: "comments",
   shardKey: { postId: 1 },
   shardReason:
-    "A post's comment threads are the hot read. Needs the unique (userId, clientId) index to become (postId, userId, clientId) before a real cluster shards it.",
+    "A post's comment threads are the hot read; the retry key (postId, userId, clientId) starts with it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -159,8 +159,9 @@ export const commentsCollection: CollectionSpec = {
     { key: { postId: 1, sortKey: 1 }, name: "post_sort_key" },
     // Top-level comments (parentId null) and the direct replies of one comment, in order.
     { key: { postId: 1, parentId: 1, sortKey: 1 }, name: "post_parent_sort_key" },
-    // A retried comment returns the comment the first attempt made.
-    { key: { userId: 1, clientId: 1 }, name: "user_client_id", unique: true, partialFilterExpression: { clientId: { $exists: true } } },
+    // A retried comment returns the comment the first attempt made. Prefixed by the shard key so a
+    // sharded cluster can enforce it (a retry names the same post, so per-post uniqueness is the same rule).
+    { key: { postId: 1, userId: 1, clientId: 1 }, name: "user_client_id", unique: true, partialFilterExpression: { clientId: { $exists: true } } },
   ],
 };
 

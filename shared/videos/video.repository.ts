@@ -21,8 +21,9 @@ export class VideoRepository {
     return this.videos.findOne({ _id: id });
   }
 
-  async findByUpload(uploadId: string): Promise<VideoDoc | null> {
-    return this.videos.findOne({ "source.uploadId": uploadId });
+  /** The video made from an upload of `userId` (uploads belong to their owner; the owner is the shard key). */
+  async findByUpload(userId: string, uploadId: string): Promise<VideoDoc | null> {
+    return this.videos.findOne({ userId, "source.uploadId": uploadId });
   }
 
   /** A user's videos, newest first (index userId_createdAt). */

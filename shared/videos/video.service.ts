@@ -83,8 +83,8 @@ export class VideoService {
   }
 
   /** The media domain reports an upload complete: uploading → uploaded, and the transcode is queued. */
-  async sourceReady(uploadId: string): Promise<void> {
-    const video = await this.videos.findByUpload(uploadId);
+  async sourceReady(ownerId: string, uploadId: string): Promise<void> {
+    const video = await this.videos.findByUpload(ownerId, uploadId);
     if (!video) return;
     const moved = await this.videos.markUploaded(video._id, new Date());
     // Enqueue even when another delivery moved it first: the job id makes this a no-op then.
@@ -93,8 +93,8 @@ export class VideoService {
   }
 
   /** The media domain reports an upload unusable: the video fails with its reason. */
-  async sourceFailed(uploadId: string, reason: string): Promise<void> {
-    const video = await this.videos.findByUpload(uploadId);
+  async sourceFailed(ownerId: string, uploadId: string, reason: string): Promise<void> {
+    const video = await this.videos.findByUpload(ownerId, uploadId);
     if (!video) return;
     const entry = this.events.record("video.processed", { videoId: video._id, userId: video.userId, status: "failed", failureReason: reason });
     const failed = await this.videos.fail(video._id, `The upload failed: ${reason}`, null, [entry], new Date());
