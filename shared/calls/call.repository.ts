@@ -109,8 +109,8 @@ export class CallRepository {
   }
 
   /** Adds domain events to a record whose projection a later transition already wrote. */
-  async pushOutbox(callId: string, entries: readonly OutboxEntry[]): Promise<void> {
-    await this.calls.updateOne({ _id: callId }, { $push: { outbox: { $each: [...entries] } } });
+  async pushOutbox(callId: string, conversationId: string, entries: readonly OutboxEntry[]): Promise<void> {
+    await this.calls.updateOne({ _id: callId, conversationId }, { $push: { outbox: { $each: [...entries] } } });
   }
 
   async findById(callId: string): Promise<CallDoc | null> {
