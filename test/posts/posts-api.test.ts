@@ -7,6 +7,9 @@ import { createTestPlatform } from "../helpers/platform.js";
 import { ApiClient } from "../profiles/api-client.js";
 import { registerProfileUser, type ProfileUser } from "../profiles/profile-fixtures.js";
 
+/** The test's own reads of a user's posts (posts are sharded by hashed _id). */
+const INSPECT = "scatter-gather: test inspection of a user's posts";
+
 describe("posts API: routes, edit history and bad input", function () {
   this.timeout(30_000);
   let platform: Platform;
@@ -83,7 +86,7 @@ describe("posts API: routes, edit history and bad input", function () {
     const ids = new Set(answers.map((a) => a.body.post?.id as string));
     assert.equal(ids.size, 1, JSON.stringify(answers.map((a) => a.body)));
     const posts = platform.mongo.db.collection("posts");
-    const mine = await posts.find({ userId: me.userId, visibility: "public", isDeleted: false }).toArray();
+    const mine = await posts.find({ userId: me.userId, visibility: "public", isDeleted: false }, { comment: INSPECT }).toArray();
     assert.equal(mine.filter((p) => p.clientId === body.clientId).length, 1);
     // A claim whose post was never written (the first attempt died in between): the retry completes it under that id.
     const claimed = new ObjectId();
@@ -95,7 +98,7 @@ describe("posts API: routes, edit history and bad input", function () {
   });
 
   it("refuses bad input with 4xx and changes nothing", async () => {
-    const count = async (): Promise<number> => platform.mongo.db.collection("posts").countDocuments({ userId: me.userId });
+    const count = async (): Promise<number> => platform.mongo.db.collection("posts").countDocuments({ userId: me.userId }, { comment: INSPECT });
     const before = await count();
     const bad: unknown[] = [
       {},
