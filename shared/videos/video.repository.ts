@@ -133,12 +133,12 @@ export class VideoRepository {
 
   /** Shorts whose stats changed since the last recompute (index needsTrendingUpdate). */
   async findNeedingTrendingUpdate(limit: number): Promise<VideoDoc[]> {
-    return this.videos.find({ needsTrendingUpdate: true, type: "short" }).limit(limit).toArray();
+    return this.videos.find({ needsTrendingUpdate: true, type: "short" }, { comment: "scatter-gather: trending recompute batch, in a job" }).limit(limit).toArray();
   }
 
   /** Flags every short for the next recompute (the weekly full pass, seed maintenance). */
   async flagAllShorts(): Promise<number> {
-    const result = await this.videos.updateMany({ type: "short", trendingScore: { $gte: 0 } }, { $set: { needsTrendingUpdate: true } });
+    const result = await this.videos.updateMany({ type: "short", trendingScore: { $gte: 0 } }, { $set: { needsTrendingUpdate: true } }, { comment: "scatter-gather: weekly full trending pass, maintenance" });
     return result.modifiedCount;
   }
 

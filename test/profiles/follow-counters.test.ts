@@ -29,7 +29,7 @@ describe("follow counters under retries and concurrency", () => {
     const follows = platform.mongo.db.collection("follows");
     for (const user of list) {
       const { stats } = await services.profiles.getOwn(user.actor);
-      const followers = await follows.countDocuments({ followeeId: user.userId, status: "accepted" });
+      const followers = await follows.countDocuments({ followeeId: user.userId, status: "accepted" }, { comment: "scatter-gather: test inspection of follower counts" });
       const following = await follows.countDocuments({ followerId: user.userId, status: "accepted" });
       assert.equal(stats.followersCount, followers, `followers of ${user.userId}`);
       assert.equal(stats.followingCount, following, `following of ${user.userId}`);
