@@ -134,7 +134,7 @@ export class CallEffects {
       (async () => {
         const saved = await records.save(next, entries);
         // A later transition was saved first: its write did not carry these entries.
-        if (!saved && entries.length > 0) await records.pushOutbox(next.id, entries);
+        if (!saved && entries.length > 0) await records.pushOutbox(next.id, next.conversationId, entries);
         if (entries.length > 0) await events.published({ collection: "calls", filter: { _id: next.id, conversationId: next.conversationId } }, entries);
       })(),
     );

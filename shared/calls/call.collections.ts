@@ -21,7 +21,7 @@ export const callsCollection: CollectionSpec = {
   name: "calls",
   shardKey: { conversationId: 1 },
   shardReason:
-    "Call records are written and read with their conversation. Needs the unique roomId index to become (conversationId, roomId) before a real cluster shards it; a user's call history (participants.userId) scatters.",
+    "Call records are written with their conversation (the unique (conversationId, roomId) starts with it); a user's call history (participants.userId) scatters.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -78,7 +78,9 @@ export const callsCollection: CollectionSpec = {
   },
   indexes: [
     // The ten seed indexes, by their seed names.
-    { key: { roomId: 1 }, name: "idx_roomId", unique: true },
+    // The seed's unique roomId, prefixed by the shard key so a sharded cluster can enforce it (a room is one
+    // call of one conversation; roomId equals _id, which alone is unique only per shard once sharded).
+    { key: { conversationId: 1, roomId: 1 }, name: "idx_roomId", unique: true },
     { key: { "participants.userId": 1 }, name: "idx_participants_userId" },
     { key: { "participants.userId": 1, updatedAt: -1 }, name: "idx_participants_updatedAt" },
     { key: { initiatorId: 1 }, name: "idx_initiatorId" },

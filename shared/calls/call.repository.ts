@@ -99,7 +99,8 @@ export class CallRepository {
     const update: Record<string, unknown> = { $set: rest, $setOnInsert: { roomId, createdAt } };
     if (outbox.length > 0) update.$push = { outbox: { $each: outbox } };
     try {
-      const result = await this.calls.updateOne({ _id, version: { $lt: state.version } }, update, { upsert: true });
+      // The conversation (the shard key) in the filter: a sharded cluster routes an upsert by it.
+      const result = await this.calls.updateOne({ _id, conversationId: rest.conversationId, version: { $lt: state.version } }, update, { upsert: true });
       return result.modifiedCount + result.upsertedCount > 0;
     } catch (error) {
       if (isDuplicateKeyError(error)) return false;
@@ -108,8 +109,8 @@ export class CallRepository {
   }
 
   /** Adds domain events to a record whose projection a later transition already wrote. */
-  async pushOutbox(callId: string, entries: readonly OutboxEntry[]): Promise<void> {
-    await this.calls.updateOne({ _id: callId }, { $push: { outbox: { $each: [...entries] } } });
+  async pushOutbox(callId: string, conversationId: string, entries: readonly OutboxEntry[]): Promise<void> {
+    await this.calls.updateOne({ _id: callId, conversationId }, { $push: { outbox: { $each: [...entries] } } });
   }
 
   async findById(callId: string): Promise<CallDoc | null> {

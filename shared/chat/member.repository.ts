@@ -18,6 +18,8 @@ export interface MemberDoc {
 }
 
 export const memberKey = (conversationId: string, userId: string): string => `${conversationId}:${userId}`;
+/** One member by its key, with the conversation (the shard key) so a sharded cluster targets one shard. */
+const memberFilter = (conversationId: string, userId: string) => ({ _id: memberKey(conversationId, userId), conversationId });
 
 /** Builds a fresh member document. */
 export function newMember(conversationId: string, userId: string, role: MemberRole, at: Date, fromSeq: number): MemberDoc {
@@ -46,7 +48,7 @@ export class MemberRepository {
   }
 
   async get(conversationId: string, userId: string): Promise<MemberDoc | null> {
-    return this.members.findOne({ _id: memberKey(conversationId, userId) });
+    return this.members.findOne(memberFilter(conversationId, userId));
   }
 
   /** The user's member documents for the given conversations. */
@@ -61,26 +63,27 @@ export class MemberRepository {
 
   async forUser(userId: string, conversationIds: readonly string[]): Promise<MemberDoc[]> {
     if (conversationIds.length === 0) return [];
-    return this.members.find({ _id: { $in: conversationIds.map((id) => memberKey(id, userId)) } }).toArray();
+    return this.members.find({ _id: { $in: conversationIds.map((id) => memberKey(id, userId)) }, conversationId: { $in: [...conversationIds] } }).toArray();
   }
 
   /** Creates the members that do not exist yet; returns the user ids actually added. */
   async insertMissing(docs: readonly MemberDoc[]): Promise<string[]> {
     if (docs.length === 0) return [];
     const ops: AnyBulkWriteOperation<MemberDoc>[] = docs.map((doc) => ({
-      updateOne: { filter: { _id: doc._id }, update: { $setOnInsert: doc }, upsert: true },
+      // The conversation in the filter: a sharded cluster routes an upsert by the full shard key.
+      updateOne: { filter: { _id: doc._id, conversationId: doc.conversationId }, update: { $setOnInsert: doc }, upsert: true },
     }));
     const result = await this.members.bulkWrite(ops, { ordered: false });
     return Object.keys(result.upsertedIds).map((index) => (docs[Number(index)] as MemberDoc).userId);
   }
 
   async remove(conversationId: string, userId: string): Promise<boolean> {
-    const result = await this.members.deleteOne({ _id: memberKey(conversationId, userId) });
+    const result = await this.members.deleteOne(memberFilter(conversationId, userId));
     return result.deletedCount === 1;
   }
 
   async setRole(conversationId: string, userId: string, role: MemberRole): Promise<boolean> {
-    const result = await this.members.updateOne({ _id: memberKey(conversationId, userId) }, { $set: { role } });
+    const result = await this.members.updateOne(memberFilter(conversationId, userId), { $set: { role } });
     return result.matchedCount === 1;
   }
 
@@ -90,7 +93,7 @@ export class MemberRepository {
    */
   async advanceRead(conversationId: string, userId: string, seq: number, at: Date): Promise<MemberDoc | null> {
     return this.members.findOneAndUpdate(
-      { _id: memberKey(conversationId, userId) },
+      memberFilter(conversationId, userId),
       { $max: { lastReadSeq: seq, lastDeliveredSeq: seq }, $set: { receiptAt: at } },
       { returnDocument: "before" },
     );
@@ -99,7 +102,7 @@ export class MemberRepository {
   /** Moves the delivered cursor forward; returns the document as it was before, or null if not a member. */
   async advanceDelivered(conversationId: string, userId: string, seq: number, at: Date): Promise<MemberDoc | null> {
     return this.members.findOneAndUpdate(
-      { _id: memberKey(conversationId, userId) },
+      memberFilter(conversationId, userId),
       { $max: { lastDeliveredSeq: seq }, $set: { receiptAt: at } },
       { returnDocument: "before" },
     );
@@ -108,7 +111,7 @@ export class MemberRepository {
   /** Hides everything up to `seq` and marks it read. */
   async clear(conversationId: string, userId: string, seq: number, at: Date): Promise<MemberDoc | null> {
     return this.members.findOneAndUpdate(
-      { _id: memberKey(conversationId, userId) },
+      memberFilter(conversationId, userId),
       { $max: { clearedSeq: seq, lastReadSeq: seq, lastDeliveredSeq: seq }, $set: { receiptAt: at } },
       { returnDocument: "after" },
     );
@@ -119,7 +122,7 @@ export class MemberRepository {
     userId: string,
     set: Partial<Pick<MemberDoc, "mutedUntil" | "pinned" | "archived">>,
   ): Promise<MemberDoc | null> {
-    return this.members.findOneAndUpdate({ _id: memberKey(conversationId, userId) }, { $set: set }, { returnDocument: "after" });
+    return this.members.findOneAndUpdate(memberFilter(conversationId, userId), { $set: set }, { returnDocument: "after" });
   }
 
   /** Members in user-id order, after `afterUserId`. */

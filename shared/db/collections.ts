@@ -1,5 +1,5 @@
 import { profilesCollection } from "../profiles/profile.collections.js";
-import { blockedUsersCollection } from "../social/block.collections.js";
+import { blockedByCollection, blockedUsersCollection } from "../social/block.collections.js";
 import { followsCollection } from "../social/follow.collections.js";
 import { chatCollections } from "../chat/chat.collections.js";
 import { videoCollections } from "../videos/video.collections.js";
@@ -17,6 +17,7 @@ export const allCollections: readonly CollectionSpec[] = [
   profilesCollection,
   followsCollection,
   blockedUsersCollection,
+  blockedByCollection,
   ...chatCollections,
   ...videoCollections,
   mediaUploadsCollection,

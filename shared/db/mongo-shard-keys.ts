@@ -18,18 +18,21 @@ export async function shardingTarget(db: Db): Promise<ShardingTarget> {
 
 /**
  * Unique indexes a real cluster would refuse for this shard key: MongoDB only
- * enforces uniqueness on a sharded collection for indexes whose key starts
- * with the shard key (`_id` excepted). Such a collection must change its index
- * before it can be sharded.
+ * enforces uniqueness on a ranged-sharded collection for indexes whose key
+ * starts with the shard key (`_id` excepted), and on a hashed-sharded one for
+ * none but `_id` (a hashed index cannot be unique). Such a collection must
+ * change its index, or its key, before it can be sharded.
  */
 export function shardKeyConflicts(spec: CollectionSpec): string[] {
   if (!spec.shardKey) return [];
   const fields = Object.keys(spec.shardKey);
+  const hashed = Object.values(spec.shardKey).includes("hashed");
   return spec.indexes
     .filter((index) => index.unique)
     .filter((index) => {
       const keys = Object.keys(index.key);
-      return !(keys.length === 1 && keys[0] === "_id") && !fields.every((field, i) => keys[i] === field);
+      if (keys.length === 1 && keys[0] === "_id") return false;
+      return hashed || !fields.every((field, i) => keys[i] === field);
     })
     .map((index) => index.name ?? JSON.stringify(index.key));
 }

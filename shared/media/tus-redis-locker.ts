@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ERRORS, type Lock, type Locker, type RequestRelease } from "@tus/utils";
 import type { Redis } from "../db/redis.js";
+import { defineScripts } from "../db/redis-scripts.js";
 import type { Logger } from "../logging/logger.js";
 
 export interface RedisTusLockerOptions {
@@ -44,12 +45,21 @@ return 0`;
  */
 export class RedisTusLocker implements Locker {
   readonly options: Required<RedisTusLockerOptions>;
+  private readonly redis: LockRedis;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly logger: Logger,
     options: RedisTusLockerOptions = {},
   ) {
+    const keys = lockKeys("sample-upload");
+    // Declared through the registry like every script: the cluster check runs them, tests check their slots.
+    defineScripts(redis, {
+      tusLockAcquire: { numberOfKeys: 2, lua: ACQUIRE, sample: () => [...keys, "token", 10_000] },
+      tusLockRenew: { numberOfKeys: 2, lua: RENEW, sample: () => [...keys, "token", 10_000] },
+      tusLockRelease: { numberOfKeys: 1, lua: RELEASE, sample: () => [keys[0], "token"] },
+    });
+    this.redis = redis as LockRedis;
     const ttlMs = options.ttlMs ?? 10_000;
     this.options = {
       ttlMs,
@@ -66,6 +76,14 @@ export class RedisTusLocker implements Locker {
 
 /** The lock key of an upload (hash-tagged by the tus id). */
 export const tusLockKey = (id: string): string => `tus-lock:{${id}}`;
+/** The lock key and its release request: one hash tag, one slot. */
+const lockKeys = (id: string): [string, string] => [tusLockKey(id), `${tusLockKey(id)}:release`];
+
+type LockRedis = Redis & {
+  tusLockAcquire(lock: string, release: string, token: string, ttlMs: number): Promise<number>;
+  tusLockRenew(lock: string, release: string, token: string, ttlMs: number): Promise<number>;
+  tusLockRelease(lock: string, token: string): Promise<number>;
+};
 
 class RedisTusLock implements Lock {
   private readonly token = randomBytes(12).toString("hex");
@@ -73,20 +91,19 @@ class RedisTusLock implements Lock {
   private renewal: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: LockRedis,
     private readonly logger: Logger,
     private readonly id: string,
     private readonly options: Required<RedisTusLockerOptions>,
   ) {
-    const key = tusLockKey(id);
-    this.keys = [key, `${key}:release`];
+    this.keys = lockKeys(id);
   }
 
   async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
     const deadline = Date.now() + this.options.acquireTimeoutMs;
     for (;;) {
       if (signal.aborted || Date.now() >= deadline) throw ERRORS.ERR_LOCK_TIMEOUT;
-      const taken = await this.redis.eval(ACQUIRE, 2, ...this.keys, this.token, this.options.ttlMs);
+      const taken = await this.redis.tusLockAcquire(...this.keys, this.token, this.options.ttlMs);
       if (taken === 1) break;
       await sleep(this.options.retryEveryMs, signal);
     }
@@ -96,7 +113,7 @@ class RedisTusLock implements Lock {
   async unlock(): Promise<void> {
     clearInterval(this.renewal);
     this.renewal = undefined;
-    const released = await this.redis.eval(RELEASE, 1, this.keys[0], this.token);
+    const released = await this.redis.tusLockRelease(this.keys[0], this.token);
     if (released !== 1) this.logger.warn({ tusId: this.id }, "tus lock had expired before its release");
   }
 
@@ -109,7 +126,7 @@ class RedisTusLock implements Lock {
     };
     this.renewal = setInterval(() => {
       this.redis
-        .eval(RENEW, 2, ...this.keys, this.token, this.options.ttlMs)
+        .tusLockRenew(...this.keys, this.token, this.options.ttlMs)
         .then((state) => {
           if (state === -1) {
             // Lost (expired while Redis or this process stalled): stop writing, someone else may hold it now.

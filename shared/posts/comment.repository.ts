@@ -18,7 +18,7 @@ export class CommentRepository {
       return { comment: doc, inserted: true };
     } catch (error) {
       if (!isDuplicateKeyError(error) || doc.clientId === undefined) throw error;
-      const existing = await this.comments.findOne({ userId: doc.userId, clientId: doc.clientId });
+      const existing = await this.comments.findOne({ postId: doc.postId, userId: doc.userId, clientId: doc.clientId });
       if (!existing) throw error;
       return { comment: existing, inserted: false };
     }

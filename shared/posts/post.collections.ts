@@ -47,9 +47,9 @@ const postMediaItem = {
 
 export const postsCollection: CollectionSpec = {
   name: "posts",
-  shardKey: { userId: 1 },
+  shardKey: { _id: "hashed" },
   shardReason:
-    "Seed choice (author): timelines, feed rebuilds by followed authors and idempotent creates (userId, clientId) target; hashtag, mention, text and geo queries across authors are scatter-gathers.",
+    "Hashed _id rather than the seed's author: a post is read and written by its id alone (opening it, feed hydration by $in ids, every reaction, comment, vote, view and counter write) far more often than by author, and those paths hold no author id. The author timeline and feed rebuilds by followed authors are bounded scatter-gathers (a limit over user_visibility_deleted_created on every shard). A hashed key allows no unique index but _id: idempotent creates claim their id in postClientIds.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -98,14 +98,33 @@ export const postsCollection: CollectionSpec = {
     { key: { "content.text": "text", hashtags: "text" }, name: "content_text", weights: { "content.text": 1, hashtags: 3 } },
     // Trending posts: the stored engagement score with its time decay (seed).
     { key: { "stats.engagementScore": -1, createdAt: -1 }, name: "engagement_score_created" },
-    // A retried create returns the post the first attempt made.
-    { key: { userId: 1, clientId: 1 }, name: "user_client_id", unique: true, partialFilterExpression: { clientId: { $exists: true } } },
+    // (A retried create is recognised by its claim in postClientIds: a hashed key allows no other unique index.)
     // Shares of a post (counter repair, purge when the original goes).
     { key: { sharedPostId: 1, createdAt: -1 }, name: "shared_post_created" },
     // Posts mentioning a user.
     { key: { mentions: 1, createdAt: -1 }, name: "mentions_created" },
     POSTS_GEO_INDEX,
   ],
+};
+
+/**
+ * `postClientIds`: a create's claim of its client id, `_id` = `<userId>:<clientId>`,
+ * naming the post id to use. Taken before the post is built, so a retry (even
+ * after a crash between the two writes) builds the same post id, and racing
+ * retries collide on the post's `_id`.
+ */
+export const postClientIdsCollection: CollectionSpec = {
+  name: "postClientIds",
+  shardKey: { _id: "hashed" },
+  shardReason: "A claim is only read and written by its _id (author and client id); hashed spreads them evenly.",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "postId", "createdAt"],
+      properties: { _id: { bsonType: "string", maxLength: 200 }, postId: { bsonType: "objectId" }, createdAt: { bsonType: "date" } },
+    },
+  },
+  indexes: [],
 };
 
 export const postEditsCollection: CollectionSpec = {
@@ -134,7 +153,7 @@ export const commentsCollection: CollectionSpec = {
   name: "comments",
   shardKey: { postId: 1 },
   shardReason:
-    "A post's comment threads are the hot read. Needs the unique (userId, clientId) index to become (postId, userId, clientId) before a real cluster shards it.",
+    "A post's comment threads are the hot read; the retry key (postId, userId, clientId) starts with it.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -159,8 +178,9 @@ export const commentsCollection: CollectionSpec = {
     { key: { postId: 1, sortKey: 1 }, name: "post_sort_key" },
     // Top-level comments (parentId null) and the direct replies of one comment, in order.
     { key: { postId: 1, parentId: 1, sortKey: 1 }, name: "post_parent_sort_key" },
-    // A retried comment returns the comment the first attempt made.
-    { key: { userId: 1, clientId: 1 }, name: "user_client_id", unique: true, partialFilterExpression: { clientId: { $exists: true } } },
+    // A retried comment returns the comment the first attempt made. Prefixed by the shard key so a
+    // sharded cluster can enforce it (a retry names the same post, so per-post uniqueness is the same rule).
+    { key: { postId: 1, userId: 1, clientId: 1 }, name: "user_client_id", unique: true, partialFilterExpression: { clientId: { $exists: true } } },
   ],
 };
 
@@ -223,12 +243,13 @@ export const hashtagsCollection: CollectionSpec = {
 
 /** Collections whose documents carry outbox entries, with their shard keys (the sweep's filters include them). */
 export const POSTS_OUTBOX = [
-  { name: "posts", shardKey: ["userId"] },
+  { name: "posts", shardKey: [] as string[] },
   { name: "comments", shardKey: ["postId"] },
 ];
 
 export const postCollections: readonly CollectionSpec[] = [
   postsCollection,
+  postClientIdsCollection,
   postEditsCollection,
   commentsCollection,
   reactionsCollection,

@@ -7,6 +7,17 @@ import type { PostDoc, PostEditDoc, PostVisibility } from "./post.types.js";
 /** Extra rows read past a page so ties on the cursor's millisecond never short a page. */
 const TIE_SLACK = 10;
 
+/**
+ * Reads that name no post id scatter over the shards of the hashed `_id` key;
+ * each is bounded and marked (strict shard-key mode, README's list).
+ */
+const SCATTER = {
+  byAuthors: "scatter-gather: author timelines and feed rebuilds, a limit over the author index on every shard",
+  discovery: "scatter-gather: discovery across authors (hashtag, text, trending, place), bounded by limit",
+  trends: "scatter-gather: the trend recount of one hashtag over a time window, in a job",
+  repair: "scatter-gather: share-count repair of one post, in maintenance",
+} as const;
+
 export const toObjectId = (hex: string): ObjectId | null => (ObjectId.isValid(hex) && /^[0-9a-f]{24}$/.test(hex) ? new ObjectId(hex) : null);
 
 /**
@@ -16,20 +27,41 @@ export const toObjectId = (hex: string): ObjectId | null => (ObjectId.isValid(he
 export class PostRepository {
   readonly posts: Collection<PostDoc>;
   private readonly edits: Collection<PostEditDoc>;
+  private readonly claims: Collection<{ _id: string; postId: ObjectId; createdAt: Date }>;
 
   constructor(db: Db) {
     this.posts = db.collection<PostDoc>("posts");
     this.edits = db.collection<PostEditDoc>("postEdits");
+    this.claims = db.collection<{ _id: string; postId: ObjectId; createdAt: Date }>("postClientIds");
   }
 
-  /** Inserts a post; with a clientId already used by the author, returns the existing post instead. */
+  /**
+   * The post id a create with `clientId` uses: the one an earlier attempt
+   * claimed, else `candidate` (claimed now). A retry thus rebuilds the same
+   * post, and its insert collides on `_id` with the first.
+   */
+  async claimId(userId: string, clientId: string, candidate: ObjectId, at: Date): Promise<ObjectId> {
+    const _id = `${userId}:${clientId}`;
+    try {
+      const claim = await this.claims.findOneAndUpdate({ _id }, { $setOnInsert: { postId: candidate, createdAt: at } }, { upsert: true, returnDocument: "after" });
+      if (claim) return claim.postId;
+    } catch (error) {
+      // Two racing first attempts: the other one claimed it.
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    const claim = await this.claims.findOne({ _id });
+    if (!claim) throw new Error(`post client id claim ${_id} vanished`);
+    return claim.postId;
+  }
+
+  /** Inserts a post; when its id exists already (a retried create), returns the stored post instead. */
   async insert(doc: PostDoc): Promise<{ post: PostDoc; inserted: boolean }> {
     try {
       await this.posts.insertOne(doc);
       return { post: doc, inserted: true };
     } catch (error) {
       if (!isDuplicateKeyError(error) || doc.clientId === undefined) throw error;
-      const existing = await this.posts.findOne({ userId: doc.userId, clientId: doc.clientId });
+      const existing = await this.posts.findOne({ _id: doc._id });
       if (!existing) throw error;
       return { post: existing, inserted: false };
     }
@@ -106,28 +138,28 @@ export class PostRepository {
       isDeleted: false,
       ...(cursor ? { createdAt: { $lte: new Date(cursor.at) } } : {}),
     };
-    const docs = await this.posts.find(filter, { sort: { createdAt: -1, _id: -1 }, limit: limit + TIE_SLACK }).toArray();
+    const docs = await this.posts.find(filter, { sort: { createdAt: -1, _id: -1 }, limit: limit + TIE_SLACK, comment: SCATTER.byAuthors }).toArray();
     return afterCursor(docs, cursor).slice(0, limit);
   }
 
   /** Live posts with a hashtag, newest first. */
   async byHashtag(tag: string, cursor: TimeCursor | undefined, limit: number): Promise<PostDoc[]> {
     const filter: Filter<PostDoc> = { hashtags: tag, ...(cursor ? { createdAt: { $lte: new Date(cursor.at) } } : {}) };
-    const docs = await this.posts.find(filter, { sort: { createdAt: -1, _id: -1 }, limit: limit + TIE_SLACK }).toArray();
+    const docs = await this.posts.find(filter, { sort: { createdAt: -1, _id: -1 }, limit: limit + TIE_SLACK, comment: SCATTER.discovery }).toArray();
     return afterCursor(docs, cursor).filter((d) => !d.isDeleted).slice(0, limit);
   }
 
   /** Public posts using `tag` since `since` (the trend recount). */
   async publicWithHashtagSince(tag: string, since: Date): Promise<Array<Pick<PostDoc, "_id" | "userId" | "createdAt" | "visibility" | "isDeleted">>> {
     return this.posts
-      .find({ hashtags: tag, createdAt: { $gte: since } }, { projection: { _id: 1, userId: 1, createdAt: 1, visibility: 1, isDeleted: 1 } })
+      .find({ hashtags: tag, createdAt: { $gte: since } }, { projection: { _id: 1, userId: 1, createdAt: 1, visibility: 1, isDeleted: 1 }, comment: SCATTER.trends })
       .toArray();
   }
 
   /** Full-text search over text and hashtags, best matches first. */
   async search(query: string, limit: number): Promise<PostDoc[]> {
     return this.posts
-      .find({ $text: { $search: query }, isDeleted: false }, { projection: { score: { $meta: "textScore" } }, sort: { score: { $meta: "textScore" } }, limit })
+      .find({ $text: { $search: query }, isDeleted: false }, { projection: { score: { $meta: "textScore" } }, sort: { score: { $meta: "textScore" } }, limit, comment: SCATTER.discovery })
       .toArray();
   }
 
@@ -138,18 +170,18 @@ export class PostRepository {
       visibility: "public",
       isDeleted: false,
     };
-    return this.posts.find(filter, { sort: { "stats.engagementScore": -1, createdAt: -1 }, limit }).toArray();
+    return this.posts.find(filter, { sort: { "stats.engagementScore": -1, createdAt: -1 }, limit, comment: SCATTER.discovery }).toArray();
   }
 
   /** Live posts within `maxDistance` metres of a point, nearest first (2dsphere). */
   async near(longitude: number, latitude: number, maxDistance: number, limit: number): Promise<PostDoc[]> {
     return this.posts
-      .find({ "location.point": { $near: { $geometry: { type: "Point", coordinates: [longitude, latitude] }, $maxDistance: maxDistance } }, isDeleted: false }, { limit })
+      .find({ "location.point": { $near: { $geometry: { type: "Point", coordinates: [longitude, latitude] }, $maxDistance: maxDistance } }, isDeleted: false }, { limit, comment: SCATTER.discovery })
       .toArray();
   }
 
   /** Live shares of a post (count repair). */
   async countShares(postId: ObjectId): Promise<number> {
-    return this.posts.countDocuments({ sharedPostId: postId, isDeleted: false });
+    return this.posts.countDocuments({ sharedPostId: postId, isDeleted: false }, { comment: SCATTER.repair });
   }
 }

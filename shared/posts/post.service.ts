@@ -30,7 +30,12 @@ export class PostService {
     const media = input.media.length > 0 ? await this.mediaPort().resolve(actor.userId, input.media.map((m) => m.uploadId)) : [];
     const hashtags = parseHashtags(input.text);
     const mentions = await this.resolveMentions(actor.userId, input.text);
-    const _id = new ObjectId();
+    // With a client id, the id an earlier attempt claimed (a retry rebuilds the same post), else a new one.
+    const _id = input.clientId ? await this.deps.posts.claimId(actor.userId, input.clientId, new ObjectId(), now) : new ObjectId();
+    if (input.clientId) {
+      const existing = await this.deps.posts.findById(_id);
+      if (existing) return this.viewOne(actor.userId, existing);
+    }
     const doc: PostDoc = {
       _id,
       userId: actor.userId,
@@ -76,8 +81,9 @@ export class PostService {
       throw error;
     }
     const { post, inserted } = outcome;
-    // A retried create returns the first post, which holds its own references.
-    if (!inserted && media.length > 0) await this.mediaPort().detach(_id.toHexString(), media.map((m) => m.uploadId));
+    // A racing retry returns the first post (same id), which holds its own references: only uploads it does not use go.
+    const unused = inserted ? [] : media.filter((m) => !post.content.media.some((kept) => kept.uploadId === m.uploadId));
+    if (unused.length > 0) await this.mediaPort().detach(_id.toHexString(), unused.map((m) => m.uploadId));
     if (inserted) {
       if (shared) await movePostStats(this.deps.posts, shared._id, { "stats.shares": 1, "stats.engagement": ENGAGEMENT_WEIGHTS.share });
       await this.deps.events.published(postRef(post), entries);

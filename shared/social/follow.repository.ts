@@ -15,6 +15,14 @@ function toRecord(doc: WithId<Follow>): FollowRecord {
 }
 
 /**
+ * `follows` is sharded by follower (follow checks and "whom I follow" target one shard). Reads by followee
+ * scatter, bounded and marked: pages of one user's followers or requests (fan-out and maintenance jobs, and
+ * the followers/requests list pages, `limit` each) and the weekly counter recount.
+ */
+const BY_FOLLOWEE = "scatter-gather: one user's followers or requests, a page by limit (jobs and list pages)";
+const RECOUNT = "scatter-gather: follower count repair of one user, weekly maintenance";
+
+/**
  * Only code that touches `follows`. Each write reports whether it changed
  * state, so counters can be moved by exactly the writes that happened.
  */
@@ -74,7 +82,7 @@ export class FollowRepository {
 
   /** A page of a user's followers (or pending requesters), newest first, after the id `afterId`. */
   async pageByFollowee(followeeId: string, status: FollowStatus, afterId: string | undefined, limit: number): Promise<FollowRecord[]> {
-    return this.page({ followeeId, status }, afterId, limit);
+    return this.page({ followeeId, status }, afterId, limit, BY_FOLLOWEE);
   }
 
   /** A page of whom a user follows (or has asked to), newest first. */
@@ -82,9 +90,9 @@ export class FollowRepository {
     return this.page({ followerId, status }, afterId, limit);
   }
 
-  private async page(filter: Filter<Follow>, afterId: string | undefined, limit: number): Promise<FollowRecord[]> {
+  private async page(filter: Filter<Follow>, afterId: string | undefined, limit: number, comment?: string): Promise<FollowRecord[]> {
     const query: Filter<Follow> = afterId ? { ...filter, _id: { $lt: new ObjectId(afterId) } } : filter;
-    const docs = await this.follows.find(query, { sort: { _id: -1 }, limit }).toArray();
+    const docs = await this.follows.find(query, { sort: { _id: -1 }, limit, ...(comment ? { comment } : {}) }).toArray();
     return docs.map(toRecord);
   }
 
@@ -146,7 +154,7 @@ export class FollowRepository {
   /** Accepted followers and followings of a user, counted from the edges (counter repair). */
   async countAccepted(userId: string): Promise<{ followersCount: number; followingCount: number }> {
     const [followersCount, followingCount] = await Promise.all([
-      this.follows.countDocuments({ followeeId: userId, status: "accepted" }),
+      this.follows.countDocuments({ followeeId: userId, status: "accepted" }, { comment: RECOUNT }),
       this.follows.countDocuments({ followerId: userId, status: "accepted" }),
     ]);
     return { followersCount, followingCount };

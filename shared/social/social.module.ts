@@ -52,6 +52,8 @@ export function createSocialModule(deps: SocialModuleDeps) {
   const maintenanceTasks: MaintenanceTask[] = [
     followCountersTask(deps.profileRepository, follows),
     purgeDeletedProfilesTask(deps.profileRepository, follows, blocks),
+    // The blockedBy mirror made to match the blocks (backfill of older blocks; a crash between the two writes).
+    { name: "blocks.mirror-repair", period: "weekly", run: () => blockRepository.repairMirror(500) },
   ];
   const outboxCollections: OutboxCollection[] = [
     { name: "follows", shardKey: ["followerId"] },

@@ -19,7 +19,7 @@ export const videosCollection: CollectionSpec = {
   name: "videos",
   shardKey: { userId: 1 },
   shardReason:
-    "Seed choice (owner). Needs the unique source.uploadId index to become (userId, source.uploadId) before a real cluster shards it; trending and search across owners are scatter-gathers.",
+    "Seed choice (owner): a user's videos and the upload lookup (unique (userId, source.uploadId)) target one shard; trending and search across owners are scatter-gathers.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -74,8 +74,9 @@ export const videosCollection: CollectionSpec = {
     { key: { trendingScore: -1, "stats.viewCount": -1 }, name: "trendingScore_viewCount" },
     // Full-text search (seed).
     { key: { title: "text", description: "text", tags: "text" }, name: "video_text" },
-    // One video per upload.
-    { key: { "source.uploadId": 1 }, name: "sourceUploadId_unique", unique: true },
+    // One video per upload. Prefixed by the shard key so a sharded cluster can enforce it (an upload
+    // belongs to one user, so per-owner uniqueness is the same rule); the lookup names the owner too.
+    { key: { userId: 1, "source.uploadId": 1 }, name: "sourceUploadId_unique", unique: true },
     // Incremental trending recompute: only the videos whose stats changed.
     { key: { needsTrendingUpdate: 1, type: 1 }, name: "needsTrendingUpdate", partialFilterExpression: { needsTrendingUpdate: true } },
     // The sweep that fails videos left processing by a job that can no longer finish.

@@ -131,11 +131,11 @@ export function createVideoModule(deps: VideoModuleDeps) {
    * as some tests build, must not subscribe twice).
    */
   const subscribeToUploads = (): void => {
-    events.durable("media.upload-ready", "videos.source-ready", async ({ uploadId, purpose }) => {
-      if (purpose === "video") await videos.sourceReady(uploadId);
+    events.durable("media.upload-ready", "videos.source-ready", async ({ uploadId, ownerId, purpose }) => {
+      if (purpose === "video") await videos.sourceReady(ownerId, uploadId);
     }, { inline: true });
-    events.durable("media.upload-failed", "videos.source-failed", async ({ uploadId, purpose, reason }) => {
-      if (purpose === "video") await videos.sourceFailed(uploadId, reason);
+    events.durable("media.upload-failed", "videos.source-failed", async ({ uploadId, ownerId, purpose, reason }) => {
+      if (purpose === "video") await videos.sourceFailed(ownerId, uploadId, reason);
     }, { inline: true });
   };
   const scheduledJobs: ScheduledJob[] = [{ id: "videos-refresh", job: "videos.refresh", data: {}, repeat: { every: REFRESH_EVERY_MS } }];

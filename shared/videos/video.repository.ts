@@ -21,8 +21,9 @@ export class VideoRepository {
     return this.videos.findOne({ _id: id });
   }
 
-  async findByUpload(uploadId: string): Promise<VideoDoc | null> {
-    return this.videos.findOne({ "source.uploadId": uploadId });
+  /** The video made from an upload of `userId` (uploads belong to their owner; the owner is the shard key). */
+  async findByUpload(userId: string, uploadId: string): Promise<VideoDoc | null> {
+    return this.videos.findOne({ userId, "source.uploadId": uploadId });
   }
 
   /** A user's videos, newest first (index userId_createdAt). */
@@ -144,12 +145,12 @@ export class VideoRepository {
 
   /** Shorts whose stats changed since the last recompute (index needsTrendingUpdate). */
   async findNeedingTrendingUpdate(limit: number): Promise<VideoDoc[]> {
-    return this.videos.find({ needsTrendingUpdate: true, type: "short" }).limit(limit).toArray();
+    return this.videos.find({ needsTrendingUpdate: true, type: "short" }, { comment: "scatter-gather: trending recompute batch, in a job" }).limit(limit).toArray();
   }
 
   /** Flags every short for the next recompute (the weekly full pass, seed maintenance). */
   async flagAllShorts(): Promise<number> {
-    const result = await this.videos.updateMany({ type: "short", trendingScore: { $gte: 0 } }, { $set: { needsTrendingUpdate: true } });
+    const result = await this.videos.updateMany({ type: "short", trendingScore: { $gte: 0 } }, { $set: { needsTrendingUpdate: true } }, { comment: "scatter-gather: weekly full trending pass, maintenance" });
     return result.modifiedCount;
   }
 

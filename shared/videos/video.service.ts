@@ -97,15 +97,15 @@ export class VideoService {
   }
 
   /** The media domain reports an upload ready (`media.upload-ready`): uploading → uploaded, and the transcode is queued. Idempotent. */
-  async sourceReady(uploadId: string): Promise<void> {
-    const video = await this.videos.findByUpload(uploadId);
+  async sourceReady(ownerId: string, uploadId: string): Promise<void> {
+    const video = await this.videos.findByUpload(ownerId, uploadId);
     if (!video) return;
     await this.markUploaded(video);
   }
 
   /** The media domain reports an upload unusable (`media.upload-failed`): the video fails with its reason. Idempotent. */
-  async sourceFailed(uploadId: string, reason: string): Promise<void> {
-    const video = await this.videos.findByUpload(uploadId);
+  async sourceFailed(ownerId: string, uploadId: string, reason: string): Promise<void> {
+    const video = await this.videos.findByUpload(ownerId, uploadId);
     if (!video) return;
     await this.failFromSource(video, reason);
   }

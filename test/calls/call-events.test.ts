@@ -17,7 +17,7 @@ describe("call domain events", function () {
 
   after(() => platform.close());
 
-  const record = (callId: string) => platform.mongo.db.collection("calls").findOne({ _id: callId as never });
+  const record = (callId: string) => platform.mongo.db.collection("calls").findOne({ _id: callId as never }, { comment: "scatter-gather: test inspection of a call record" });
 
   it("announces call.missed for each user who did not answer and call.ended once, in the writes that made them", async () => {
     const [ann, bob, carl] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];

@@ -54,7 +54,7 @@ describe("calls across two gateway replicas", function () {
   }
 
   async function record(callId: string) {
-    return platform.mongo.db.collection("calls").findOne({ _id: callId as never });
+    return platform.mongo.db.collection("calls").findOne({ _id: callId as never }, { comment: "scatter-gather: test inspection of a call record" });
   }
 
   it("rings every device of every invitee, on both replicas, with caller, media type, expiry and send time", async () => {

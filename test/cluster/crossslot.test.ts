@@ -7,6 +7,7 @@ import { RevocationRepository } from "../../shared/auth/revocation.repository.js
 import { UnreadRepository } from "../../shared/chat/unread.repository.js";
 import { keySlot, registeredScripts } from "../../shared/db/redis-scripts.js";
 import { TrendCounterRepository } from "../../shared/hashtags/trend-counter.repository.js";
+import { RedisTusLocker } from "../../shared/media/tus-redis-locker.js";
 import { applySchedules } from "../../workers/schedules.js";
 import { cli } from "../helpers/redis-cluster.js";
 import { startClusterRun, type ClusterRun } from "./cluster-fixture.js";
@@ -67,6 +68,8 @@ describe("CROSSSLOT-free: every Lua script and MULTI of the code runs on a Redis
     // The platform builds every service, so every repository has declared its scripts.
     run = await startClusterRun();
     await applySchedules(run.platform.jobs, run.platform.redis, [], run.platform.logger);
+    // The tus locker is built by the API's media routes, not the platform: declare its scripts here.
+    new RedisTusLocker(run.platform.redis, run.platform.logger);
     files = (await Promise.all(SOURCE_DIRS.map(sourceFiles))).flat();
   });
   after(() => run?.close());

@@ -7,6 +7,9 @@ import { createTestPlatform } from "../helpers/platform.js";
 import { ApiClient } from "../profiles/api-client.js";
 import { registerProfileUser, type ProfileUser } from "../profiles/profile-fixtures.js";
 
+/** The test's own reads of a user's posts (posts are sharded by hashed _id). */
+const INSPECT = "scatter-gather: test inspection of a user's posts";
+
 describe("posts API: routes, edit history and bad input", function () {
   this.timeout(30_000);
   let platform: Platform;
@@ -77,8 +80,25 @@ describe("posts API: routes, edit history and bad input", function () {
     assert.equal((await api.call("GET", `/api/posts/${id}`)).status, 404);
   });
 
+  it("a create retried concurrently, or after a crash between its claim and its post, makes one post under the claimed id", async () => {
+    const body = { text: "once", clientId: `race-${randomBytes(4).toString("hex")}` };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => api.call("POST", "/api/posts", { token: me.token, body })));
+    const ids = new Set(answers.map((a) => a.body.post?.id as string));
+    assert.equal(ids.size, 1, JSON.stringify(answers.map((a) => a.body)));
+    const posts = platform.mongo.db.collection("posts");
+    const mine = await posts.find({ userId: me.userId, visibility: "public", isDeleted: false }, { comment: INSPECT }).toArray();
+    assert.equal(mine.filter((p) => p.clientId === body.clientId).length, 1);
+    // A claim whose post was never written (the first attempt died in between): the retry completes it under that id.
+    const claimed = new ObjectId();
+    await platform.mongo.db.collection<{ _id: string; postId: ObjectId; createdAt: Date }>("postClientIds").insertOne({ _id: `${me.userId}:crashed-0001`, postId: claimed, createdAt: new Date() });
+    const completed = await api.call("POST", "/api/posts", { token: me.token, body: { text: "completed", clientId: "crashed-0001" } });
+    assert.equal(completed.status, 201, JSON.stringify(completed.body));
+    assert.equal(completed.body.post.id, claimed.toHexString());
+    assert.equal((await api.call("GET", `/api/posts/${claimed.toHexString()}`)).body.post.text, "completed");
+  });
+
   it("refuses bad input with 4xx and changes nothing", async () => {
-    const count = async (): Promise<number> => platform.mongo.db.collection("posts").countDocuments({ userId: me.userId });
+    const count = async (): Promise<number> => platform.mongo.db.collection("posts").countDocuments({ userId: me.userId }, { comment: INSPECT });
     const before = await count();
     const bad: unknown[] = [
       {},

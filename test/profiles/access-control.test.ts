@@ -32,6 +32,28 @@ describe("access control", () => {
       assert.equal(await services.access.isBlockedEitherWay(a.userId, b.userId), false);
     });
 
+    it("each block is mirrored under the blocked user, idempotently, and the weekly repair rebuilds or drops mirrors", async () => {
+      const [a, b, c] = await users(3);
+      const mirror = platform.mongo.db.collection("blockedBy");
+      const blocks = platform.mongo.db.collection("blockedUsers");
+      await Promise.all([services.blocks.block(a.actor, b.userId), services.blocks.block(a.actor, b.userId), services.blocks.block(c.actor, b.userId)]);
+      const blockers = async (blockedId: string) => (await mirror.find({ blockedId }).toArray()).map((d) => d.blockerId as string).sort();
+      assert.deepEqual(await blockers(b.userId), [a.userId, c.userId].sort());
+      await services.blocks.unblock(c.actor, b.userId);
+      assert.deepEqual(await blockers(b.userId), [a.userId]);
+      // A block from before the mirror existed (or a crash between the writes), and a mirror left by a crashed unblock.
+      await mirror.deleteOne({ blockedId: b.userId, blockerId: a.userId });
+      await mirror.insertOne({ blockedId: a.userId, blockerId: c.userId, createdAt: new Date() });
+      const result = await services.maintenance.run("weekly");
+      assert.ok((result["blocks.mirror-repair"]?.written ?? 0) >= 1, JSON.stringify(result));
+      assert.ok((result["blocks.mirror-repair"]?.orphans ?? 0) >= 1, JSON.stringify(result));
+      assert.deepEqual(await blockers(b.userId), [a.userId]);
+      assert.deepEqual(await blockers(a.userId), []);
+      assert.equal(await blocks.countDocuments({ blockerId: a.userId, blockedId: b.userId }), 1);
+      const again = await services.maintenance.run("weekly");
+      assert.deepEqual(again["blocks.mirror-repair"], { written: 0, orphans: 0 });
+    });
+
     it("caches 'blocks nobody' too, and a user never blocks themself", async () => {
       const [a] = await users(1);
       assert.deepEqual(await services.access.blockedSet(a.userId), new Set());

@@ -29,7 +29,7 @@ describe("follow counters under retries and concurrency", () => {
     const follows = platform.mongo.db.collection("follows");
     for (const user of list) {
       const { stats } = await services.profiles.getOwn(user.actor);
-      const followers = await follows.countDocuments({ followeeId: user.userId, status: "accepted" });
+      const followers = await follows.countDocuments({ followeeId: user.userId, status: "accepted" }, { comment: "scatter-gather: test inspection of follower counts" });
       const following = await follows.countDocuments({ followerId: user.userId, status: "accepted" });
       assert.equal(stats.followersCount, followers, `followers of ${user.userId}`);
       assert.equal(stats.followingCount, following, `following of ${user.userId}`);
@@ -158,6 +158,7 @@ describe("follow counters under retries and concurrency", () => {
     assert.equal(await profiles.countDocuments({ userId: old.userId }), 0);
     assert.equal(await profiles.countDocuments({ userId: recent.userId }), 1, "kept until its retention ends");
     assert.equal(await platform.mongo.db.collection("blockedUsers").countDocuments({ blockerId: blocker.userId }), 0);
+    assert.equal(await platform.mongo.db.collection("blockedBy").countDocuments({ blockedId: old.userId }), 0);
     assert.equal(await services.access.isBlockedEitherWay(blocker.userId, old.userId), false);
     const again = await services.maintenance.run("monthly");
     assert.equal(again["profiles.purge-deleted"]?.purged, 0);
