@@ -245,7 +245,13 @@ export class MediaService {
     const keep = [mainKey, ...Object.values(variants).map((v) => v.key)];
     const outbox = this.announce("media.upload-ready", { uploadId: doc._id, ownerId: doc.ownerId, purpose: doc.purpose });
     const ready = await repository.transition(doc._id, ["processing"], "ready", { set: { ...set, objects: keep }, unset: ["failureReason"], outbox });
-    if (!ready) throw new Error(`upload ${doc._id} left processing while it was checked`);
+    if (!ready) {
+      // A second delivery of the job checked the same bytes alongside this one and finished first:
+      // its outputs are under the same keys, so this run has nothing left to do.
+      const settled = await repository.findById(doc._id);
+      if (settled?.status === "ready") return settled;
+      throw new Error(`upload ${doc._id} left processing while it was checked`);
+    }
     for (const key of [doc.sourceKey, ...tusSideKeys(doc.sourceKey)]) if (!keep.includes(key)) await storage.delete(key);
     await this.published(ready, outbox);
     return ready;

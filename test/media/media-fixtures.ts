@@ -140,8 +140,8 @@ export async function settled(base: string, token: string, id: string, timeoutMs
   return upload!;
 }
 
-/** A ready chat upload of `ownerId`, made through the service without HTTP (for other domains' tests). */
-export async function readyUpload(services: Services, ownerId: string, bytes: Buffer, mimeType: string, purpose: "chat" | "avatar" | "post" = "chat", fileName?: string): Promise<MediaUploadView> {
+/** A ready upload of `ownerId` (a chat one by default), made through the service without HTTP (for other domains' tests). */
+export async function readyUpload(services: Services, ownerId: string, bytes: Buffer, mimeType: string, purpose: "chat" | "avatar" | "post" | "video" = "chat", fileName?: string): Promise<MediaUploadView> {
   const target = await services.media.createUpload(ownerId, { purpose, mimeType, size: bytes.length, ...(fileName ? { fileName } : {}) });
   const key = `private/${ownerId}/${target.upload.id}/source`;
   await services.storage.put(key, bytes, { contentType: mimeType, contentLength: bytes.length });

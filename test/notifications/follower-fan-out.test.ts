@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../shared/config/config.js";
@@ -9,6 +8,7 @@ import { createPlatform, type Platform } from "../../shared/runtime/platform.js"
 import { composeModules, type Composition, type Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { ClipFactory } from "../helpers/clips.js";
+import { readyUpload } from "../media/media-fixtures.js";
 import { waitFor } from "../helpers/ports.js";
 import { testEnv } from "../helpers/test-env.js";
 import { createProfileUser, createProfileUsers, type ProfileUser } from "../profiles/profile-fixtures.js";
@@ -119,11 +119,8 @@ describe("notifications: new posts and videos fanned out to followers who asked"
     const clips = await ClipFactory.create();
     try {
       const file = await clips.clip("fanout", { width: 160, height: 120, seconds: 2 });
-      const uploadId = randomBytes(12).toString("base64url");
-      const target = path.join(mediaDir, "uploads", owner.userId, uploadId);
-      await mkdir(path.dirname(target), { recursive: true });
-      await copyFile(file, target);
-      const video = await services.videos.videos.create(owner.userId, { uploadId, type: "long", title: "My first video", description: "", tags: [], privacy: "public" });
+      const upload = await readyUpload(services, owner.userId, await readFile(file), "video/mp4", "video");
+      const video = await services.videos.videos.create(owner.userId, { uploadId: upload.id, type: "long", title: "My first video", description: "", tags: [], privacy: "public" });
       await expectRecipients("video_published", video.id, [owner, watcher, reader], ids(watcher));
       const listed = await services.notifications.notifications.list(watcher.userId, { limit: 5 });
       assert.equal(listed.items[0]?.body, `${owner.profile.displayName} posted a video: "My first video"`);
