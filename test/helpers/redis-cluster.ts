@@ -50,7 +50,9 @@ export class TestRedisCluster {
           [
             "--port", String(node.port), "--cluster-port", String(busPort), "--bind", "127.0.0.1",
             "--cluster-enabled", "yes", "--cluster-config-file", path.join(dir, `nodes-${node.port}.conf`),
-            "--cluster-node-timeout", "2000", "--dir", dir, "--save", "", "--appendonly", "no",
+            // A replica stays eligible for failover however long its link to the master lagged
+            // (validity factor 0): on a loaded machine a lagging link must not block the promotion.
+            "--cluster-node-timeout", "2000", "--cluster-replica-validity-factor", "0", "--dir", dir, "--save", "", "--appendonly", "no",
             "--maxmemory-policy", "noeviction", "--protected-mode", "no",
           ],
           { stdio: "ignore" },
