@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { startApi, type ApiServer } from "../../api/server.js";
 import type { ConversationView } from "../../shared/chat/chat.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { httpCall } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
 import type { TestUser } from "../helpers/users.js";
-import { allKeys, makeFixtures, readyUpload, type Fixtures } from "../media/media-fixtures.js";
+import { allKeys, readyUpload, startMediaApiStack, type Fixtures, type MediaApiStack } from "../media/media-fixtures.js";
 import { makeUsers } from "./chat-fixtures.js";
 
 type Body = { conversation: ConversationView; error?: { code: string } };
@@ -18,26 +13,20 @@ describe("chat: group avatars are uploads (admins only; replaced or removed ones
   this.timeout(90_000);
   let platform: Platform;
   let services: Services;
-  let api: ApiServer;
+  let stack: MediaApiStack;
   let base: string;
   let owner: TestUser;
   let admin: TestUser;
   let member: TestUser;
-  let dir: string;
   let fx: Fixtures;
 
   before(async () => {
-    ({ platform, services } = await createTestPlatform());
-    api = await startApi(platform, services, 0);
-    base = `http://127.0.0.1:${api.port}`;
+    stack = await startMediaApiStack();
+    ({ platform, services, base, fx } = stack);
     [owner, admin, member] = (await makeUsers(services, 3)) as [TestUser, TestUser, TestUser];
-    dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));
-    fx = await makeFixtures(dir);
   });
   after(async () => {
-    await api.close();
-    await platform.close();
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   const avatarOf = (user: TestUser, purpose: "avatar" | "chat" = "avatar") => readyUpload(services, user.userId, fx.png, "image/png", purpose);

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { crc32, deflateSync } from "node:zlib";
@@ -9,6 +10,8 @@ import { loadConfig } from "../../shared/config/config.js";
 import { createLogger } from "../../shared/logging/logger.js";
 import { createPlatform, type Platform } from "../../shared/runtime/platform.js";
 import { composeModules, type JobRuntime, type Services } from "../../shared/runtime/services.js";
+import { startApi } from "../../api/server.js";
+import { createTestPlatform } from "../helpers/platform.js";
 import { testEnv } from "../helpers/test-env.js";
 import { httpCall } from "../helpers/http.js";
 import { waitFor } from "../helpers/ports.js";
@@ -163,4 +166,31 @@ export async function createMediaTestStack(env: Record<string, string> = {}): Pr
   const platform = await createPlatform(config, createLogger(config).child({ role: "test" }), testEnv.mongoUrl);
   const composition = composeModules(platform);
   return { platform, services: composition.services, jobs: composition.jobs };
+}
+
+/** An in-process platform and API, with a directory of generated media fixtures: what the API tests of media users share. */
+export interface MediaApiStack {
+  platform: Platform;
+  services: Services;
+  /** The API's base URL. */
+  base: string;
+  fx: Fixtures;
+  close(): Promise<void>;
+}
+
+export async function startMediaApiStack(): Promise<MediaApiStack> {
+  const { platform, services } = await createTestPlatform();
+  const api = await startApi(platform, services, 0);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));
+  return {
+    platform,
+    services,
+    base: `http://127.0.0.1:${api.port}`,
+    fx: await makeFixtures(dir),
+    async close() {
+      await api.close();
+      await platform.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

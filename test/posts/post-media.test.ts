@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { startApi, type ApiServer } from "../../api/server.js";
 import type { PostEditView, PostMediaView, PostView } from "../../shared/posts/post.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { httpCall } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
-import { allKeys, atBase, makeFixtures, readyUpload, type Fixtures } from "../media/media-fixtures.js";
+import { allKeys, atBase, readyUpload, startMediaApiStack, type Fixtures, type MediaApiStack } from "../media/media-fixtures.js";
 import { registerProfileUser, type ProfileUser } from "../profiles/profile-fixtures.js";
 
 type Body = { post: PostView; error?: { code: string; message: string } };
@@ -17,27 +12,21 @@ describe("posts: media by upload id (public URLs for public posts, signed links 
   this.timeout(90_000);
   let platform: Platform;
   let services: Services;
-  let api: ApiServer;
+  let stack: MediaApiStack;
   let base: string;
   let ann: ProfileUser;
   let fan: ProfileUser;
   let eve: ProfileUser;
-  let dir: string;
   let fx: Fixtures;
 
   before(async () => {
-    ({ platform, services } = await createTestPlatform());
-    api = await startApi(platform, services, 0);
-    base = `http://127.0.0.1:${api.port}`;
+    stack = await startMediaApiStack();
+    ({ platform, services, base, fx } = stack);
     [ann, fan, eve] = await Promise.all([registerProfileUser(services), registerProfileUser(services), registerProfileUser(services)]);
     await services.follows.follow(fan.actor, ann.userId);
-    dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));
-    fx = await makeFixtures(dir);
   });
   after(async () => {
-    await api.close();
-    await platform.close();
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   const post = (user: ProfileUser, body: Record<string, unknown>) => httpCall<Body>(base, "POST", "/api/posts", { token: user.token, body });

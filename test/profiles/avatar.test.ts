@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { startApi, type ApiServer } from "../../api/server.js";
 import type { OwnProfileView } from "../../shared/profiles/profile.types.js";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { httpCall } from "../helpers/http.js";
-import { createTestPlatform } from "../helpers/platform.js";
-import { allKeys, atBase, makeFixtures, readyUpload, type Fixtures } from "../media/media-fixtures.js";
+import { allKeys, atBase, readyUpload, startMediaApiStack, type Fixtures, type MediaApiStack } from "../media/media-fixtures.js";
 import { registerProfileUser, type ProfileUser } from "./profile-fixtures.js";
 
 type Body = { profile: OwnProfileView; error?: { code: string } };
@@ -17,25 +12,19 @@ describe("profiles: avatars are uploads (public URLs; replaced or removed ones r
   this.timeout(60_000);
   let platform: Platform;
   let services: Services;
-  let api: ApiServer;
+  let stack: MediaApiStack;
   let base: string;
   let ann: ProfileUser;
   let eve: ProfileUser;
-  let dir: string;
   let fx: Fixtures;
 
   before(async () => {
-    ({ platform, services } = await createTestPlatform());
-    api = await startApi(platform, services, 0);
-    base = `http://127.0.0.1:${api.port}`;
+    stack = await startMediaApiStack();
+    ({ platform, services, base, fx } = stack);
     [ann, eve] = await Promise.all([registerProfileUser(services), registerProfileUser(services)]);
-    dir = await mkdtemp(path.join(os.tmpdir(), "cw-fx-"));
-    fx = await makeFixtures(dir);
   });
   after(async () => {
-    await api.close();
-    await platform.close();
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   const put = (user: ProfileUser, body: unknown) => httpCall<Body>(base, "PUT", "/api/profiles/me/avatar", { token: user.token, body });
