@@ -71,7 +71,9 @@ export class CallHistoryService {
 
   /** One call: its live state while under way, and its record. A non-participant gets CALL_NOT_FOUND. */
   async get(userId: string, callId: string): Promise<{ call: CallHistoryItem; live: CallView | null }> {
-    const [doc, live] = await Promise.all([this.records.findById(callId), this.state.get(callId)]);
+    // A call under way names its conversation (the shard key) in its live state; an ended one is looked up by id alone.
+    const live = await this.state.get(callId);
+    const doc = await this.records.findById(callId, live?.conversationId);
     if (!doc || !doc.participants.some((p) => p.userId === userId)) throw new AppError("CALL_NOT_FOUND", "No such call");
     return { call: toItem(doc), live: live && live.parties[userId] ? toCallView(live) : null };
   }

@@ -113,8 +113,14 @@ export class CallRepository {
     await this.calls.updateOne({ _id: callId, conversationId }, { $push: { outbox: { $each: [...entries] } } });
   }
 
-  async findById(callId: string): Promise<CallDoc | null> {
-    return this.calls.findOne({ _id: callId }, { projection: { outbox: 0 } });
+  /**
+   * One call record: targeted when the conversation is known (a call under way);
+   * otherwise a marked scatter-gather, one `_id` lookup per shard, for the detail
+   * view of an ended call (`GET /calls/:id`, a user opening one past call).
+   */
+  async findById(callId: string, conversationId?: string): Promise<CallDoc | null> {
+    if (conversationId) return this.calls.findOne({ _id: callId, conversationId }, { projection: { outbox: 0 } });
+    return this.calls.findOne({ _id: callId }, { projection: { outbox: 0 }, comment: "scatter-gather: GET /calls/:id of an ended call, one _id lookup per shard, a user opening one past call" });
   }
 
   /** A page of a user's calls, most recently changed first. */
@@ -131,7 +137,8 @@ export class CallRepository {
     }
     if (and.length > 0) query.$and = and;
     const docs = await this.calls
-      .find(query, { projection: { outbox: 0 } })
+      // Calls are sharded by conversation: a user's history is a bounded scatter-gather (one `limit` page per shard, merged).
+      .find(query, { projection: { outbox: 0 }, comment: "scatter-gather: a user's call history page (limit + 1 per shard over participants_updatedAt), opened from the calls tab" })
       .sort({ updatedAt: -1, _id: -1 })
       .limit(limit + 1)
       .toArray();

@@ -98,9 +98,31 @@ export const conversationMembersCollection: CollectionSpec = {
     { key: { conversationId: 1, lastReadSeq: 1 }, name: "conversationId_lastReadSeq" },
     // Ownership hand-over: the longest-serving admin, else member.
     { key: { conversationId: 1, role: 1, joinedAt: 1 }, name: "conversationId_role_joinedAt" },
-    // The archived tab of the chat list.
+    // The archived tab used to read here; it now reads the archivedChats mirror (kept for older deployments).
     { key: { userId: 1, archived: 1 }, name: "userId_archived" },
   ],
+};
+
+/**
+ * `archivedChats`: the per-user copy of `conversation_members.archived`, one
+ * document per archived membership (`_id` = `{userId}:{conversationId}`),
+ * upserted after the member is archived, deleted after it is unarchived or
+ * leaves. It serves the archived tab from one shard; the member document stays
+ * authoritative (the tab keeps only mirrors whose member is archived). The
+ * weekly `chat.archive-mirror-repair` task writes missing copies and drops orphans.
+ */
+export const archivedChatsCollection: CollectionSpec = {
+  name: "archivedChats",
+  shardKey: { userId: 1 },
+  shardReason: "The mirror exists to serve a user's archived tab from one shard: the user is the key; the unique (userId, conversationId) starts with it.",
+  validator: {
+    $jsonSchema: {
+      bsonType: "object",
+      required: ["_id", "userId", "conversationId", "archivedAt"],
+      properties: { _id: { bsonType: "string", maxLength: 130 }, userId: id, conversationId: id, archivedAt: date },
+    },
+  },
+  indexes: [{ key: { userId: 1, conversationId: 1 }, name: "userId_conversationId_unique", unique: true }],
 };
 
 /**
@@ -190,6 +212,7 @@ export const messageChangesCollection: CollectionSpec = {
 export const chatCollections: readonly CollectionSpec[] = [
   conversationsCollection,
   conversationMembersCollection,
+  archivedChatsCollection,
   messagesCollection,
   messageChangesCollection,
 ];

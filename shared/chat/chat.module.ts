@@ -17,6 +17,7 @@ import { GroupAvatarService } from "./group-avatar.service.js";
 import { GroupService } from "./group.service.js";
 import { MemberListCache } from "./member-list.cache.js";
 import { MemberRepository } from "./member.repository.js";
+import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import { MessageChangeService } from "./message-change.service.js";
 import { MessageQueryService } from "./message-query.service.js";
 import { MessageRepository } from "./message.repository.js";
@@ -91,5 +92,9 @@ export function createChatModule(input: ChatModuleDeps) {
     receipts,
     sync: new SyncService(conversations, members, messageStore, changeStore, input.gapWindowMs),
   };
-  return { services, outboxCollections: CHAT_OUTBOX };
+  const maintenanceTasks: MaintenanceTask[] = [
+    // The archivedChats mirror made to match the members (backfill of older archives; a crash between the two writes).
+    { name: "chat.archive-mirror-repair", period: "weekly", run: () => members.repairArchived(500) },
+  ];
+  return { services, outboxCollections: CHAT_OUTBOX, maintenanceTasks };
 }

@@ -110,11 +110,17 @@ const sendMessageFields = z.strictObject({
   replyToId: idSchema.optional(),
   /** Forward this message (from any conversation the sender is in) instead of sending `content`. */
   forwardFromId: idSchema.optional(),
+  /** The conversation of `forwardFromId` (required with it: messages are sharded by conversation). */
+  forwardFromConversationId: idSchema.optional(),
   mentions: z.array(idSchema).max(50).optional(),
 });
 const contentOrForward = (v: z.infer<typeof sendMessageFields>) => (v.content === undefined) !== (v.forwardFromId === undefined);
-export const sendMessageBody = sendMessageFields.refine(contentOrForward, "give either content or forwardFromId");
-export const sendMessageSchema = withIds(conversationId, sendMessageFields).refine(contentOrForward, "give either content or forwardFromId");
+const forwardWithSource = (v: z.infer<typeof sendMessageFields>) => (v.forwardFromId === undefined) === (v.forwardFromConversationId === undefined);
+const FORWARD_SOURCE = "forwardFromId and forwardFromConversationId go together";
+export const sendMessageBody = sendMessageFields.refine(contentOrForward, "give either content or forwardFromId").refine(forwardWithSource, FORWARD_SOURCE);
+export const sendMessageSchema = withIds(conversationId, sendMessageFields)
+  .refine(contentOrForward, "give either content or forwardFromId")
+  .refine(forwardWithSource, FORWARD_SOURCE);
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 
 export const messageRefSchema = z.strictObject(messageRef);

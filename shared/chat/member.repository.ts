@@ -1,4 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
+import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { MemberRole } from "./chat.types.js";
 
 export interface MemberDoc {
@@ -39,12 +40,29 @@ export function newMember(conversationId: string, userId: string, role: MemberRo
   };
 }
 
-/** The `conversation_members` collection: per-member role, cursors and settings. */
+/** A user's archived membership, mirrored by user (`archivedChats`). */
+interface ArchivedDoc {
+  _id: string;
+  userId: string;
+  conversationId: string;
+  archivedAt: Date;
+}
+
+const archivedKey = (userId: string, conversationId: string): string => `${userId}:${conversationId}`;
+const REPAIR_SCAN = "scatter-gather: chat.archive-mirror-repair walks every member and mirror in _id order, weekly, off the request path";
+
+/**
+ * The `conversation_members` collection (per-member role, cursors and
+ * settings, sharded by conversation) and its per-user mirror `archivedChats`
+ * (sharded by user) that serves the archived tab.
+ */
 export class MemberRepository {
   private readonly members: Collection<MemberDoc>;
+  private readonly archived: Collection<ArchivedDoc>;
 
   constructor(db: Db) {
     this.members = db.collection<MemberDoc>("conversation_members");
+    this.archived = db.collection<ArchivedDoc>("archivedChats");
   }
 
   async get(conversationId: string, userId: string): Promise<MemberDoc | null> {
@@ -79,6 +97,8 @@ export class MemberRepository {
 
   async remove(conversationId: string, userId: string): Promise<boolean> {
     const result = await this.members.deleteOne(memberFilter(conversationId, userId));
+    // After the member: a crash in between leaves an orphan the archived tab skips and the repair drops.
+    await this.archived.deleteOne({ _id: archivedKey(userId, conversationId), userId });
     return result.deletedCount === 1;
   }
 
@@ -122,7 +142,20 @@ export class MemberRepository {
     userId: string,
     set: Partial<Pick<MemberDoc, "mutedUntil" | "pinned" | "archived">>,
   ): Promise<MemberDoc | null> {
-    return this.members.findOneAndUpdate(memberFilter(conversationId, userId), { $set: set }, { returnDocument: "after" });
+    const doc = await this.members.findOneAndUpdate(memberFilter(conversationId, userId), { $set: set }, { returnDocument: "after" });
+    // The mirror follows the member (also when unchanged, so a retry repairs a crash between the two writes).
+    if (doc && set.archived === true) await this.writeArchived(userId, conversationId, new Date());
+    if (doc && set.archived === false) await this.archived.deleteOne({ _id: archivedKey(userId, conversationId), userId });
+    return doc;
+  }
+
+  private async writeArchived(userId: string, conversationId: string, at: Date): Promise<void> {
+    try {
+      await this.archived.updateOne({ _id: archivedKey(userId, conversationId), userId }, { $setOnInsert: { conversationId, archivedAt: at } }, { upsert: true });
+    } catch (error) {
+      // Two racing upserts of one membership: the other one wrote it.
+      if (!isDuplicateKeyError(error)) throw error;
+    }
   }
 
   /** Members in user-id order, after `afterUserId`. */
@@ -161,8 +194,47 @@ export class MemberRepository {
     );
   }
 
-  /** The user's archived conversations. */
+  /** The user's archived conversations: ids from the mirror (one shard), then the member documents (which decide). */
   async archivedFor(userId: string, limit: number): Promise<MemberDoc[]> {
-    return this.members.find({ userId, archived: true }).limit(limit).toArray();
+    const mirrored = await this.archived.find({ userId }, { projection: { conversationId: 1 } }).sort({ userId: 1, conversationId: 1 }).limit(limit).toArray();
+    return (await this.forUser(userId, mirrored.map((m) => m.conversationId))).filter((m) => m.archived);
+  }
+
+  /**
+   * Makes `archivedChats` match the archived members, `batch` at a time:
+   * writes missing copies (archived before the mirror existed, or a crash
+   * between the two writes) and drops copies whose member is gone or unarchived.
+   */
+  async repairArchived(batch: number): Promise<{ written: number; orphans: number }> {
+    let written = 0;
+    let orphans = 0;
+    let after: string | undefined;
+    for (;;) {
+      const filter = after ? { _id: { $gt: after } } : {};
+      const page = await this.members.find(filter, { projection: { conversationId: 1, userId: 1, archived: 1 }, sort: { _id: 1 }, limit: batch, comment: REPAIR_SCAN }).toArray();
+      for (const m of page.filter((d) => d.archived)) {
+        const result = await this.archived.updateOne(
+          { _id: archivedKey(m.userId, m.conversationId), userId: m.userId },
+          { $setOnInsert: { conversationId: m.conversationId, archivedAt: new Date() } },
+          { upsert: true },
+        );
+        written += result.upsertedCount;
+      }
+      if (page.length < batch) break;
+      after = page[page.length - 1]!._id;
+    }
+    let afterMirror: string | undefined;
+    for (;;) {
+      const filter = afterMirror ? { _id: { $gt: afterMirror } } : {};
+      const page = await this.archived.find(filter, { sort: { _id: 1 }, limit: batch, comment: REPAIR_SCAN }).toArray();
+      for (const copy of page) {
+        const member = await this.get(copy.conversationId, copy.userId);
+        if (member?.archived) continue;
+        orphans += (await this.archived.deleteOne({ _id: copy._id, userId: copy.userId })).deletedCount;
+      }
+      if (page.length < batch) break;
+      afterMirror = page[page.length - 1]!._id;
+    }
+    return { written, orphans };
   }
 }

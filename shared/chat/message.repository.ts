@@ -93,10 +93,6 @@ export class MessageRepository {
     return this.messages.findOne({ conversationId, senderId, clientMessageId });
   }
 
-  async findById(id: string): Promise<MessageDoc | null> {
-    return this.messages.findOne({ _id: id, ...REAL });
-  }
-
   async findInConversation(conversationId: string, id: string): Promise<MessageDoc | null> {
     return this.messages.findOne({ _id: id, conversationId, ...REAL });
   }

@@ -67,7 +67,7 @@ export class MessageService {
     if (remembered) return remembered;
     const list = await listIncluding(this.memberLists, input.conversationId, actorId);
     if (list.type === "direct") await this.requireMayMessage(actorId, list);
-    const content = input.forwardFromId ? await this.forwardable(actorId, input.forwardFromId) : await this.withAttachment(actorId, input.content as ClientContent);
+    const content = input.forwardFromId ? await this.forwardable(actorId, input.forwardFromConversationId as string, input.forwardFromId) : await this.withAttachment(actorId, input.content as ClientContent);
     const draft: Draft = {
       clientMessageId: input.clientMessageId,
       content,
@@ -140,11 +140,10 @@ export class MessageService {
     }
   }
 
-  /** The content of a message the actor can see, for forwarding. */
-  private async forwardable(actorId: string, messageId: string): Promise<MessageContent> {
-    const source = await this.messages.findById(messageId);
+  /** The content of a message the actor can see, for forwarding (read by its conversation, the shard key). */
+  private async forwardable(actorId: string, sourceConversationId: string, messageId: string): Promise<MessageContent> {
+    const [source, member] = await Promise.all([this.messages.findInConversation(sourceConversationId, messageId), this.members.get(sourceConversationId, actorId)]);
     if (!source || !source.content || source.type === "system" || source.type === "call") throw messageNotFound();
-    const member = await this.members.get(source.conversationId, actorId);
     if (!member || !isVisibleTo(source, member, actorId)) throw messageNotFound();
     return source.content;
   }

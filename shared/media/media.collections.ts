@@ -19,9 +19,9 @@ export const EXPIRED_UPLOAD_KEEP_SECONDS = 24 * 3600;
  */
 export const mediaUploadsCollection: CollectionSpec = {
   name: "mediaUploads",
-  shardKey: { ownerId: 1, _id: 1 },
+  shardKey: { _id: "hashed" },
   shardReason:
-    "Uploads are read by owner and id (every attach checks the owner); expiry and cleanup scans are maintenance.",
+    "Hashed _id: an upload is reached by its id alone on every hot path (status moves, attach/detach, publish, URL hydration by $in ids from messages, posts, avatars and videos); only account deletion reads by owner (a marked scatter-gather); expiry and cleanup scans are maintenance.",
   validator: {
     $jsonSchema: {
       bsonType: "object",

@@ -97,11 +97,11 @@ export class MediaRepository {
   }
 
   expiredPending(now: Date, limit: number): Promise<MediaUploadDoc[]> {
-    return this.uploads.find({ status: "pending", expiresAt: { $lt: now } }).limit(limit).toArray();
+    return this.uploads.find({ status: "pending", expiresAt: { $lt: now } }, { comment: "scatter-gather: media.cleanup expiry sweep, a batch per run, off the request path" }).limit(limit).toArray();
   }
 
   releasedBefore(cutoff: Date, limit: number): Promise<MediaUploadDoc[]> {
-    return this.uploads.find({ releasedAt: { $lt: cutoff } }).limit(limit).toArray();
+    return this.uploads.find({ releasedAt: { $lt: cutoff } }, { comment: "scatter-gather: media.cleanup purge of released uploads, a batch per run, off the request path" }).limit(limit).toArray();
   }
 
   /** Records a use; a released upload that is used again is kept. */
@@ -117,7 +117,11 @@ export class MediaRepository {
 
   /** Releases every upload of an owner (a deleted account). */
   async releaseAllOf(ownerId: string, now: Date): Promise<number> {
-    const result = await this.uploads.updateMany({ ownerId, releasedAt: { $exists: false }, deletedAt: { $exists: false } }, { $set: { releasedAt: now } });
+    const result = await this.uploads.updateMany(
+      { ownerId, releasedAt: { $exists: false }, deletedAt: { $exists: false } },
+      { $set: { releasedAt: now } },
+      { comment: "scatter-gather: account deletion releases every upload of the owner, once per account" },
+    );
     return result.modifiedCount;
   }
 

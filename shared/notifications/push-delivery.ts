@@ -33,10 +33,10 @@ export class PushDelivery {
     for (const target of targets) {
       try {
         const outcome = await this.sender.send(target, { ...payload, unreadCount: extra.unreadCount }, { ttlSeconds: this.ttlSeconds, topic: payload.type.slice(0, 32) });
-        if (outcome === "gone") await this.subscriptions.removeById(target._id);
+        if (outcome === "gone") await this.subscriptions.removeById(target.userId, target._id);
         else {
           sent++;
-          await this.subscriptions.touch(target._id, new Date());
+          await this.subscriptions.touch(target.userId, target._id, new Date());
         }
       } catch (error) {
         // One unreachable push service must not fail the notification: it is stored and shown in-app.

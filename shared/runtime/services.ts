@@ -193,6 +193,7 @@ export function composeModules(platform: Platform): Composition {
     tasks: [
       ...identity.services.maintenanceTasks,
       ...social.maintenanceTasks,
+      ...chat.maintenanceTasks,
       ...presence.maintenanceTasks,
       ...notifications.maintenanceTasks,
       ...videos.maintenanceTasks,

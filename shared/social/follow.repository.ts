@@ -106,7 +106,9 @@ export class FollowRepository {
     const filter: Filter<Follow> = side === "followers" ? { followeeId: userId, status: "accepted" } : { followerId: userId, status: "accepted" };
     if (afterId) filter._id = { $lt: new ObjectId(afterId) };
     const field = side === "followers" ? "followerId" : "followeeId";
-    const docs = await this.follows.find(filter, { sort: { _id: -1 }, limit, batchSize: limit, projection: { _id: 1, [field]: 1 } }).toArray();
+    // Followers by followee: `follows` is keyed by follower, so this page (fan-out jobs, off the request path) scatters.
+    const comment = side === "followers" ? { comment: BY_FOLLOWEE } : {};
+    const docs = await this.follows.find(filter, { sort: { _id: -1 }, limit, batchSize: limit, projection: { _id: 1, [field]: 1 }, ...comment }).toArray();
     const lastDoc = docs.length === limit ? docs[docs.length - 1] : undefined;
     return { ids: docs.map((d) => d[field]), last: lastDoc ? lastDoc._id.toHexString() : null };
   }

@@ -15,12 +15,12 @@ export class TrendingService {
     let updated = 0;
     for (let batch = 0; batch < maxBatches; batch++) {
       const docs = await this.videos.findNeedingTrendingUpdate(BATCH);
-      await this.videos.setTrendingScores(docs.map((doc) => ({ id: doc._id, score: doc.status === "ready" && !doc.isDeleted ? trendingComponents(doc, now).score : 0 })));
+      await this.videos.setTrendingScores(docs.map((doc) => ({ id: doc._id, userId: doc.userId, score: doc.status === "ready" && !doc.isDeleted ? trendingComponents(doc, now).score : 0 })));
       updated += docs.length;
       if (docs.length < BATCH) break;
     }
     const head = await this.videos.shortsForNormalisation(HEAD);
-    await this.videos.setTrendingScores(head.map((doc) => ({ id: doc._id, score: trendingComponents(doc, now).score })));
+    await this.videos.setTrendingScores(head.map((doc) => ({ id: doc._id, userId: doc.userId, score: trendingComponents(doc, now).score })));
     return { updated: updated + head.length };
   }
 

@@ -57,17 +57,18 @@ export class VideoEngagementRepository {
 
   async addComment(doc: CommentDoc): Promise<{ created: boolean; comment: CommentDoc }> {
     if (await insertOnce(this.comments, doc)) return { created: true, comment: doc };
-    const existing = await this.comments.findOne({ _id: doc._id });
+    const existing = await this.comments.findOne({ _id: doc._id, videoId: doc.videoId });
     return { created: false, comment: existing ?? doc };
   }
 
-  async findComment(id: string): Promise<CommentDoc | null> {
-    return this.comments.findOne({ _id: id });
+  /** One comment of a video (the video is the shard key). */
+  async findComment(videoId: string, id: string): Promise<CommentDoc | null> {
+    return this.comments.findOne({ _id: id, videoId });
   }
 
   /** True when this call deleted it. */
-  async deleteComment(id: string): Promise<boolean> {
-    return (await this.comments.updateOne({ _id: id, isDeleted: false }, { $set: { isDeleted: true } })).modifiedCount === 1;
+  async deleteComment(videoId: string, id: string): Promise<boolean> {
+    return (await this.comments.updateOne({ _id: id, videoId, isDeleted: false }, { $set: { isDeleted: true } })).modifiedCount === 1;
   }
 
   /** Oldest first, after a creation time. */

@@ -120,10 +120,10 @@ export class VideoEngagementService {
   /** The author or the video's owner may delete a comment. */
   async deleteComment(userId: string, videoId: string, commentId: string): Promise<void> {
     const video = await this.videoService.visible(userId, videoId);
-    const comment = await this.engagement.findComment(commentId);
+    const comment = await this.engagement.findComment(videoId, commentId);
     if (!comment || comment.videoId !== videoId || comment.isDeleted) throw new AppError("NOT_FOUND", "No such comment");
     if (comment.userId !== userId && video.userId !== userId) throw new AppError("FORBIDDEN", "Only the author or the video's owner may delete a comment");
-    if (await this.engagement.deleteComment(commentId)) await this.videos.incrementStats(videoId, { commentCount: -1 });
+    if (await this.engagement.deleteComment(videoId, commentId)) await this.videos.incrementStats(videoId, { commentCount: -1 });
   }
 
   async comments(viewerId: string | undefined, videoId: string, after: Date | undefined, limit: number): Promise<CommentView[]> {

@@ -113,7 +113,7 @@ export class VideoRepository {
 
   /** Videos left in `status` (processing, uploading) with no change since `cutoff` (index status_updatedAt). */
   async findStale(status: "processing" | "uploading", cutoff: Date, limit: number): Promise<VideoDoc[]> {
-    return this.videos.find({ status, updatedAt: { $lt: cutoff }, isDeleted: false }).limit(limit).toArray();
+    return this.videos.find({ status, updatedAt: { $lt: cutoff }, isDeleted: false }, { comment: "scatter-gather: video status sweep, a batch per run, maintenance" }).limit(limit).toArray();
   }
 
   async clearOutbox(id: string, entryIds: string[]): Promise<void> {
@@ -154,13 +154,18 @@ export class VideoRepository {
     return result.modifiedCount;
   }
 
-  async setTrendingScores(scores: Array<{ id: string; score: number }>): Promise<void> {
+  /** Writes recomputed scores, each by its owner (the shard key) and id. */
+  async setTrendingScores(scores: Array<{ id: string; userId: string; score: number }>): Promise<void> {
     if (scores.length === 0) return;
-    await this.videos.bulkWrite(scores.map(({ id, score }) => ({ updateOne: { filter: { _id: id }, update: { $set: { trendingScore: score, needsTrendingUpdate: false } } } })));
+    await this.videos.bulkWrite(scores.map(({ id, userId, score }) => ({ updateOne: { filter: { _id: id, userId }, update: { $set: { trendingScore: score, needsTrendingUpdate: false } } } })));
   }
 
   /** The largest view velocity among listed shorts, to normalise against (served by the shorts feed index). */
   async shortsForNormalisation(limit: number): Promise<VideoDoc[]> {
-    return this.videos.find({ type: "short", ...LISTED }).sort({ trendingScore: -1, createdAt: -1 }).limit(limit).toArray();
+    return this.videos
+      .find({ type: "short", ...LISTED }, { comment: "scatter-gather: trending normalisation head (a limit per shard), in the recompute job" })
+      .sort({ trendingScore: -1, createdAt: -1 })
+      .limit(limit)
+      .toArray();
   }
 }

@@ -123,7 +123,7 @@ describe("chat: direct conversations, sending, history and idempotency", functio
     const original = await services.chat.messages.send(bob, textMessage(direct.id, "quote me"));
     const reply = await services.chat.messages.send(ann, textMessage(direct.id, "quoted", { replyToId: original.id, mentions: [bob.userId, eve.userId] }));
     const other = await services.chat.conversations.openDirect(ann, eve.userId);
-    const forwarded = await services.chat.messages.send(ann, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id });
+    const forwarded = await services.chat.messages.send(ann, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id, forwardFromConversationId: direct.id });
     const [replyMsg] = (await services.chat.queries.history(ann, { conversationId: direct.id, after: reply.seq - 1, limit: 1 })).messages;
     assert.deepEqual(replyMsg?.replyTo, { id: original.id, seq: original.seq, senderId: bob.userId, type: "text", preview: "quote me" });
     assert.deepEqual(replyMsg?.mentions, [bob.userId]);
@@ -131,7 +131,9 @@ describe("chat: direct conversations, sending, history and idempotency", functio
     assert.equal(fwd?.forwarded, true);
     assert.deepEqual(fwd?.content, { type: "text", text: "quote me" });
     // Eve cannot forward or quote what she cannot see.
-    await rejectsWith(services.chat.messages.send(eve, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id }), "MESSAGE_NOT_FOUND");
+    await rejectsWith(services.chat.messages.send(eve, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id, forwardFromConversationId: direct.id }), "MESSAGE_NOT_FOUND");
+    // A wrong source conversation finds nothing (the message is looked up within it).
+    await rejectsWith(services.chat.messages.send(ann, { conversationId: other.id, clientMessageId: clientId(), forwardFromId: original.id, forwardFromConversationId: other.id }), "MESSAGE_NOT_FOUND");
     await rejectsWith(services.chat.messages.send(eve, textMessage(other.id, "x", { replyToId: original.id })), "MESSAGE_NOT_FOUND");
   });
 

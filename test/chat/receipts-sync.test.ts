@@ -209,4 +209,28 @@ describe("chat: receipts, unread counts, edits, deletions, reactions and sync", 
     assert.equal(back.me.archived, false);
     assert.equal(back.me.mutedUntil, null);
   });
+
+  it("mirrors archived chats under the user, idempotently, and the weekly repair rebuilds or drops copies", async () => {
+    const mirror = platform.mongo.db.collection<{ _id: string; userId: string; conversationId: string; archivedAt: Date }>("archivedChats");
+    const archivedIds = async () => (await services.chat.conversations.list(bob, { limit: 50, archived: true })).items.map((c) => c.id);
+    const one = await services.chat.conversations.openDirect(ann, bob.userId);
+    const [carl] = await makeUsers(services, 1);
+    const two = await services.chat.conversations.openDirect(carl!, bob.userId);
+    await Promise.all([1, 2].map(() => services.chat.conversations.updateSettings(bob, { conversationId: one.id, archived: true })));
+    assert.equal(await mirror.countDocuments({ userId: bob.userId }), 1);
+    assert.deepEqual(await archivedIds(), [one.id]);
+    // A crash after the member write (or an archive older than the mirror), and a copy left by a crashed unarchive.
+    await mirror.deleteOne({ userId: bob.userId, _id: `${bob.userId}:${one.id}` });
+    await mirror.insertOne({ _id: `${bob.userId}:${two.id}`, userId: bob.userId, conversationId: two.id, archivedAt: new Date() });
+    assert.deepEqual(await archivedIds(), [], "the member document decides: a stale copy lists nothing");
+    const result = await services.maintenance.run("weekly");
+    assert.ok((result["chat.archive-mirror-repair"]?.written ?? 0) >= 1, JSON.stringify(result));
+    assert.ok((result["chat.archive-mirror-repair"]?.orphans ?? 0) >= 1, JSON.stringify(result));
+    assert.deepEqual(await archivedIds(), [one.id]);
+    assert.equal(await mirror.countDocuments({ userId: bob.userId }), 1);
+    const again = await services.maintenance.run("weekly");
+    assert.deepEqual(again["chat.archive-mirror-repair"], { written: 0, orphans: 0 });
+    await services.chat.conversations.updateSettings(bob, { conversationId: one.id, archived: false });
+    assert.equal(await mirror.countDocuments({ userId: bob.userId }), 0);
+  });
 });

@@ -69,6 +69,9 @@ describe("chat: message types, search and gallery", function () {
     }
     assert.throws(() => parseInput(sendMessageSchema, { ...base }), (e: unknown) => e instanceof AppError && e.code === "VALIDATION_FAILED");
     assert.throws(() => parseInput(sendMessageSchema, { ...base, content: good[0], forwardFromId: base.conversationId }), (e: unknown) => e instanceof AppError);
+    // A forward names its source conversation (messages are sharded by conversation).
+    assert.throws(() => parseInput(sendMessageSchema, { ...base, forwardFromId: base.conversationId }), (e: unknown) => e instanceof AppError);
+    assert.doesNotThrow(() => parseInput(sendMessageSchema, { ...base, forwardFromId: base.conversationId, forwardFromConversationId: base.conversationId }));
   });
 
   it("finds messages by words only in the caller's conversations, and never deleted ones", async () => {

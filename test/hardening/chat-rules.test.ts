@@ -48,7 +48,7 @@ describe("hardening: chat rules", function () {
 
     const hiddenPaths = (id: string): [string, string, unknown][] => [
       ["POST", `/conversations/${groupId}/messages`, { clientMessageId: clientId(), content: { type: "text", text: "re" }, replyToId: id }],
-      ["POST", `/conversations/${groupId}/messages`, { clientMessageId: clientId(), forwardFromId: id }],
+      ["POST", `/conversations/${groupId}/messages`, { clientMessageId: clientId(), forwardFromId: id, forwardFromConversationId: groupId }],
       ["PUT", `/conversations/${groupId}/messages/${id}/reaction`, { emoji: "👍" }],
       ["DELETE", `/conversations/${groupId}/messages/${id}/reaction`, undefined],
       ["GET", `/conversations/${groupId}/messages/${id}/readers`, undefined],
@@ -64,7 +64,7 @@ describe("hardening: chat rules", function () {
         assert.equal(res.body.error.code, "MESSAGE_NOT_FOUND");
       }
       assert.equal(await platform.mongo.db.collection("messages").countDocuments({ conversationId: groupId }), before);
-      const stored = await platform.mongo.db.collection("messages").findOne({ _id: old.id as never });
+      const stored = await platform.mongo.db.collection("messages").findOne({ _id: old.id as never, conversationId: groupId });
       assert.deepEqual(stored?.reactions ?? {}, {});
       assert.deepEqual(stored?.hiddenFor ?? [], []);
     });

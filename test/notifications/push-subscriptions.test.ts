@@ -42,7 +42,7 @@ describe("notifications: push subscriptions end with their session", function ()
 
   /** The sessions that still have a push subscription, of those given. */
   async function subscribed(sessionIds: string[]): Promise<string[]> {
-    const docs = await platform.mongo.db.collection("pushSubscriptions").find({ sessionId: { $in: sessionIds } }).toArray();
+    const docs = await platform.mongo.db.collection("pushSubscriptions").find({ sessionId: { $in: sessionIds } }, { comment: "scatter-gather: the test reads subscriptions by session" }).toArray();
     return [...new Set(docs.map((doc) => String(doc.sessionId)))].sort();
   }
 

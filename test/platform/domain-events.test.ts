@@ -38,7 +38,7 @@ describe("domain events: durable delivery through the outbox", function () {
 
 
   async function pendingCount(owner: ProfileUser): Promise<number> {
-    return platform.mongo.db.collection("follows").countDocuments({ followeeId: owner.userId, status: "pending" });
+    return platform.mongo.db.collection("follows").countDocuments({ followeeId: owner.userId, status: "pending" }, { comment: "scatter-gather: the test counts follow requests by followee" });
   }
 
   it("a write whose process is SIGKILLed before dispatch takes effect once, after the sweep", async () => {
