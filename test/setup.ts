@@ -35,7 +35,10 @@ export const mochaHooks = {
       testEnv.mongoUrl = process.env.MONGO_URL;
     } else {
       const { startEmbeddedMongo } = await import("../shared/embedded-mongo/index.js");
-      const embedded = await startEmbeddedMongo({ port: 0, ttlSweepIntervalMs: 250, log: () => undefined });
+      // Strict shard-key mode: a query on a sharded collection that names no shard key fails the test
+      // (docs/scaling.md); MONGO_EMBEDDED_SHARD_STRICT=0 turns it off for a diagnostic run.
+      const shardKeyMode = process.env.MONGO_EMBEDDED_SHARD_STRICT === "0" ? "off" : "strict";
+      const embedded = await startEmbeddedMongo({ port: 0, ttlSweepIntervalMs: 250, log: () => undefined, shardKeyMode });
       testEnv.mongoUrl = embedded.uri;
       testEnv.embeddedMongo = true;
       stopEmbedded = embedded.stop;

@@ -43,11 +43,11 @@ export class VideoEngagementRepository {
 
   /** True when this call removed the like. */
   async unlike(videoId: string, userId: string): Promise<boolean> {
-    return (await this.likes.deleteOne({ _id: `${videoId}:${userId}` })).deletedCount === 1;
+    return (await this.likes.deleteOne({ _id: `${videoId}:${userId}`, videoId })).deletedCount === 1;
   }
 
   async hasLiked(videoId: string, userId: string): Promise<boolean> {
-    return (await this.likes.findOne({ _id: `${videoId}:${userId}` }, { projection: { _id: 1 } })) !== null;
+    return (await this.likes.findOne({ _id: `${videoId}:${userId}`, videoId }, { projection: { _id: 1 } })) !== null;
   }
 
   /** A user's share of a video counts once. */

@@ -6,9 +6,6 @@ const id = { bsonType: "string", minLength: 1, maxLength: 64 };
 const date = { bsonType: "date" };
 const count = { bsonType: "number", minimum: 0 };
 
-/** Videos are per-user data: sharded by owner, like posts (seed scaling strategy). */
-export const VIDEO_SHARD_KEY = { userId: 1 } as const;
-
 /**
  * `videos`: long-form videos and shorts. Every seed query has its index: the
  * shorts feed (type, trendingScore, createdAt), a user's videos (userId,
@@ -17,9 +14,9 @@ export const VIDEO_SHARD_KEY = { userId: 1 } as const;
  */
 export const videosCollection: CollectionSpec = {
   name: "videos",
-  shardKey: { userId: 1 },
+  shardKey: { _id: "hashed" },
   shardReason:
-    "Seed choice (owner): a user's videos and the upload lookup (unique (userId, source.uploadId)) target one shard; trending and search across owners are scatter-gathers.",
+    "Hashed _id, like posts (not the seed's owner): the transcode job, its heartbeats and publish, playback, views, likes and shares all hold only the video id; the id is derived from the source upload's, so one video per upload needs no unique index and the upload lookup is a read by _id. A user's videos, the shorts feed, trending and search are bounded, marked scatter-gathers.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -76,7 +73,6 @@ export const videosCollection: CollectionSpec = {
     { key: { title: "text", description: "text", tags: "text" }, name: "video_text" },
     // One video per upload. Prefixed by the shard key so a sharded cluster can enforce it (an upload
     // belongs to one user, so per-owner uniqueness is the same rule); the lookup names the owner too.
-    { key: { userId: 1, "source.uploadId": 1 }, name: "sourceUploadId_unique", unique: true },
     // Incremental trending recompute: only the videos whose stats changed.
     { key: { needsTrendingUpdate: 1, type: 1 }, name: "needsTrendingUpdate", partialFilterExpression: { needsTrendingUpdate: true } },
     // The sweep that fails videos left processing by a job that can no longer finish.

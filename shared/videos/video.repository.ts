@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
 import type { OutboxEntry } from "./video-events.port.js";
 import type { VideoDoc, VideoStats } from "./video.types.js";
@@ -6,6 +7,17 @@ import type { VideoDoc, VideoStats } from "./video.types.js";
 const LISTED = { status: "ready", privacy: "public", isDeleted: false } as const;
 
 /** Only code that touches `videos`. Each status transition is one conditional write. */
+/**
+ * A video's id, derived from its source upload's (a server-made, unguessable
+ * UUID): one video per upload without a unique index (the hashed `_id` shard
+ * key allows none), and the lookup by upload is a read by `_id`.
+ */
+export function videoIdForUpload(uploadId: string): string {
+  const h = createHash("sha256").update(`video:${uploadId}`).digest("hex");
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export class VideoRepository {
   private readonly videos: Collection<VideoDoc>;
 
@@ -23,7 +35,7 @@ export class VideoRepository {
 
   /** The video made from an upload of `userId` (uploads belong to their owner; the owner is the shard key). */
   async findByUpload(userId: string, uploadId: string): Promise<VideoDoc | null> {
-    return this.videos.findOne({ userId, "source.uploadId": uploadId });
+    return this.videos.findOne({ _id: videoIdForUpload(uploadId), userId });
   }
 
   /** A user's videos, newest first (index userId_createdAt). */
@@ -31,23 +43,23 @@ export class VideoRepository {
     const filter: Filter<VideoDoc> = { userId, isDeleted: false };
     if (!options.includeHidden) Object.assign(filter, { status: "ready", privacy: "public" });
     if (options.before) filter.createdAt = { $lt: options.before };
-    return this.videos.find(filter).sort({ createdAt: -1, _id: -1 }).limit(options.limit).toArray();
+    return this.videos.find(filter, { comment: "scatter-gather: a user's videos, a limit over the owner index on every shard" }).sort({ createdAt: -1, _id: -1 }).limit(options.limit).toArray();
   }
 
   /** The shorts feed: by trending score, then newest (index type_trendingScore_createdAt). */
   async shortsFeed(skip: number, limit: number): Promise<VideoDoc[]> {
-    return this.videos.find({ type: "short", ...LISTED }).sort({ trendingScore: -1, createdAt: -1 }).skip(skip).limit(limit).toArray();
+    return this.videos.find({ type: "short", ...LISTED }, { comment: "scatter-gather: the shorts feed across owners, a limit per shard" }).sort({ trendingScore: -1, createdAt: -1 }).skip(skip).limit(limit).toArray();
   }
 
   /** Trending over all videos (index trendingScore_viewCount). */
   async trending(skip: number, limit: number): Promise<VideoDoc[]> {
-    return this.videos.find({ trendingScore: { $gte: 0 }, ...LISTED }).sort({ trendingScore: -1, "stats.viewCount": -1 }).skip(skip).limit(limit).toArray();
+    return this.videos.find({ trendingScore: { $gte: 0 }, ...LISTED }, { comment: "scatter-gather: trending across owners, a limit per shard" }).sort({ trendingScore: -1, "stats.viewCount": -1 }).skip(skip).limit(limit).toArray();
   }
 
   /** Full-text search over title, description and tags (index video_text). */
   async search(text: string, limit: number): Promise<VideoDoc[]> {
     return this.videos
-      .find({ $text: { $search: text }, ...LISTED }, { projection: { score: { $meta: "textScore" } } })
+      .find({ $text: { $search: text }, ...LISTED }, { projection: { score: { $meta: "textScore" } }, comment: "scatter-gather: full-text search across owners, a limit per shard" })
       .sort({ score: { $meta: "textScore" } })
       .limit(limit)
       .toArray();

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { AccessControl } from "../access/access-control.js";
 import { AppError } from "../errors/app-error.js";
 import type { Logger } from "../logging/logger.js";
@@ -10,7 +9,7 @@ import type { TranscodeJobs, VideoSources } from "./video-ports.js";
 import type { VideoObjectStorage } from "./video-storage.js";
 import { contentTypeOf, versionPrefix } from "./video-storage.js";
 import { toVideoView } from "./video.mappers.js";
-import type { VideoRepository } from "./video.repository.js";
+import { videoIdForUpload, type VideoRepository } from "./video.repository.js";
 import type { CreateVideoInput, UpdateVideoInput } from "./video.schema.js";
 import { SHORT_MAX_SECONDS, SHORT_MIN_SECONDS, type PlaybackView, type VideoDoc, type VideoView } from "./video.types.js";
 
@@ -62,7 +61,7 @@ export class VideoService {
     const now = new Date();
     const ready = source.status === "ready";
     const doc: VideoDoc = {
-      _id: randomUUID(),
+      _id: videoIdForUpload(input.uploadId),
       userId,
       type: input.type,
       title: input.title,

@@ -14,11 +14,11 @@ describe("MongoDB shard keys, declared and applied", function () {
     const missing = allCollections.filter((spec) => spec.shardKey === undefined || !spec.shardReason || spec.shardReason.length < 20).map((spec) => spec.name);
     assert.deepEqual(missing, []);
     const byName = new Map(allCollections.map((spec) => [spec.name, spec.shardKey]));
-    // The seed's choices, but posts.
+    // The seed's choices, but posts and videos.
     assert.deepEqual(byName.get("messages"), { conversationId: 1 });
-    // Posts moved from the seed's author to hashed _id (reason in the spec): id-only reads dominate.
+    // Posts and videos moved from the seed's author to hashed _id (reasons in the specs): id-only reads dominate.
     assert.deepEqual(byName.get("posts"), { _id: "hashed" });
-    assert.deepEqual(byName.get("videos"), { userId: 1 });
+    assert.deepEqual(byName.get("videos"), { _id: "hashed" });
     assert.deepEqual(byName.get("notifications"), { recipientId: 1 });
   });
 
