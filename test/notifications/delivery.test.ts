@@ -12,7 +12,7 @@ import { PushDelivery } from "../../shared/notifications/push-delivery.js";
 import { PushSubscriptionRepository } from "../../shared/notifications/push-subscription.repository.js";
 import { WebPushSender } from "../../shared/notifications/push/web-push.sender.js";
 import type { Platform } from "../../shared/runtime/platform.js";
-import { composeModules, type Composition, type Services } from "../../shared/runtime/services.js";
+import { type Composition, type Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { httpCall } from "../helpers/http.js";
 import { waitFor } from "../helpers/ports.js";
@@ -53,9 +53,7 @@ describe("notification delivery: web push, sockets on two replicas, announcement
   let services: Services;
 
   before(async () => {
-    ({ platform } = await createTestPlatform());
-    composition = composeModules(platform);
-    services = composition.services;
+    ({ platform, composition, services } = await createTestPlatform());
   });
   after(async () => {
     await services.events.flush();

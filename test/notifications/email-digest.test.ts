@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Platform } from "../../shared/runtime/platform.js";
-import { composeModules, type Composition, type Services } from "../../shared/runtime/services.js";
+import { type Composition, type Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { waitFor } from "../helpers/ports.js";
 import { createTestPlatform } from "../helpers/platform.js";
@@ -20,9 +20,7 @@ describe("notifications: the e-mail digest", function () {
   let workers: WorkerHost;
 
   before(async () => {
-    ({ platform } = await createTestPlatform());
-    composition = composeModules(platform);
-    services = composition.services;
+    ({ platform, composition, services } = await createTestPlatform());
     // Tests run without schedulers; this one applies the digest's, as a booting worker does.
     workers = await startWorkers(platform, composition.jobs, 0, { schedules: composition.jobs.schedules.filter((s) => s.id === "notifications-email-digest") });
   });

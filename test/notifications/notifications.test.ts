@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Platform } from "../../shared/runtime/platform.js";
-import { composeModules, type Composition, type Services } from "../../shared/runtime/services.js";
+import { type Composition, type Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { waitFor } from "../helpers/ports.js";
 import { createTestPlatform } from "../helpers/platform.js";
@@ -20,9 +20,7 @@ describe("notifications from their sources", function () {
   let workers: WorkerHost;
 
   before(async () => {
-    ({ platform } = await createTestPlatform());
-    composition = composeModules(platform);
-    services = composition.services;
+    ({ platform, composition, services } = await createTestPlatform());
     workers = await startWorkers(platform, composition.jobs, 0);
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Platform } from "../../shared/runtime/platform.js";
-import { composeModules, type Composition, type Services } from "../../shared/runtime/services.js";
+import { type Composition, type Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { httpCall } from "../helpers/http.js";
 import { waitFor } from "../helpers/ports.js";
@@ -24,9 +24,7 @@ describe("notifications: push subscriptions end with their session", function ()
   let services: Services;
 
   before(async () => {
-    ({ platform } = await createTestPlatform());
-    composition = composeModules(platform);
-    services = composition.services;
+    ({ platform, composition, services } = await createTestPlatform());
   });
   after(async () => {
     await services.events.flush();

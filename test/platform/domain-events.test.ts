@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Job } from "bullmq";
 import type { Platform } from "../../shared/runtime/platform.js";
-import { composeModules, type Composition, type Services } from "../../shared/runtime/services.js";
+import { type Composition, type Services } from "../../shared/runtime/services.js";
 import { startWorkers, type WorkerHost } from "../../workers/worker-host.js";
 import { httpCall } from "../helpers/http.js";
 import { waitFor } from "../helpers/ports.js";
@@ -23,9 +23,7 @@ describe("domain events: durable delivery through the outbox", function () {
   let workers: WorkerHost | undefined;
 
   before(async () => {
-    ({ platform } = await createTestPlatform());
-    composition = composeModules(platform);
-    services = composition.services;
+    ({ platform, composition, services } = await createTestPlatform());
   });
   afterEach(async () => {
     await workers?.close(2_000);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Platform } from "../../shared/runtime/platform.js";
 import type { ScheduledJob } from "../../shared/queues/jobs.js";
-import { composeModules, type Composition } from "../../shared/runtime/services.js";
+import { type Composition } from "../../shared/runtime/services.js";
 import { startWorkers } from "../../workers/worker-host.js";
 import { createTestPlatform } from "../helpers/platform.js";
 
@@ -16,8 +16,7 @@ describe("job schedules under concurrent worker boots", function () {
   let composition: Composition;
 
   before(async () => {
-    ({ platform } = await createTestPlatform());
-    composition = composeModules(platform);
+    ({ platform, composition } = await createTestPlatform());
   });
   after(async () => platform.close());
 
