@@ -9,16 +9,17 @@ import type { AccessControl } from "../access/access-control.js";
 export const PERMISSION_TTL_MS = 10 * 60_000;
 
 interface Entry {
-  allowed: boolean;
   expires: number;
   senderId: string;
   recipientId: string;
 }
 
 /**
- * Caches `canMessage` answers for the send path of direct chats, in this
+ * Caches "may message" answers for the send path of direct chats, in this
  * process: asking AccessControl costs a Redis round trip, and a send may make
- * only one. An answer lives between half and all of the TTL (jittered, so the
+ * only one. Only permissions are kept: a refusal is asked afresh every time, so
+ * an unblock or a wider "who can message me" never waits for an invalidation to
+ * arrive (refused sends are rare and capped by the per-socket budget). An answer lives between half and all of the TTL (jittered, so the
  * entries of many conversations filled at once do not expire and refresh in
  * one burst), and is dropped as soon as an invalidation names either user or
  * the pair. Creating a conversation always asks afresh.
@@ -37,13 +38,13 @@ export class DirectPermissionCache {
   async canMessage(senderId: string, recipientId: string, now = Date.now()): Promise<boolean> {
     const key = `${senderId}>${recipientId}`;
     const cached = this.entries.get(key);
-    if (cached && cached.expires > now) return cached.allowed;
+    if (cached && cached.expires > now) return true;
     // An invalidation that arrives while the answer is computed must win over it.
     const generation = this.generation;
     const allowed = await this.access.canMessage(senderId, recipientId);
-    if (generation !== this.generation) return allowed;
     this.delete(key);
-    this.entries.set(key, { allowed, expires: now + this.ttlMs * (0.5 + Math.random() * 0.5), senderId, recipientId });
+    if (!allowed || generation !== this.generation) return allowed;
+    this.entries.set(key, { expires: now + this.ttlMs * (0.5 + Math.random() * 0.5), senderId, recipientId });
     this.index(senderId, key);
     this.index(recipientId, key);
     if (this.entries.size > this.maxEntries) {

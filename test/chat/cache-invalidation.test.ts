@@ -80,7 +80,8 @@ describe("chat caches invalidated across processes", function () {
     const changed = await call(api.url, eve.accessToken, "PATCH", "/api/profiles/me", { privacy: { whoCanMessage: "nobody" } });
     assert.equal(changed.status, 200);
     assert.equal(codeOf(await send(finnB, conversation.id)), "MESSAGING_NOT_ALLOWED");
-    await call(api.url, eve.accessToken, "PATCH", "/api/profiles/me", { privacy: { whoCanMessage: "everyone" } });
+    const widened = await call(api.url, eve.accessToken, "PATCH", "/api/profiles/me", { privacy: { whoCanMessage: "everyone" } });
+    assert.equal(widened.status, 200, JSON.stringify(widened.body));
     assert.equal(codeOf(await send(finnB, conversation.id)), "ok");
   });
 

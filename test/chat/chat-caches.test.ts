@@ -79,4 +79,17 @@ describe("chat send-path caches", () => {
     assert.equal(await inFlight, true);
     assert.equal(await cache.canMessage("slow", "bob"), false);
   });
+
+  it("DirectPermissionCache never keeps a refusal: an unblock or a wider audience counts on the next send, invalidation or not", async () => {
+    let allowed = false;
+    const asked: string[] = [];
+    const cache = new DirectPermissionCache({ canMessage: async (a: string, b: string) => (asked.push(`${a}>${b}`), allowed) });
+    assert.equal(await cache.canMessage("ann", "bob"), false);
+    assert.equal(await cache.canMessage("ann", "bob"), false);
+    assert.equal(cache.size, 0);
+    allowed = true;
+    assert.equal(await cache.canMessage("ann", "bob"), true);
+    assert.equal(await cache.canMessage("ann", "bob"), true);
+    assert.deepEqual(asked, ["ann>bob", "ann>bob", "ann>bob"], "each refusal asked afresh, the permission reused");
+  });
 });
