@@ -9,6 +9,7 @@ import { FAN_OUT_BATCH, fanOutDoc, type FanOutNotification } from "./fan-out-doc
 import type { NotificationSettingsRepository } from "./notification-settings.repository.js";
 import { effectivePreferences } from "./notification-preferences.js";
 import type { NotificationRepository } from "./notification.repository.js";
+import type { PushDelivery } from "./push-delivery.js";
 import { renderTexts } from "./notification.texts.js";
 import { toView, type NotificationType } from "./notification.types.js";
 
@@ -34,8 +35,10 @@ export interface FanOutSources {
  * ("notify me of new posts/videos"), in jobs of up to 1,000 subscribers. Each
  * batch re-checks the source (deleted or narrowed: stop), the follow (still
  * accepted), blocks either way, the post's audience (friends: the author
- * follows back) and the recipient's in-app switch for the type, then writes
- * with one insert (deterministic ids) and one socket publish.
+ * follows back) and the recipient's switches for the type, then writes with
+ * one insert (deterministic ids) and one socket publish, and pushes to the
+ * devices of recipients with none connected (those whose notification this
+ * run inserted: a retried batch buzzes nobody twice).
  */
 export class FollowerFanOutService {
   constructor(
@@ -45,9 +48,10 @@ export class FollowerFanOutService {
     private readonly access: Pick<AccessControl, "blockedAmong">,
     private readonly profiles: Pick<ProfileService, "notificationPreferencesMany" | "getMany">,
     private readonly settings: Pick<NotificationSettingsRepository, "getMany">,
-    private readonly notifications: Pick<NotificationRepository, "insertMany">,
+    private readonly notifications: Pick<NotificationRepository, "insertMany" | "unreadCount">,
     private readonly jobs: Pick<JobQueue, "add">,
     private readonly realtime: Pick<Realtime, "toUsers">,
+    private readonly push: Pick<PushDelivery, "toOfflineAmong">,
     private readonly lifetimeMs: number,
   ) {}
 
@@ -73,22 +77,36 @@ export class FollowerFanOutService {
       at,
       expiresAt: new Date(at.getTime() + this.lifetimeMs),
     };
-    const inserted = await this.notifications.insertMany(recipients.map((recipientId) => fanOutDoc(recipientId, notification)));
+    const inserted = await this.notifications.insertMany(recipients.inApp.map((recipientId) => fanOutDoc(recipientId, notification)));
     const last = subscribers[subscribers.length - 1];
     const done = subscribers.length < FAN_OUT_BATCH || !last;
     if (!done) await this.jobs.add("notifications.follower-fanout", { ...job, afterUserId: last });
-    if (recipients.length > 0) {
-      // One publish for the whole batch (texts rendered once); clients refresh their list and count.
-      const names = new Map([...(await this.profiles.getMany([job.authorId]))].map(([id, summary]) => [id, summary.displayName]));
-      const sample = fanOutDoc(job.authorId, notification);
-      this.realtime.toUsers(recipients, "notification:new", { ...toView(sample, renderTexts(sample, names)), id: job.sourceId });
+    if (recipients.inApp.length === 0 && recipients.pushOnly.length === 0) return { subscribers: subscribers.length, inserted: 0, done };
+    // Texts rendered once for the batch.
+    const names = new Map([...(await this.profiles.getMany([job.authorId]))].map(([id, summary]) => [id, summary.displayName]));
+    const sample = fanOutDoc(job.authorId, notification);
+    const view = toView(sample, renderTexts(sample, names));
+    // One publish for the whole batch; clients refresh their list and count.
+    if (recipients.inApp.length > 0) this.realtime.toUsers(recipients.inApp, "notification:new", { ...view, id: job.sourceId });
+    const pushTo = new Map(inserted.map((doc) => [doc.recipientId, doc._id]));
+    for (const recipientId of recipients.pushOnly) pushTo.set(recipientId, fanOutDoc(recipientId, notification)._id);
+    if (pushTo.size > 0) {
+      await this.push.toOfflineAmong([...pushTo.keys()], (recipientId) => ({ notificationId: pushTo.get(recipientId)!, type, title: view.title, body: view.body, link: view.link }), {
+        wantPush: async () => recipients.wantPush,
+        unreadCount: (recipientId) => this.notifications.unreadCount(recipientId),
+      });
     }
-    return { subscribers: subscribers.length, inserted, done };
+    return { subscribers: subscribers.length, inserted: inserted.length, done };
   }
 
-  /** The subscribers who still follow, are not blocked either way, may see the source and want the type in the app. */
-  private async allowed(authorId: string, source: FanOutSource, type: NotificationType, subscribers: readonly string[]): Promise<string[]> {
-    if (subscribers.length === 0) return [];
+  /**
+   * The subscribers who still follow, are not blocked either way and may see
+   * the source, split by their switches for the type: in the app (stored and
+   * published, perhaps pushed too) or pushed only; `wantPush` is everyone with push on.
+   */
+  private async allowed(authorId: string, source: FanOutSource, type: NotificationType, subscribers: readonly string[]): Promise<{ inApp: string[]; pushOnly: string[]; wantPush: Set<string> }> {
+    const none = { inApp: [], pushOnly: [], wantPush: new Set<string>() };
+    if (subscribers.length === 0) return none;
     const candidates = subscribers.filter((id) => id !== authorId);
     const [following, blocked, followedBack] = await Promise.all([
       this.follows.acceptedFollowersAmong(authorId, candidates),
@@ -96,12 +114,17 @@ export class FollowerFanOutService {
       source.audience === "friends" ? this.follows.statusesFrom(authorId, candidates) : Promise.resolve(undefined),
     ]);
     const visible = candidates.filter((id) => following.has(id) && !blocked.has(id) && (!followedBack || followedBack.get(id) === "accepted"));
-    if (visible.length === 0) return [];
+    if (visible.length === 0) return none;
     const [switches, stored] = await Promise.all([this.profiles.notificationPreferencesMany(visible), this.settings.getMany(visible)]);
-    return visible.filter((id) => {
+    const result = { inApp: [] as string[], pushOnly: [] as string[], wantPush: new Set<string>() };
+    for (const id of visible) {
       const profile = switches.get(id);
-      if (!profile) return false;
-      return effectivePreferences(profile, stored.get(id)?.channels ?? {})[type].inApp;
-    });
+      if (!profile) continue;
+      const preference = effectivePreferences(profile, stored.get(id)?.channels ?? {})[type];
+      if (preference.push) result.wantPush.add(id);
+      if (preference.inApp) result.inApp.push(id);
+      else if (preference.push) result.pushOnly.push(id);
+    }
+    return result;
   }
 }

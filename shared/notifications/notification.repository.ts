@@ -85,18 +85,19 @@ export class NotificationRepository {
     }
   }
 
-  /** Inserts many ungrouped notifications at once (fan-out); duplicates (a retried batch) are skipped. */
-  async insertMany(docs: readonly NotificationDoc[]): Promise<number> {
-    if (docs.length === 0) return 0;
+  /** Inserts many ungrouped notifications at once (fan-out); duplicates (a retried batch) are skipped. Answers the ones inserted now. */
+  async insertMany(docs: readonly NotificationDoc[]): Promise<NotificationDoc[]> {
+    if (docs.length === 0) return [];
     try {
-      const result = await this.notifications.insertMany(docs as NotificationDoc[], { ordered: false });
-      return result.insertedCount;
+      await this.notifications.insertMany(docs as NotificationDoc[], { ordered: false });
+      return [...docs];
     } catch (error) {
-      const partial = error as { code?: number; insertedCount?: number; result?: { insertedCount?: number }; writeErrors?: Array<{ code?: number }> };
-      const writeErrors = partial.writeErrors ?? [];
-      if (writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000)) return partial.insertedCount ?? partial.result?.insertedCount ?? docs.length - writeErrors.length;
-      if (isDuplicateKeyError(error)) return docs.length - 1;
-      throw error;
+      const partial = error as { writeErrors?: Array<{ code?: number; index?: number }> | { code?: number; index?: number } };
+      // The driver gives one error object for a single failure, an array for several.
+      const writeErrors = partial.writeErrors === undefined ? [] : Array.isArray(partial.writeErrors) ? partial.writeErrors : [partial.writeErrors];
+      if (writeErrors.length === 0 || !writeErrors.every((e) => e.code === 11000 && typeof e.index === "number")) throw error;
+      const existing = new Set(writeErrors.map((e) => e.index));
+      return docs.filter((_, index) => !existing.has(index));
     }
   }
 

@@ -111,10 +111,10 @@ export function createNotificationsModule(deps: NotificationsModuleDeps) {
   );
   const audience = new AudienceRepository(deps.pool);
   const digests = new EmailDigestService(audience, settings, new DigestStateRepository(deps.db), repository, notifications, deps.mailer, deps.jobs, { publicUrl: deps.config.PUBLIC_URL }, log);
-  const announcements = new AnnouncementService(audience, repository, deps.jobs, deps.realtime, lifetimeMs);
+  const announcements = new AnnouncementService(audience, repository, deps.jobs, deps.realtime, push, { profiles: deps.profiles, settings }, lifetimeMs);
   const authorSubscriptionRepository = new AuthorSubscriptionRepository(deps.db);
   const authorSubscriptions = new AuthorSubscriptionService(authorSubscriptionRepository, follows);
-  const followerFanOut = new FollowerFanOutService(fanOutSources(deps.db), authorSubscriptionRepository, follows, deps.access, deps.profiles, settings, repository, deps.jobs, deps.realtime, lifetimeMs);
+  const followerFanOut = new FollowerFanOutService(fanOutSources(deps.db), authorSubscriptionRepository, follows, deps.access, deps.profiles, settings, repository, deps.jobs, deps.realtime, push, lifetimeMs);
   const pushSubscriptions = new PushSubscriptionService(subscriptionsRepository, deps.config.VAPID_PUBLIC_KEY ?? null, sender.name);
 
   // Inline: the logout's answer already shows the devices gone; the job is the safety net.

@@ -53,6 +53,12 @@ export class PushSubscriptionRepository {
     return this.subscriptions.find({ userId }, { limit: 20 }).toArray();
   }
 
+  /** The subscriptions of any of `userIds` (a fan-out batch: most users have none, so this is usually empty). */
+  async forUsers(userIds: readonly string[]): Promise<PushSubscriptionDoc[]> {
+    if (userIds.length === 0) return [];
+    return this.subscriptions.find({ userId: { $in: [...userIds] } }).toArray();
+  }
+
   async touch(userId: string, id: string, at: Date): Promise<void> {
     await this.subscriptions.updateOne({ _id: id, userId }, { $set: { lastUsedAt: at } });
   }

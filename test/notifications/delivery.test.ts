@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { importJWK, jwtVerify } from "jose";
 import webpush from "web-push";
 import { PushDelivery } from "../../shared/notifications/push-delivery.js";
+import type { DevPushOutbox } from "../../shared/notifications/push/dev-push-outbox.js";
 import { PushSubscriptionRepository } from "../../shared/notifications/push-subscription.repository.js";
 import { WebPushSender } from "../../shared/notifications/push/web-push.sender.js";
 import type { Platform } from "../../shared/runtime/platform.js";
@@ -212,5 +213,42 @@ describe("notification delivery: web push, sockets on two replicas, announcement
     } finally {
       await workers.close(2_000);
     }
+  });
+
+  it("an announcement is pushed to the devices of recipients with none connected and the system push switch on, once even when the batch is retried", async () => {
+    const role = `role_${randomBytes(3).toString("hex")}`;
+    await platform.pg.query("INSERT INTO roles (name) VALUES ($1)", [role]);
+    const [away, online, switchedOff, noDevice] = await Promise.all([0, 1, 2, 3].map(() => registerProfileUser(services, { roles: [role] })));
+    const outbox = services.notifications.pushSender as DevPushOutbox;
+    const endpointOf = (user: { userId: string }) => `https://push.example.test/${user.userId}`;
+    for (const user of [away!, online!, switchedOff!]) {
+      await services.notifications.pushSubscriptions.register(user.actor, { endpoint: endpointOf(user), keys: { p256dh: "BPk", auth: "au" } });
+    }
+    await services.presence.connect({ userId: online!.userId, socketId: `sock-${randomUUID()}` });
+    await services.notifications.notifications.setPreferences(switchedOff!.userId, { system: { push: false } }, async () => undefined);
+    const admin = await createTestUser(services, { roles: ["admin"] });
+    const { announcementId } = await services.notifications.announcements.announce({ userId: admin.userId }, { title: "Upgrade", body: "New stickers", role });
+    const [job] = (await platform.jobs.queue("notifications").getJobs(["waiting", "delayed", "prioritized"])).filter((j) => j.data.announcementId === announcementId);
+    assert.ok(job, "the first batch is queued");
+    const pushesFor = (user: { userId: string }) => outbox.sent.filter((p) => p.endpoint === endpointOf(user) && p.payload.type === "system" && p.payload.title === "Upgrade");
+
+    const first = await services.notifications.announcements.runBatch(job.data);
+    assert.equal(first.inserted, 4);
+    assert.equal(pushesFor(away!).length, 1, "the recipient with no device connected is pushed");
+    const [pushed] = pushesFor(away!);
+    assert.equal(pushed!.payload.body, "New stickers");
+    assert.deepEqual(pushed!.payload.link, { route: "announcement", params: { announcementId } });
+    assert.equal(pushed!.payload.unreadCount, 1);
+    const stored = (await services.notifications.notifications.list(away!.userId, { limit: 1 })).items[0]!;
+    assert.equal(pushed!.payload.notificationId, stored.id, "the push names the stored notification");
+    assert.equal(pushesFor(online!).length, 0, "a connected user is not buzzed");
+    assert.equal(pushesFor(switchedOff!).length, 0, "the system push switch is off");
+    assert.equal((await services.notifications.notifications.list(switchedOff!.userId, { limit: 1 })).items[0]?.id !== undefined, true, "but it is stored in the app");
+    assert.equal((await services.notifications.notifications.list(noDevice!.userId, { limit: 1 })).items.length, 1);
+
+    const again = await services.notifications.announcements.runBatch(job.data);
+    assert.equal(again.inserted, 0);
+    assert.equal(pushesFor(away!).length, 1, "a retried batch pushes nothing twice");
+    await job.remove();
   });
 });

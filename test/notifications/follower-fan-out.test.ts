@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../shared/config/config.js";
+import type { DevPushOutbox } from "../../shared/notifications/push/dev-push-outbox.js";
 import { createLogger } from "../../shared/logging/logger.js";
 import { createPlatform, type Platform } from "../../shared/runtime/platform.js";
 import { composeModules, type Composition, type Services } from "../../shared/runtime/services.js";
@@ -128,5 +129,33 @@ describe("notifications: new posts and videos fanned out to followers who asked"
     } finally {
       await clips.dispose();
     }
+  });
+
+  it("a post is pushed to subscribed followers with no device connected, and to one who wants it pushed but not listed; never to a connected one", async () => {
+    const [author, away, pushOnly, connected, pushOff] = await createProfileUsers(services, 5);
+    const outbox = services.notifications.pushSender as DevPushOutbox;
+    const endpointOf = (user: ProfileUser) => `https://push.example.test/${user.userId}`;
+    for (const user of [away, pushOnly, connected, pushOff]) {
+      await services.follows.follow(user.actor, author.userId);
+      await services.notifications.authorSubscriptions.set(user.actor, author.userId, { posts: true });
+      await services.notifications.pushSubscriptions.register(user.actor, { endpoint: endpointOf(user), keys: { p256dh: "BPk", auth: "au" } });
+    }
+    const setPrefs = (user: ProfileUser, changes: Parameters<typeof services.notifications.notifications.setPreferences>[1]) =>
+      services.notifications.notifications.setPreferences(user.userId, changes, (switches) => services.profiles.updateOwn(user.actor, { notificationPreferences: switches }));
+    await setPrefs(pushOnly, { post_published: { inApp: false, push: true } });
+    await setPrefs(pushOff, { post_published: { push: false } });
+    await services.presence.connect({ userId: connected.userId, socketId: "sock-connected" });
+
+    const post = await services.posts.posts.create(author.actor, { text: "ring ring", media: [], visibility: "public" });
+    const pushesFor = (user: ProfileUser) => outbox.sent.filter((p) => p.endpoint === endpointOf(user) && p.payload.type === "post_published");
+    await waitFor(() => pushesFor(away).length === 1 && pushesFor(pushOnly).length === 1, 30_000, "pushes to the two offline followers");
+    await expectRecipients("post_published", post.id, [away, pushOnly, connected, pushOff], ids(away, connected, pushOff));
+    const [pushed] = pushesFor(away);
+    assert.equal(pushed!.payload.body, `${author.profile.displayName} posted: "ring ring"`);
+    assert.deepEqual(pushed!.payload.link, { route: "post", params: { postId: post.id } });
+    assert.equal(pushed!.payload.notificationId, (await services.notifications.notifications.list(away.userId, { limit: 1 })).items[0]!.id);
+    assert.equal(pushed!.payload.unreadCount, 1);
+    assert.equal(pushesFor(connected).length, 0, "a connected follower got the socket publish only");
+    assert.equal(pushesFor(pushOff).length, 0, "push switched off for the type");
   });
 });
