@@ -66,13 +66,15 @@ try {
   const mongoBefore = await mongoCommandTotal();
   const started = performance.now();
   const { announcementId } = await services.notifications.announcements.announce({ userId: admin.userId }, { title: "Maintenance tonight", body: "The service restarts at 02:00 UTC." });
+  // The request's own admin check is once per announcement, not per batch.
+  const pgInRequest = pgQueries;
   const notifications = platform.mongo.db.collection("notifications");
   let polls = 0;
   await until(async () => (polls++, (await notifications.estimatedDocumentCount()) >= audience), 600_000, "every notification stored");
   const storedMs = performance.now() - started;
   // The polling above issues count commands too; they are not part of the fan-out.
   const mongoCommands = (await mongoCommandTotal()) - mongoBefore - polls;
-  const pgDuringFanOut = pgQueries;
+  const pgDuringFanOut = pgQueries - pgInRequest;
   const batches = Math.ceil(audience / 1000);
   console.log(`announcement ${announcementId}`);
 
@@ -104,7 +106,7 @@ try {
   console.log(`| Figure | Result | Same-run baseline | Target |`);
   console.log(`|---|---|---|---|`);
   console.log(`| Announcement to ${audience.toLocaleString("en")} users, until every notification is stored | ${(storedMs / 1000).toFixed(2)} s (${Math.round(audience / (storedMs / 1000)).toLocaleString("en")}/s) | direct insertMany of the same count ${(baselineMs / 1000).toFixed(2)} s (ratio ${(storedMs / baselineMs).toFixed(2)}) | ≤ 10 s |`);
-  console.log(`| Store round trips per 1,000 recipients | ${((pgDuringFanOut + mongoCommands) / batches).toFixed(2)} (${(pgDuringFanOut / batches).toFixed(2)} PostgreSQL page + ${(mongoCommands / batches).toFixed(2)} MongoDB), besides 1 BullMQ add per batch | — | ≤ 3 |`);
+  console.log(`| Store round trips per 1,000 recipients | ${((pgDuringFanOut + mongoCommands) / batches).toFixed(2)} (${(pgDuringFanOut / batches).toFixed(2)} PostgreSQL page + ${(mongoCommands / batches).toFixed(2)} MongoDB), besides 1 BullMQ add per batch and ${pgInRequest} PostgreSQL admin check in the request | — | ≤ 3 |`);
   console.log(`| Event → socket push (follow → notification:new), p50 / p99 | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | bare publish ${ms(pct(bare, 50))} / ${ms(pct(bare, 99))} | p99 ≤ 100 ms |`);
   await platform.close();
 } finally {
