@@ -21,7 +21,7 @@ import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import { MessageChangeService } from "./message-change.service.js";
 import { MessageQueryService } from "./message-query.service.js";
 import { MessageRepository } from "./message.repository.js";
-import { MessageService } from "./message.service.js";
+import { MessageService, type OnlineCheck } from "./message.service.js";
 import { ReceiptService } from "./receipt.service.js";
 import { SyncService } from "./sync.service.js";
 import { UnreadRepository } from "./unread.repository.js";
@@ -47,6 +47,8 @@ export interface ChatModuleDeps {
   directory: UserDirectory;
   realtime: Pick<Realtime, "toUsers">;
   events: DomainEventBus;
+  /** Who is connected (the presence domain): a send announces `chat.message-to-offline` only for the others. */
+  online: OnlineCheck;
   /** Attachments: the media domain resolves uploads and signs their URLs. */
   media: ChatMedia;
   logger: Logger;
@@ -58,7 +60,7 @@ export interface ChatModuleDeps {
   invalidations?: InvalidationChannel;
 }
 
-/** Messages carry `chat.message-sent`, conversations `chat.member-added` (shard keys: conversation). */
+/** Messages carry `chat.message-sent` and `chat.message-to-offline`, conversations `chat.member-added` (shard keys: conversation). */
 const CHAT_OUTBOX: OutboxCollection[] = [
   { name: "messages", shardKey: ["conversationId"] },
   { name: "conversations" },
@@ -79,7 +81,7 @@ export function createChatModule(input: ChatModuleDeps) {
   const logger = input.logger.child({ domain: "chat" });
   const hooks = input.hooks ?? {};
   // Each service gets the repositories and caches it uses, nothing else.
-  const messages = new MessageService(conversations, members, messageStore, changeStore, unread, memberLists, permissions, realtime, media, events, logger, hooks);
+  const messages = new MessageService(conversations, members, messageStore, changeStore, unread, memberLists, permissions, realtime, media, events, input.online, logger, hooks);
   const receipts = new ReceiptService(conversations, members, messageStore, unread, memberLists, realtime, logger);
   const avatars = new GroupAvatarService(media, conversations, events);
   const conversationService = new ConversationService(conversations, members, memberLists, permissions, access, directory, realtime, messages, receipts, avatars);

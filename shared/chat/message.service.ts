@@ -13,7 +13,7 @@ import type { DomainEventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { ChatTestHooks } from "./chat-test-hooks.js";
 import { AppError } from "../errors/app-error.js";
-import type { OutboxEntry } from "../events/domain-events.js";
+import type { AnyOutboxEntry } from "../events/domain-events.js";
 import { toMessage } from "./chat.mappers.js";
 import type { SendMessageInput } from "./chat.schema.js";
 import { attachmentOf, galleryKindOf, previewOf, searchTextOf, type ClientContent } from "./message-content.schema.js";
@@ -22,6 +22,20 @@ import { RecentSendsCache } from "./recent-sends.cache.js";
 
 /** Seq claims one send tries when syncs keep voiding its late writes (a process stalling again and again). */
 const MAX_STORE_ATTEMPTS = 4;
+
+/**
+ * Up to this many recipients, a send asks presence who is connected (one Redis
+ * script per recipient, alongside the seq claim) and announces
+ * `chat.message-to-offline` only for the others, usually nobody: no outbox
+ * marker, no clear, no delivery job. Larger groups list every recipient and the
+ * subscriber asks presence in chunks, off the send path.
+ */
+export const OFFLINE_CHECK_MAX_RECIPIENTS = 32;
+
+/** Who among recipients has a device connected right now (presence, every replica). */
+export interface OnlineCheck {
+  onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
+}
 
 /** A message about to be stored. */
 interface Draft {
@@ -37,10 +51,12 @@ interface Draft {
  * the gateway, a group change (system lines) or the calls domain (call records).
  *
  * Per plain send: one MongoDB command claims the next seq (checking membership
- * in the same command), one inserts the message, one Redis script bumps the
- * recipients' unread counters (not awaited by the ack); the push is one adapter
- * publish per member's user room up to 8 members, else one on the adapter's
- * shared channel. A write that finds its seq voided by sync (see
+ * in the same command) while presence is asked which recipients are connected,
+ * one inserts the message, one Redis script bumps the recipients' unread
+ * counters (not awaited by the ack); the push is one adapter publish per
+ * member's user room up to 8 members, else one on the adapter's shared
+ * channel. Only a recipient with no connected device makes the insert carry an
+ * outbox entry (`chat.message-to-offline`, for the notifications subscriber). A write that finds its seq voided by sync (see
  * sync.service.ts) claims a new seq and tries again before acknowledging.
  */
 export class MessageService {
@@ -57,6 +73,7 @@ export class MessageService {
     private readonly realtime: Pick<Realtime, "toUsers">,
     private readonly media: ChatMedia,
     private readonly events: DomainEventBus,
+    private readonly online: OnlineCheck,
     private readonly logger: Logger,
     private readonly hooks: ChatTestHooks,
   ) {}
@@ -157,38 +174,54 @@ export class MessageService {
   private async store(actorId: string, conversationId: string, list: MemberList, draft: Draft): Promise<{ message: ChatMessage; duplicate: boolean }> {
     const { conversations, messages, hooks, events } = this;
     const id = randomUUID();
-    // The marker costs a write only when some durable subscriber needs the event.
-    const durable = events.hasDurable("chat.message-sent");
+    // Asked once, alongside the first claim; null: not asked (a large group, or presence unavailable).
+    const connected = this.connectedAmong(list.memberIds.filter((memberId) => memberId !== actorId));
     for (let attempt = 1; ; attempt++) {
       const now = new Date();
       const snapshot: LastMessageDoc = { id, senderId: actorId, type: draft.content.type, preview: previewOf(draft.content), createdAt: now };
-      const claim = await conversations.claimSeq(conversationId, actorId, snapshot);
+      const [claim, online] = await Promise.all([conversations.claimSeq(conversationId, actorId, snapshot), connected]);
       if (!claim) throw conversationNotFound();
       await hooks.afterClaim?.();
       const doc = this.document(id, conversationId, claim.seq, actorId, draft, now);
-      const event = events.record("chat.message-sent", {
+      const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.memberLists, conversationId, claim.membersVersion);
+      const sent = events.record("chat.message-sent", {
         conversationId,
         conversationType: list.type,
         messageId: id,
         seq: claim.seq,
         senderId: actorId,
-        recipientIds: [],
+        recipientIds: memberIds.filter((memberId) => memberId !== actorId),
         type: draft.content.type,
         mentions: draft.mentions,
         preview: snapshot.preview,
       });
-      const memberIds = claim.membersVersion === list.version ? list.memberIds : await listAt(this.memberLists, conversationId, claim.membersVersion);
-      event.payload.recipientIds = memberIds.filter((memberId) => memberId !== actorId);
-      if (durable) doc.outbox = [event];
+      // Members who joined since presence was asked are not in `online`: they count as offline.
+      const offline = online ? sent.payload.recipientIds.filter((memberId) => !online.has(memberId)) : sent.payload.recipientIds;
+      const entries: AnyOutboxEntry[] = [sent];
+      if (offline.length > 0) entries.push(events.record("chat.message-to-offline", { ...sent.payload, recipientIds: offline }));
+      // The marker costs a write only for the entries some durable subscriber needs.
+      const stored = entries.filter((entry) => events.hasDurable(entry.name));
+      if (stored.length > 0) doc.outbox = stored;
       if (await messages.insert(doc)) {
         hooks.afterStore?.();
-        return { message: this.deliver(doc, memberIds, event, durable), duplicate: false };
+        return { message: this.deliver(doc, memberIds, sent.payload.recipientIds, entries, stored), duplicate: false };
       }
       const original = await messages.findByClientId(conversationId, actorId, draft.clientMessageId);
       if (original) return { message: await this.original(doc, claim.seq, original, list), duplicate: true };
       // No original: the claimed seq was voided by a sync that passed over it while
       // this write was late (a stalled process). Nothing is acknowledged yet; take a new seq.
       if (attempt === MAX_STORE_ATTEMPTS) throw new AppError("UNAVAILABLE", "The message could not be stored; send it again");
+    }
+  }
+
+  /** Which of a small conversation's recipients are connected; null when not asked or presence failed (all count as offline). */
+  private async connectedAmong(recipientIds: readonly string[]): Promise<Set<string> | null> {
+    if (recipientIds.length === 0 || recipientIds.length > OFFLINE_CHECK_MAX_RECIPIENTS || !this.events.hasDurable("chat.message-to-offline")) return null;
+    try {
+      return await this.online.onlineAmong(recipientIds);
+    } catch (error) {
+      this.logger.warn({ err: error }, "presence unavailable; the message is announced to every recipient as offline");
+      return null;
     }
   }
 
@@ -217,20 +250,22 @@ export class MessageService {
 
   /**
    * Bumps the recipients' unread counters, pushes the stored message and
-   * publishes its event. The counter script is sent but its reply not awaited:
+   * publishes its events. The counter script is sent but its reply not awaited:
    * the ack does not wait for it, and Redis runs one connection's commands in
    * order, so a read made after the ack on this process sees the bump.
    */
-  private deliver(doc: MessageDoc, memberIds: readonly string[], event: OutboxEntry<"chat.message-sent">, durable: boolean): ChatMessage {
+  private deliver(doc: MessageDoc, memberIds: readonly string[], recipientIds: readonly string[], entries: readonly AnyOutboxEntry[], stored: readonly AnyOutboxEntry[]): ChatMessage {
     const { unread, realtime, logger, events } = this;
     const conversationId = doc.conversationId;
-    unread.incrementExisting(event.payload.recipientIds, conversationId).catch((error: unknown) => {
+    unread.incrementExisting(recipientIds, conversationId).catch((error: unknown) => {
       // The message is stored; counters catch up when they expire and are rebuilt from the cursors.
       logger.warn({ err: error, conversationId }, "unread counters not bumped");
     });
     const message = toMessage(doc);
     realtime.toUsers(memberIds, "chat:message", message);
-    void events.published(durable ? { collection: "messages", filter: { _id: doc._id, conversationId } } : null, [event]);
+    if (stored.length > 0) void events.published({ collection: "messages", filter: { _id: doc._id, conversationId } }, stored);
+    const unstored = entries.filter((entry) => !stored.includes(entry));
+    if (unstored.length > 0) void events.published(null, unstored);
     return message;
   }
 

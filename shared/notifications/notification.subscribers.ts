@@ -41,7 +41,9 @@ export function subscribeChatNotifications(
   presence: OnlineCheck,
   conversations: Pick<ConversationService, "mutedAmong">,
 ): void {
-  events.durable("chat.message-sent", "notifications.message", async (message, { eventId, at }) => {
+  // The send path lists only recipients that had no connected device (all of a large group's);
+  // presence is asked again here: some may have connected since.
+  events.durable("chat.message-to-offline", "notifications.message", async (message, { eventId, at }) => {
     if (message.type === "system" || message.type === "call") return;
     for (let start = 0; start < message.recipientIds.length; start += CHUNK) {
       const chunk = message.recipientIds.slice(start, start + CHUNK);

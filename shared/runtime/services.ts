@@ -118,10 +118,13 @@ export function composeModules(platform: Platform): Composition {
   const social = createSocialModule({ db, access, profiles, profileRepository: profilesModule.profileRepository, events, logger });
   const identity = createIdentityModule({ config, logger, pool: pg, transactor: new Transactor(pg), redis, realtime, events, jobs, tokens, rateLimiter, profiles });
   const media = createMediaModule({ config, db, jobs, realtime, events, logger });
+  // Presence is built after chat (it reads conversations to authorize watches); sends ask it only once composed.
+  const online = { onlineAmong: (userIds: readonly string[]) => presence.presence.onlineAmong(userIds) };
   const chat = createChatModule({
     db,
     redis,
     access,
+    online,
     directory: profiles,
     realtime,
     events,

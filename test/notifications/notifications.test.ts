@@ -127,6 +127,29 @@ describe("notifications from their sources", function () {
     assert.equal((await list(muted, { type: "message" })).items.length, 0, "muted: no message notifications");
   });
 
+  it("a message to a recipient with a connected device is stored without an outbox entry and queues nothing; once they disconnect, the next one notifies", async () => {
+    const [sender, reader] = await users(2);
+    const direct = await services.chat.conversations.openDirect(sender.actor, reader.userId);
+    const device = { userId: reader.userId, socketId: `sock-${randomUUID()}` };
+    await services.presence.connect(device);
+    const send = (text: string) => services.chat.messages.send(sender.actor, { conversationId: direct.id, clientMessageId: `c-${randomUUID()}`, content: { type: "text", text } });
+    const seen = await send("you are here");
+    const stored = await platform.mongo.db.collection("messages").findOne({ _id: seen.id as never, conversationId: direct.id });
+    assert.ok(stored, "the message is stored");
+    assert.equal(stored.outbox, undefined, "no outbox marker: nobody to notify");
+    await services.events.flush();
+    const deliveries = async () =>
+      (await platform.jobs.queue("events").getJobs(["waiting", "active", "completed", "delayed", "failed"])).filter((job) => job.data.payload?.conversationId === direct.id);
+    assert.equal((await deliveries()).length, 0, "no delivery job for the connected recipient");
+
+    await services.presence.disconnect(device);
+    await send("are you there?");
+    await waitFor(async () => (await list(reader, { type: "message" })).items.length === 1, 20_000, "the offline recipient notified");
+    const jobs = await deliveries();
+    assert.deepEqual(jobs.map((job) => job.data.name), ["chat.message-to-offline"], "one delivery, for the message sent while offline");
+    assert.equal((await list(reader, { type: "message" })).items[0]!.count, 1, "the first message, seen on a connected device, is not counted");
+  });
+
   it("read marks and deletes keep the unread count equal to what the store holds", async () => {
     const [me, ...others] = await users(4);
     for (const other of others) {
