@@ -13,9 +13,10 @@
  * Options (environment): BENCH_QUICK=1 (or --quick: 1 round, short runs, small
  * storms), BENCH_ROUNDS (3), BENCH_SECONDS (8 per run), BENCH_PAIRS (100),
  * BENCH_SOCKETS_PER_SENDER (4), BENCH_STORM_USERS (5000), BENCH_IDLE_SOCKETS
- * (10000), BENCH_SYNC_CONVERSATIONS (50, 200 messages each), BENCH_PROFILE (1).
+ * (10000), BENCH_SYNC_CONVERSATIONS (50, 200 messages each), BENCH_PROFILE (1),
+ * BENCH_PROFILE_KEEP (a path: the sending gateway's .cpuprofile is copied there).
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { sendMessageSchema } from "../../shared/chat/chat.schema.js";
@@ -243,6 +244,7 @@ try {
     await exited;
     const file = (await readdir(dir)).find((f) => f.endsWith(".cpuprofile"));
     if (file) {
+      if (process.env.BENCH_PROFILE_KEEP) await copyFile(path.join(dir, file), process.env.BENCH_PROFILE_KEEP);
       const { busyMs, split, top } = await profileSplit(path.join(dir, file), from, to);
       row("profile of the sending gateway at 1,000 msg/s", `${busyMs.toFixed(0)} ms busy in ${(Number(to - from) / 1e6).toFixed(0)} ms`);
       for (const [name, percent] of split.filter(([, p]) => p >= 0.5)) row(`  ${name}`, `${percent.toFixed(1)}%`);
