@@ -16,7 +16,7 @@ import { deviceRoom, sessionRoom, userRoom } from "../shared/realtime/rooms.js";
 import type { Platform } from "../shared/runtime/platform.js";
 import { checkReadiness } from "../shared/runtime/readiness.js";
 import type { Services } from "../shared/runtime/services.js";
-import { registerHandlers } from "./handlers/index.js";
+import { defineSocketEvents } from "./handlers/index.js";
 import { GatewayPresence } from "./handlers/presence-lifecycle.js";
 import { SocketExpiry } from "./socket-expiry.js";
 import { CallLiveness } from "./call-liveness.js";
@@ -133,19 +133,21 @@ export async function startGateway(platform: Platform, services: Services, port:
 
   const expiry = new SocketExpiry(io, logger);
 
+  // Client events are defined once; each socket gets shared listeners only (no closures per socket).
+  const socketEvents = defineSocketEvents(ctx);
+  const disconnected = function (this: GatewaySocket, reason: string): void {
+    metrics.socketsConnected.dec();
+    logger.debug({ socketId: this.id, userId: this.data.userId, reason }, "socket disconnected");
+  };
   io.on("connection", (socket: GatewaySocket) => {
     const { userId, sessionId, deviceId } = socket.data;
     void socket.join([userRoom(userId), sessionRoom(sessionId), deviceRoom(userId, deviceId)]);
     presence.track(socket);
     expiry.check(socket);
     metrics.socketsConnected.inc();
-    const log = logger.child({ socketId: socket.id, userId });
-    log.debug("socket connected");
-    socket.on("disconnect", (reason) => {
-      metrics.socketsConnected.dec();
-      log.debug({ reason }, "socket disconnected");
-    });
-    registerHandlers(socket, ctx);
+    logger.debug({ socketId: socket.id, userId }, "socket connected");
+    socket.on("disconnect", disconnected);
+    socketEvents.attach(socket);
   });
 
   // Liveness first: entries of this replica count against the cap only while it is seen alive.

@@ -4,7 +4,7 @@ import { LocalWindow } from "../../shared/rate-limit/local-window.js";
 import type { CallServices } from "../../shared/calls/calls.module.js";
 import type { CallLiveness } from "../call-liveness.js";
 import type { GatewayServer } from "../server.js";
-import { onEvent, type EventOptions, type GatewaySocket } from "./socket-event.js";
+import type { GatewaySocket, SocketEvents } from "./socket-event.js";
 
 /** What the call events use: the calls services, this replica's server and party liveness, and the signal budget. */
 export interface CallHandlerDeps {
@@ -27,21 +27,24 @@ const SIGNAL_WINDOWS_PER_SOCKET = 4;
  * The device is a tracked party while its acks or the call:state pushes it
  * receives say it is joined.
  */
-export function registerCallHandlers(socket: GatewaySocket, deps: CallHandlerDeps, options: EventOptions): void {
+export function defineCallEvents(events: SocketEvents, deps: CallHandlerDeps): { attach(socket: GatewaySocket): void } {
   const { calls, signals } = deps.calls;
   const { io, liveness } = deps;
-  const device = () => ({ userId: socket.data.userId, deviceId: socket.data.deviceId });
-  const follow = (call: CallView): CallView => {
+  const device = (socket: GatewaySocket) => ({ userId: socket.data.userId, deviceId: socket.data.deviceId });
+  const follow = (socket: GatewaySocket, call: CallView): CallView => {
     const me = call.participants.find((p) => p.userId === socket.data.userId);
     if (!FINAL_STATUSES.has(call.status) && me?.state === "accepted" && me.deviceId === socket.data.deviceId) {
-      liveness.track(socket.id, { callId: call.id, ...device() });
+      liveness.track(socket.id, { callId: call.id, ...device(socket) });
     } else {
       liveness.untrack(socket.id, call.id);
     }
     return call;
   };
-  const windows = new Map<string, LocalWindow>();
-  const budget = (callId: string) => {
+  // Made on a socket's first signal: idle sockets hold none.
+  const budgets = new WeakMap<GatewaySocket, Map<string, LocalWindow>>();
+  const budget = (socket: GatewaySocket, callId: string) => {
+    let windows = budgets.get(socket);
+    if (!windows) budgets.set(socket, (windows = new Map()));
     let window = windows.get(callId);
     if (!window) {
       if (windows.size >= SIGNAL_WINDOWS_PER_SOCKET) windows.delete(windows.keys().next().value!);
@@ -50,24 +53,34 @@ export function registerCallHandlers(socket: GatewaySocket, deps: CallHandlerDep
     window.consume();
   };
 
-  onEvent(socket, "call:invite", inviteSchema, async (input) => {
-    const result = await calls.invite(device(), input);
-    follow(result.call);
+  events.on("call:invite", inviteSchema, async (input, socket) => {
+    const result = await calls.invite(device(socket), input);
+    follow(socket, result.call);
     return result;
-  }, options);
-  onEvent(socket, "call:accept", callRefSchema, async (input) => follow(await calls.accept(device(), input)), options);
-  onEvent(socket, "call:decline", callRefSchema, (input) => calls.decline(device(), input), options);
-  onEvent(socket, "call:hangup", callRefSchema, async (input) => follow(await calls.hangup(device(), input)), options);
-  onEvent(socket, "call:resume", callRefSchema, async (input) => follow(await calls.resume(device(), input)), options);
-  onEvent(socket, "call:signal", signalSchema, (input) => {
-    budget(input.callId);
-    return signals.relay(device(), input, (room, event) => io.to(room).emit("call:signal", event));
-  }, options);
+  });
+  events.on("call:accept", callRefSchema, async (input, socket) => follow(socket, await calls.accept(device(socket), input)));
+  events.on("call:decline", callRefSchema, (input, socket) => calls.decline(device(socket), input));
+  events.on("call:hangup", callRefSchema, async (input, socket) => follow(socket, await calls.hangup(device(socket), input)));
+  events.on("call:resume", callRefSchema, async (input, socket) => follow(socket, await calls.resume(device(socket), input)));
+  events.on("call:signal", signalSchema, (input, socket) => {
+    budget(socket, input.callId);
+    return signals.relay(device(socket), input, (room, event) => io.to(room).emit("call:signal", event));
+  });
+
   // Every transition reaches the participants' devices as call:state: the device
   // learns it became (or stopped being) a party here even when no ack told it
-  // (glare made it a party of the other caller's call).
-  socket.onAnyOutgoing((event: string, payload: unknown) => {
-    if (event === "call:state") follow(payload as CallView);
-  });
-  socket.on("disconnect", () => liveness.untrack(socket.id));
+  // (glare made it a party of the other caller's call). Socket.IO calls these
+  // with the socket as `this`: one function for every socket.
+  const outgoing = function (this: GatewaySocket, event: string, payload: unknown): void {
+    if (event === "call:state") follow(this, payload as CallView);
+  };
+  const disconnected = function (this: GatewaySocket): void {
+    liveness.untrack(this.id);
+  };
+  return {
+    attach(socket) {
+      socket.onAnyOutgoing(outgoing);
+      socket.on("disconnect", disconnected);
+    },
+  };
 }

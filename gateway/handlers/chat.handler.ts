@@ -9,23 +9,21 @@ import {
   syncSchema,
 } from "../../shared/chat/chat.schema.js";
 import type { ChatServices } from "../../shared/chat/chat.module.js";
-import { onEvent, type EventOptions, type GatewaySocket } from "./socket-event.js";
+import type { SocketEvents } from "./socket-event.js";
 
 /**
  * The real-time chat operations. Each parses its payload with the schema the
  * REST route uses and calls one chat service method as the socket's user;
  * deliveries reach other devices through the chat service's pushes.
  */
-export function registerChatHandlers(socket: GatewaySocket, chat: ChatServices, options: EventOptions): void {
-  const me = () => socket.data;
-
-  onEvent(socket, "chat:send", sendMessageSchema, (input) => chat.messages.send(me(), input), options);
-  onEvent(socket, "chat:edit", editMessageSchema, (input) => chat.changes.edit(me(), input), options);
-  onEvent(socket, "chat:delete", deleteMessageSchema, (input) => chat.changes.delete(me(), input), options);
-  onEvent(socket, "chat:react", reactSchema, (input) => chat.changes.react(me(), input), options);
-  onEvent(socket, "chat:delivered", cursorMoveSchema, (input) => chat.receipts.delivered(me(), input), options);
-  onEvent(socket, "chat:read", cursorMoveSchema, (input) => chat.receipts.read(me(), input), options);
-  onEvent(socket, "chat:sync", syncSchema, (input) => chat.sync.sync(me(), input), options);
-  onEvent(socket, "chat:conversations", listConversationsSchema, (input) => chat.conversations.list(me(), input), options);
-  onEvent(socket, "chat:history", historySchema, (input) => chat.queries.history(me(), input), options);
+export function defineChatEvents(events: SocketEvents, chat: ChatServices): void {
+  events.on("chat:send", sendMessageSchema, (input, socket) => chat.messages.send(socket.data, input));
+  events.on("chat:edit", editMessageSchema, (input, socket) => chat.changes.edit(socket.data, input));
+  events.on("chat:delete", deleteMessageSchema, (input, socket) => chat.changes.delete(socket.data, input));
+  events.on("chat:react", reactSchema, (input, socket) => chat.changes.react(socket.data, input));
+  events.on("chat:delivered", cursorMoveSchema, (input, socket) => chat.receipts.delivered(socket.data, input));
+  events.on("chat:read", cursorMoveSchema, (input, socket) => chat.receipts.read(socket.data, input));
+  events.on("chat:sync", syncSchema, (input, socket) => chat.sync.sync(socket.data, input));
+  events.on("chat:conversations", listConversationsSchema, (input, socket) => chat.conversations.list(socket.data, input));
+  events.on("chat:history", historySchema, (input, socket) => chat.queries.history(socket.data, input));
 }

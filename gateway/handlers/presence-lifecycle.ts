@@ -45,7 +45,19 @@ export class GatewayPresence {
     private readonly logger: Logger,
     /** Heartbeat and sweep period: a third of the device TTL. */
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    const disconnected = (socketId: string) => {
+      const device = this.local.get(socketId);
+      if (!device) return;
+      this.local.delete(socketId);
+      // A draining replica hands its devices over in one batch instead (see shutdown).
+      if (this.draining) return;
+      this.background(this.presence.disconnect(device).then((update) => update && this.announce([update])), "presence disconnect failed");
+    };
+    this.untrack = function (this: GatewaySocket): void {
+      disconnected(this.id);
+    };
+  }
 
   /** Handshake middleware, after authentication. */
   readonly admit = async (socket: GatewaySocket, next: (error?: ExtendedError) => void): Promise<void> => {
@@ -59,17 +71,14 @@ export class GatewayPresence {
     }
   };
 
-  /** Follows an admitted socket until it disconnects. */
+  /** Follows an admitted socket until it disconnects (one listener function shared by every socket). */
   track(socket: GatewaySocket): void {
-    const device = this.deviceOf(socket);
-    this.local.set(socket.id, device);
-    socket.on("disconnect", () => {
-      this.local.delete(socket.id);
-      // A draining replica hands its devices over in one batch instead (see shutdown).
-      if (this.draining) return;
-      this.background(this.presence.disconnect(device).then((update) => update && this.announce([update])), "presence disconnect failed");
-    });
+    this.local.set(socket.id, this.deviceOf(socket));
+    socket.on("disconnect", this.untrack);
   }
+
+  /** A socket's disconnect: Socket.IO calls it with the socket as `this`. */
+  private readonly untrack: (this: GatewaySocket) => void;
 
   start(): void {
     const alive = () => this.presence.replicaAlive(this.replicaId, LIVENESS_TTL_MS);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AppError } from "../../shared/errors/app-error.js";
 import { PRESENCE_WATCH_BATCH, PRESENCE_WATCH_MAX, presenceRoom } from "../../shared/presence/presence.types.js";
 import type { PresenceService } from "../../shared/presence/presence.service.js";
-import { onEvent, type EventOptions, type GatewaySocket } from "./socket-event.js";
+import type { GatewaySocket, SocketEvents } from "./socket-event.js";
 
 const userIds = z.object({ userIds: z.array(z.uuid()).min(1).max(PRESENCE_WATCH_BATCH) }).strict();
 
@@ -17,8 +17,8 @@ const watchedBy = (socket: GatewaySocket): number => {
  * the socket to those users' presence rooms; ids it may no longer see (privacy
  * or blocks changed) are left. `presence:unwatch` leaves them.
  */
-export function registerPresenceHandlers(socket: GatewaySocket, presence: Pick<PresenceService, "watch">, options: EventOptions): void {
-  onEvent(socket, "presence:watch", userIds, async (input) => {
+export function definePresenceEvents(events: SocketEvents, presence: Pick<PresenceService, "watch">): void {
+  events.on("presence:watch", userIds, async (input, socket) => {
     const fresh = new Set(input.userIds.filter((id) => !socket.rooms.has(presenceRoom(id))));
     if (watchedBy(socket) + fresh.size > PRESENCE_WATCH_MAX) {
       throw new AppError("BAD_REQUEST", `A connection may watch at most ${PRESENCE_WATCH_MAX} users`, { limit: PRESENCE_WATCH_MAX });
@@ -27,10 +27,10 @@ export function registerPresenceHandlers(socket: GatewaySocket, presence: Pick<P
     if (result.presences.length > 0) socket.join(result.presences.map((p) => presenceRoom(p.userId)));
     for (const id of result.hidden) socket.leave(presenceRoom(id));
     return result;
-  }, options);
+  });
 
-  onEvent(socket, "presence:unwatch", userIds, async (input) => {
+  events.on("presence:unwatch", userIds, async (input, socket) => {
     for (const id of input.userIds) socket.leave(presenceRoom(id));
     return { watching: watchedBy(socket) };
-  }, options);
+  });
 }
