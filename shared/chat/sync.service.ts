@@ -10,8 +10,15 @@ import { RECEIPT_FANOUT_LIMIT } from "./receipt.service.js";
 
 /** Default of CHAT_GAP_WINDOW_MS: how long a claimed but unwritten seq holds sync back. */
 export const DEFAULT_GAP_WINDOW_MS = 5_000;
-/** The changes of one sync answer stop at this many bytes of JSON (`hasMore` then says to sync again). */
+/**
+ * One sync answer, as JSON inside its acknowledgement (`{"ok":true,"data":…}`),
+ * stays within this many bytes: its changes stop there and `hasMore` says to sync again.
+ */
 export const SYNC_MAX_BYTES = 1_000_000;
+/** Conversations walked at once; later ones are read only while the answer has room. */
+const SYNC_PARALLEL = 8;
+/** What the acknowledgement wraps the answer in: `{"ok":true,"data":` and `}`. */
+const ACK_WRAPPER_BYTES = Buffer.byteLength('{"ok":true,"data":}');
 /** Receipts are state: re-sending a few from before the cursor is harmless, missing one is not. */
 const RECEIPTS_OVERLAP_MS = 2_000;
 const MAX_RECEIPTS = RECEIPT_FANOUT_LIMIT;
@@ -24,6 +31,15 @@ type Entry = { seq: number; at: Date } & ({ message: MessageDoc } | { change: Ch
 interface Step {
   seq: number;
   shown: ChatChange | null;
+  /** Its size as JSON, once measured. */
+  bytes?: number;
+}
+
+/** One conversation's answer before the byte budget is applied: its steps, and the cursor it started from. */
+interface Part {
+  result: SyncConversationResult;
+  steps: Step[];
+  from: number;
 }
 
 /** A walk over the stored entries after a cursor. */
@@ -70,15 +86,42 @@ export class SyncService {
     const memberOf = new Map(members.map((m) => [m.conversationId, m]));
     const headOf = new Map(heads.map((h) => [h._id, h]));
     const since = input.receiptsSince ? new Date(input.receiptsSince) : undefined;
-    const conversations = await Promise.all(
-      input.conversations.map(async ({ conversationId, seq }) => {
-        const member = memberOf.get(conversationId);
-        const head = headOf.get(conversationId);
-        if (!member || !head) return { result: notFound(conversationId, seq), steps: [], from: seq };
-        return this.one(actorId, head, member, seq, since, input.limit, now);
-      }),
-    );
-    return { conversations: this.withinBudget(conversations), receiptsCursor: new Date(now - RECEIPTS_OVERLAP_MS).toISOString() };
+    // In request order, a few conversations at a time: once the entries read fill an answer, the
+    // rest only get their receipts and `hasMore`, instead of being read to be cut away.
+    const parts: Part[] = [];
+    let read = 0;
+    for (let start = 0; start < input.conversations.length; start += SYNC_PARALLEL) {
+      const full = read >= this.maxBytes;
+      const chunk = await Promise.all(
+        input.conversations.slice(start, start + SYNC_PARALLEL).map(async ({ conversationId, seq }): Promise<Part> => {
+          const member = memberOf.get(conversationId);
+          const head = headOf.get(conversationId);
+          if (!member || !head) return { result: notFound(conversationId, seq), steps: [], from: seq };
+          return full ? this.untouched(head, member, seq, since) : this.one(actorId, head, member, seq, since, input.limit, now);
+        }),
+      );
+      for (const part of chunk) for (const step of part.steps) if (step.shown) read += (step.bytes ??= jsonBytes(step.shown));
+      parts.push(...chunk);
+    }
+    const receiptsCursor = new Date(now - RECEIPTS_OVERLAP_MS).toISOString();
+    return { conversations: this.withinBudget(parts, receiptsCursor), receiptsCursor };
+  }
+
+  /** A conversation the answer has no room for: its receipts, and `hasMore` when anything is stored after the cursor. */
+  private async untouched(head: ConversationHead, member: MemberDoc, cursor: number, since: Date | undefined): Promise<Part> {
+    const from = Math.min(Math.max(cursor, member.clearedSeq), head.lastSeq);
+    const receipts = head.memberCount <= RECEIPT_FANOUT_LIMIT ? await this.members.receiptsSince(head._id, since, MAX_RECEIPTS) : [member];
+    const result: SyncConversationResult = {
+      conversationId: head._id,
+      status: "ok",
+      changes: [],
+      cursor: from,
+      hasMore: from < head.lastSeq,
+      pending: false,
+      lastSeq: head.lastSeq,
+      receipts: receipts.map(toReceipt),
+    };
+    return { result, steps: [], from };
   }
 
   private async one(
@@ -89,7 +132,7 @@ export class SyncService {
     since: Date | undefined,
     limit: number,
     now: number,
-  ): Promise<{ result: SyncConversationResult; steps: Step[]; from: number }> {
+  ): Promise<Part> {
     const from = Math.min(Math.max(cursor, member.clearedSeq), head.lastSeq);
     const receipts = head.memberCount <= RECEIPT_FANOUT_LIMIT ? this.members.receiptsSince(head._id, since, MAX_RECEIPTS) : Promise.resolve([member]);
     const steps: Step[] = [];
@@ -189,17 +232,20 @@ export class SyncService {
   /**
    * Cuts the answer at the byte budget, in request order: a conversation cut
    * short keeps the entries before the cut, its cursor at the last of them, and
-   * `hasMore`. The first entry always fits, so every sync makes progress.
+   * `hasMore`. The budget counts the whole acknowledgement: every result's own
+   * fields and receipts, the wrapper, and each change with its separator. The
+   * first entry always fits, so every sync makes progress.
    */
-  private withinBudget(parts: ReadonlyArray<{ result: SyncConversationResult; steps: Step[]; from: number }>): SyncConversationResult[] {
-    let left = this.maxBytes;
+  private withinBudget(parts: readonly Part[], receiptsCursor: string): SyncConversationResult[] {
+    const shells = parts.map(({ result }) => ({ ...result, changes: [] }));
+    let left = this.maxBytes - ACK_WRAPPER_BYTES - jsonBytes({ conversations: shells, receiptsCursor });
     let first = true;
     return parts.map(({ result, steps, from }) => {
       const kept: ChatChange[] = [];
       let cursor = from;
       for (const step of steps) {
         if (step.shown) {
-          const size = Buffer.byteLength(JSON.stringify(step.shown));
+          const size = (step.bytes ??= jsonBytes(step.shown)) + (kept.length > 0 ? 1 : 0);
           if (size > left && !first) break;
           left -= size;
           first = false;
@@ -212,6 +258,8 @@ export class SyncService {
     });
   }
 }
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
 function isVoid(entry: Entry): boolean {
   return "message" in entry ? entry.message.void === true : entry.change.kind === "void";
