@@ -56,7 +56,7 @@ export class ChangeRepository {
   /** Changes after `seq`, in order. */
   async since(conversationId: string, seq: number, limit: number): Promise<ChangeDoc[]> {
     return this.changes
-      .find({ conversationId, seq: { $gt: seq } })
+      .find({ conversationId, seq: { $gt: seq } }, { batchSize: limit })
       .sort({ conversationId: 1, seq: 1 })
       .limit(limit)
       .toArray();

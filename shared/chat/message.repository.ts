@@ -4,6 +4,9 @@ import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
 import { isDuplicateKeyError } from "../social/duplicate-key.js";
 import type { GalleryKind, MessageContent, MessageType, QuotedMessage, ReactionEmoji } from "./chat.types.js";
 
+/** What a page of messages leaves out: the search copy of the text, the outbox entries, the gallery shelf. */
+const PAGE_PROJECTION = { searchText: 0, outbox: 0, category: 0 } as const;
+
 export interface MessageDoc {
   _id: string;
   conversationId: string;
@@ -123,9 +126,13 @@ export class MessageRepository {
   }
 
   /** Messages after `seq` in order (sync), whoever they are hidden for, voids included. */
+  /**
+   * A page of messages after `seq`, in one reply (`batchSize` = the page), without the
+   * fields no reader of a page shows (the search copy of the text, the outbox, the gallery shelf).
+   */
   async since(conversationId: string, seq: number, limit: number): Promise<MessageDoc[]> {
     return this.messages
-      .find({ conversationId, seq: { $gt: seq } })
+      .find({ conversationId, seq: { $gt: seq } }, { projection: PAGE_PROJECTION, batchSize: limit })
       .sort({ conversationId: 1, seq: 1 })
       .limit(limit)
       .toArray();

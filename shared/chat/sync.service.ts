@@ -87,21 +87,33 @@ export class SyncService {
     const headOf = new Map(heads.map((h) => [h._id, h]));
     const since = input.receiptsSince ? new Date(input.receiptsSince) : undefined;
     // In request order, a few conversations at a time: once the entries read fill an answer, the
-    // rest only get their receipts and `hasMore`, instead of being read to be cut away.
+    // rest only get their receipts and `hasMore`, instead of being read to be cut away. After the
+    // first few, the entries' average size says how many more conversations, and entries, fit.
     const parts: Part[] = [];
-    let read = 0;
-    for (let start = 0; start < input.conversations.length; start += SYNC_PARALLEL) {
-      const full = read >= this.maxBytes;
+    let [read, entries] = [0, 0];
+    for (let start = 0; start < input.conversations.length; ) {
+      const room = this.maxBytes - read;
+      const perEntry = entries > 0 ? read / entries : 0;
+      const fits = perEntry > 0 ? Math.ceil(room / perEntry) : input.limit * SYNC_PARALLEL;
+      const count = room <= 0 ? SYNC_PARALLEL : Math.max(1, Math.min(SYNC_PARALLEL, Math.ceil(fits / input.limit)));
+      const limit = Math.max(1, Math.min(input.limit, fits));
       const chunk = await Promise.all(
-        input.conversations.slice(start, start + SYNC_PARALLEL).map(async ({ conversationId, seq }): Promise<Part> => {
+        input.conversations.slice(start, start + count).map(async ({ conversationId, seq }): Promise<Part> => {
           const member = memberOf.get(conversationId);
           const head = headOf.get(conversationId);
           if (!member || !head) return { result: notFound(conversationId, seq), steps: [], from: seq };
-          return full ? this.untouched(head, member, seq, since) : this.one(actorId, head, member, seq, since, input.limit, now);
+          return room <= 0 ? this.untouched(head, member, seq, since) : this.one(actorId, head, member, seq, since, limit, now);
         }),
       );
-      for (const part of chunk) for (const step of part.steps) if (step.shown) read += (step.bytes ??= jsonBytes(step.shown));
+      for (const part of chunk) {
+        for (const step of part.steps) {
+          if (!step.shown) continue;
+          read += step.bytes ??= jsonBytes(step.shown);
+          entries++;
+        }
+      }
       parts.push(...chunk);
+      start += count;
     }
     const receiptsCursor = new Date(now - RECEIPTS_OVERLAP_MS).toISOString();
     return { conversations: this.withinBudget(parts, receiptsCursor), receiptsCursor };
