@@ -104,7 +104,13 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const passwords = new PasswordService(db, users, sessionRepository, verificationTokens, hasher, policy, reauth, revoker, messenger, deps.rateLimiter, audit, log, config);
 
   const maintenanceTasks: MaintenanceTask[] = [
-    { name: "auth.expired-tokens", period: "daily", run: (now) => verificationTokens.cleanupExpired(now) },
+    {
+      name: "auth.expired-tokens",
+      period: "daily",
+      // Sessions that ran out are ended like revocations first (their push subscriptions go with
+      // them), before the clean-up deletes sessions ended more than a day ago.
+      run: async (now) => ({ expired_sessions_ended: (await sessions.endExpired(now)).ended, ...(await verificationTokens.cleanupExpired(now)) }),
+    },
     { name: "auth.pending-profiles", period: "daily", run: (now) => profileProvisioner.sweep(now) },
   ];
   const services: AuthServices = {

@@ -166,6 +166,22 @@ export class SessionRepository {
     return rows.map((row) => row.id);
   }
 
+  /**
+   * Ends up to `limit` sessions that expired by `now` without being revoked
+   * (reason `expired`), oldest first; rows another sweep holds are skipped.
+   * Served by `idx_user_sessions_expires`.
+   */
+  async endExpired(now: Date, limit: number, client: Queryable = this.pool): Promise<Array<{ id: string; userId: string }>> {
+    const { rows } = await client.query<{ id: string; user_id: string }>(
+      `UPDATE user_sessions SET revoked_at = now(), revoke_reason = 'expired'
+        WHERE id IN (SELECT id FROM user_sessions WHERE expires_at <= $1 AND revoked_at IS NULL
+                      ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING id, user_id`,
+      [now, limit],
+    );
+    return rows.map((row) => ({ id: row.id, userId: row.user_id }));
+  }
+
   /** The live-ness of a session and its user, straight from PostgreSQL. */
   async state(sessionId: string): Promise<SessionState | undefined> {
     const { rows } = await this.pool.query<{ user_id: string; alive: boolean; user_disabled: boolean }>(

@@ -136,6 +136,29 @@ export class SessionService {
     await this.revoker.sessionsRevoked({ ...revocation, sessionIds: [actor.sessionId] });
   }
 
+  /**
+   * The daily sweep: sessions that ran out without a logout are ended like a
+   * revocation (reason `expired`), so what belongs to them (push subscriptions)
+   * goes too. Batches of `batch` sessions, each in one transaction with its
+   * users' `auth.session-revoked` events. Answers how many were ended.
+   */
+  async endExpired(now: Date, batch = 500): Promise<{ ended: number }> {
+    let ended = 0;
+    for (;;) {
+      const revocations = await this.db.run(async (client) => {
+        const rows = await this.sessions.endExpired(now, batch, client);
+        const byUser = new Map<string, string[]>();
+        for (const row of rows) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row.id]);
+        const recorded: Revocation[] = [];
+        for (const [userId, sessionIds] of byUser) recorded.push(await this.revoker.record(client, userId, sessionIds, "expired"));
+        return { recorded, count: rows.length };
+      });
+      for (const revocation of revocations.recorded) await this.revoker.sessionsRevoked(revocation);
+      ended += revocations.count;
+      if (revocations.count < batch) return { ended };
+    }
+  }
+
   async list(actor: Actor): Promise<SessionView[]> {
     const sessions = await this.sessions.listActive(actor.userId);
     return sessions.map((session) => toView(session, actor.sessionId));

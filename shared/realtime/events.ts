@@ -14,7 +14,7 @@ export type Ack<T> = (response: AckResponse<T>) => void;
 /** Sent to every socket of a session when it is revoked, just before disconnecting. */
 export interface SessionRevokedEvent {
   sessionId: string;
-  reason: "logout" | "revoked" | "password_changed" | "disabled" | "reused";
+  reason: "logout" | "revoked" | "password_changed" | "disabled" | "reused" | "expired";
 }
 
 /** Any map of event names to listener signatures. */

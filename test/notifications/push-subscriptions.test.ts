@@ -67,6 +67,7 @@ describe("notifications: push subscriptions end with their session", function ()
     await subscribe(a2);
     await services.sessions.logout(actorOf(a), meta);
     assert.deepEqual(await subscribed([a.sessionId, a2.sessionId]), [a2.sessionId]);
+    await services.events.flush();
     assert.equal(await pendingRows(a.sessionId), 0, "the outbox row is cleared once handled");
 
     // Revoking another session, then every other session.
@@ -107,6 +108,21 @@ describe("notifications: push subscriptions end with their session", function ()
     await services.admin.disable({ userId: admin.userId, sessionId: admin.sessionId, roles: ["user", "admin"] }, e.userId, "test", meta);
     assert.deepEqual(await subscribed([e.sessionId, e2.sessionId]), []);
     assert.deepEqual(await subscribed([a2.sessionId, b.sessionId]), [a2.sessionId, b.sessionId].sort(), "sessions still alive keep theirs");
+  });
+
+  it("a session that simply runs out loses its subscriptions when the daily sweep ends it; live sessions keep theirs", async () => {
+    const f = await createTestUser(services);
+    const f2 = await secondSession(f);
+    for (const s of [f, f2]) await subscribe(s);
+    await platform.pg.query("UPDATE user_sessions SET expires_at = now() - interval '1 minute' WHERE id = $1", [f2.sessionId]);
+    const first = await services.sessions.endExpired(new Date());
+    assert.ok(first.ended >= 1, JSON.stringify(first));
+    assert.deepEqual(await subscribed([f.sessionId, f2.sessionId]), [f.sessionId], "the expired session's browser no longer gets pushes");
+    const { rows } = await platform.pg.query<{ revoke_reason: string | null; revoked: boolean }>("SELECT revoke_reason, revoked_at IS NOT NULL AS revoked FROM user_sessions WHERE id = ANY($1::uuid[]) ORDER BY id = $2 DESC", [[f.sessionId, f2.sessionId], f2.sessionId]);
+    assert.deepEqual(rows, [{ revoke_reason: "expired", revoked: true }, { revoke_reason: null, revoked: false }]);
+    await services.events.flush();
+    assert.equal(await pendingRows(f2.sessionId), 0, "the outbox row is cleared once handled");
+    assert.equal((await services.sessions.endExpired(new Date())).ended, 0, "a second sweep ends nothing");
   });
 
   it("a logout whose process dies right after the commit still removes the subscription, once the sweep delivers the event", async () => {
