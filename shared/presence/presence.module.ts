@@ -7,6 +7,8 @@ import type { Logger } from "../logging/logger.js";
 import type { Realtime } from "../runtime/socket-events.js";
 import { LastSeenRepository } from "./last-seen.repository.js";
 import { LastSeenWriter } from "./last-seen.writer.js";
+import type { InvalidationChannel } from "../realtime/invalidation-channel.js";
+import { OnlineCache } from "./online-cache.js";
 import { PresenceRepository } from "./presence.repository.js";
 import { PresenceService } from "./presence.service.js";
 import { TypingRepository } from "./typing.repository.js";
@@ -22,9 +24,11 @@ export interface PresenceModuleDeps {
   logger: Logger;
   ttlSeconds: number;
   maxDevicesPerUser: number;
+  /** Offline transitions are announced here, and this process's OnlineCache listens. */
+  invalidations?: InvalidationChannel;
 }
 
-/** Presence per device across replicas, last seen, and typing. */
+/** Presence per device across replicas, last seen, the send path's short memory of who is connected, and typing. */
 export function createPresenceModule(deps: PresenceModuleDeps) {
   const ttlMs = deps.ttlSeconds * 1000;
   const presence = new PresenceService(
@@ -34,9 +38,16 @@ export function createPresenceModule(deps: PresenceModuleDeps) {
     deps.logger,
     deps.maxDevicesPerUser,
     deps.realtime,
+    deps.invalidations,
   );
+  // The send path's view of who is connected (see online-cache.ts).
+  const online = new OnlineCache(presence);
+  deps.invalidations?.subscribe((invalidation) => {
+    if (invalidation === "all") online.clear();
+    else if (invalidation.offline) online.forget(invalidation.offline);
+  });
   // Cheap and lossy by design: watchers that miss a reset see the next status change filtered anyway.
   deps.events.on("profile.visibility-narrowed", ({ userId }) => presence.forgetWatchers(userId));
   const typing = new TypingService(new TypingRepository(deps.redis), deps.conversations, deps.access);
-  return { presence, typing, maintenanceTasks: [presence.reconcileTask()] };
+  return { presence, online, typing, maintenanceTasks: [presence.reconcileTask()] };
 }

@@ -4,6 +4,7 @@ import type { Logger } from "../logging/logger.js";
 import type { MaintenanceTask } from "../maintenance/maintenance.service.js";
 import type { LastSeenWriter } from "./last-seen.writer.js";
 import type { Realtime } from "../runtime/socket-events.js";
+import type { InvalidationChannel } from "../realtime/invalidation-channel.js";
 import type { PresenceRepository } from "./presence.repository.js";
 import { presenceRoom, type Device, type PresenceUpdate, type PresenceWatchResult } from "./presence.types.js";
 
@@ -18,6 +19,8 @@ const RECONCILE_PAGE = 500;
  * `users.is_online`/`last_seen` in batches (write-behind, LastSeenWriter), so a
  * handshake makes no PostgreSQL write. Redis is the source of truth for "online";
  * PostgreSQL keeps the last transition for everything that reads users.
+ * Offline transitions are also announced on the invalidation channel, so every
+ * process's OnlineCache forgets the user at once.
  */
 export class PresenceService {
   constructor(
@@ -27,6 +30,7 @@ export class PresenceService {
     private readonly logger: Logger,
     private readonly maxDevicesPerUser: number,
     private readonly rooms: Pick<Realtime, "emptyRoom" | "toRoom">,
+    private readonly invalidations?: Pick<InvalidationChannel, "publish">,
   ) {}
 
   /** Which of `userIds` have at least one connected device on some replica. */
@@ -50,7 +54,9 @@ export class PresenceService {
   /** Removes a device that disconnected; announces offline when it was the user's last. */
   async disconnect(device: Device): Promise<PresenceUpdate | null> {
     const { offline, at } = await this.devices.disconnect(device);
-    return offline ? this.transition(device.userId, false, at) : null;
+    if (!offline) return null;
+    await this.invalidations?.publish({ offline: [device.userId] });
+    return this.transition(device.userId, false, at);
   }
 
   /** The gateway's heartbeat for its own devices; users whose devices had expired come back online. */
@@ -77,8 +83,9 @@ export class PresenceService {
 
   /** Settles expired devices (replicas that died) and drains past their grace; returns the offline transitions. */
   async sweep(): Promise<PresenceUpdate[]> {
-    const settled = await this.devices.sweepDue(SWEEP_BATCH);
-    return settled.filter((s) => s.offline).map((s) => this.transition(s.userId, false, s.lastSeen));
+    const settled = (await this.devices.sweepDue(SWEEP_BATCH)).filter((s) => s.offline);
+    if (settled.length > 0) await this.invalidations?.publish({ offline: settled.map((s) => s.userId) });
+    return settled.map((s) => this.transition(s.userId, false, s.lastSeen));
   }
 
   /**

@@ -1,12 +1,14 @@
 import type { Logger } from "../logging/logger.js";
 import { closeRedis, createRedis, type Redis, type RedisTarget } from "../db/redis.js";
 
-/** What in-process caches drop: answers about users, about pairs of users, or conversations' member lists. */
+/** What in-process caches drop: answers about users, about pairs of users, conversations' member lists, or who is connected. */
 export interface Invalidation {
   users?: string[];
   pairs?: Array<[string, string]>;
   /** A conversation's member list changed to `version` (lists older than that are dropped). */
   conversations?: Array<{ id: string; version: number }>;
+  /** Users whose last device went away: "connected" answers about them are dropped. */
+  offline?: string[];
 }
 
 type Handler = (invalidation: Invalidation | "all") => void;

@@ -119,7 +119,7 @@ export function composeModules(platform: Platform): Composition {
   const identity = createIdentityModule({ config, logger, pool: pg, transactor: new Transactor(pg), redis, realtime, events, jobs, tokens, rateLimiter, profiles });
   const media = createMediaModule({ config, db, jobs, realtime, events, logger });
   // Presence is built after chat (it reads conversations to authorize watches); sends ask it only once composed.
-  const online = { onlineAmong: (userIds: readonly string[]) => presence.presence.onlineAmong(userIds) };
+  const online = { onlineAmong: (userIds: readonly string[]) => presence.online.onlineAmong(userIds) };
   const chat = createChatModule({
     db,
     redis,
@@ -145,6 +145,7 @@ export function composeModules(platform: Platform): Composition {
     logger,
     ttlSeconds: config.PRESENCE_TTL_SECONDS,
     maxDevicesPerUser: config.SOCKET_MAX_CONNECTIONS_PER_USER,
+    invalidations: platform.invalidations,
   });
   const videos = createVideoModule({ config, db, redis, jobs, realtime, events, access, logger, storage: media.services.storage, media: media.services.media });
   videos.subscribeToUploads();

@@ -5,6 +5,7 @@ import type { Platform } from "../../shared/runtime/platform.js";
 import type { Services } from "../../shared/runtime/services.js";
 import { createTestPlatform } from "../helpers/platform.js";
 import { spawnRole, stopAllRoles, type RoleProcess } from "../helpers/processes.js";
+import { waitFor } from "../helpers/ports.js";
 import { connectSocket, type ClientSocket } from "../helpers/sockets.js";
 import type { TestUser } from "../helpers/users.js";
 import { call, clientId, makeUsers } from "./chat-fixtures.js";
@@ -95,5 +96,26 @@ describe("chat caches invalidated across processes", function () {
     assert.equal((await call(api.url, ann.accessToken, "DELETE", `/api/chat/conversations/${group.id}/members/${carl.userId}`)).status < 300, true);
     assert.equal(codeOf(await request(carlB, "chat:typing", { conversationId: group.id, isTyping: false })), "CONVERSATION_NOT_FOUND");
     assert.equal(codeOf(await send(carlB, group.id)), "CONVERSATION_NOT_FOUND");
+  });
+
+  it("a recipient whose last device leaves another replica is treated as offline by the next send at once", async () => {
+    // Users of their own: the other tests leave their sockets open until the end.
+    const [ann, finn] = (await makeUsers(services, 2)) as [TestUser, TestUser];
+    const conversation = await direct(ann, finn);
+    const annA = await connect(gatewayA.url, ann);
+    const finnB = await connect(gatewayB.url, finn);
+    const deliveries = async () =>
+      (await platform.jobs.queue("events").getJobs(["waiting", "active", "completed", "delayed", "failed", "prioritized"])).filter(
+        (job) => job.data.name === "chat.message-to-offline" && job.data.payload?.conversationId === conversation.id,
+      );
+    // Gateway A now remembers finn as connected.
+    assert.equal(codeOf(await send(annA, conversation.id)), "ok");
+    assert.equal(codeOf(await send(annA, conversation.id)), "ok");
+    assert.equal((await deliveries()).length, 0, "finn is connected: nothing to tell him");
+    finnB.close();
+    await waitFor(async () => !(await services.presence.onlineAmong([finn.userId])).has(finn.userId), 10_000, "finn offline");
+    assert.equal(codeOf(await send(annA, conversation.id)), "ok");
+    await waitFor(async () => (await deliveries()).length === 1, 10_000, "the message announced to finn as offline");
+    assert.deepEqual((await deliveries())[0]!.data.payload.recipientIds, [finn.userId]);
   });
 });
