@@ -1,5 +1,10 @@
-/** How long a "connected" answer is reused at most when no offline transition drops it first. */
-export const ONLINE_TTL_MS = 1_000;
+/**
+ * How long a "connected" answer is reused at most when no offline transition
+ * drops it first: as long as a dead replica's devices keep counting as
+ * connected anyway (its liveness key lives 5 s), so the memory adds at most
+ * that much to the one case without an announcement.
+ */
+export const ONLINE_TTL_MS = 5_000;
 
 /** Who among users has a device connected (the presence store's answer). */
 export interface OnlineSource {
