@@ -24,11 +24,11 @@ import { RecentSendsCache } from "./recent-sends.cache.js";
 const MAX_STORE_ATTEMPTS = 4;
 
 /**
- * Up to this many recipients, a send asks presence who is connected (one Redis
- * script per recipient, alongside the seq claim) and announces
- * `chat.message-to-offline` only for the others, usually nobody: no outbox
- * marker, no clear, no delivery job. Larger groups list every recipient and the
- * subscriber asks presence in chunks, off the send path.
+ * Up to this many recipients, a send asks who is connected (alongside the seq
+ * claim; the process's OnlineCache, else one presence script per recipient)
+ * and announces `chat.message-to-offline` only for the others, usually nobody:
+ * no outbox marker, no clear, no delivery job. Larger groups list every
+ * recipient and the subscriber asks presence in chunks, off the send path.
  */
 export const OFFLINE_CHECK_MAX_RECIPIENTS = 32;
 
@@ -51,13 +51,14 @@ interface Draft {
  * the gateway, a group change (system lines) or the calls domain (call records).
  *
  * Per plain send: one MongoDB command claims the next seq (checking membership
- * in the same command) while presence is asked which recipients are connected,
- * one inserts the message, one Redis script bumps the recipients' unread
- * counters (not awaited by the ack); the push is one adapter publish per
- * member's user room up to 8 members, else one on the adapter's shared
- * channel. Only a recipient with no connected device makes the insert carry an
- * outbox entry (`chat.message-to-offline`, for the notifications subscriber). A write that finds its seq voided by sync (see
- * sync.service.ts) claims a new seq and tries again before acknowledging.
+ * in the same command) while the recipients' presence is asked, one inserts the
+ * message, one Redis script bumps the recipients' unread counters (not awaited
+ * by the ack); the push is one adapter publish per member's user room up to 8
+ * members, else one on the adapter's shared channel. Only a recipient with no
+ * connected device makes the insert carry an outbox entry
+ * (`chat.message-to-offline`, for the notifications subscriber). A write that
+ * finds its seq voided by sync (see sync.service.ts) claims a new seq and tries
+ * again before acknowledging.
  */
 export class MessageService {
   private readonly recent = new RecentSendsCache();
