@@ -205,7 +205,10 @@ describe("notification delivery: web push, sockets on two replicas, announcement
         const failed = await platform.jobs.queue("notifications").getJobs(["failed"]);
         throw new Error(`${error.message}; stored ${await count()}; failed: ${failed.map((j) => j.failedReason).join("; ")}`);
       });
-      const batches = (await platform.jobs.queue("notifications").getJobs(["completed"])).filter((job) => job.data.announcementId === announcementId);
+      // The last batch completes after its insert (its pushes come after it).
+      const completed = async () => (await platform.jobs.queue("notifications").getJobs(["completed"])).filter((job) => job.data.announcementId === announcementId);
+      await waitFor(async () => (await completed()).length >= 3, 20_000, "three batches completed");
+      const batches = await completed();
       assert.equal(batches.length, 3, "three batches of at most 1,000");
       const again = await services.notifications.announcements.runBatch(batches[0]!.data);
       assert.equal(again.inserted, 0, "a retried batch inserts nothing");
