@@ -68,7 +68,7 @@ export const conversationMembersCollection: CollectionSpec = {
   name: "conversation_members",
   shardKey: { conversationId: 1 },
   shardReason:
-    "Cursors, receipts and member lists are per conversation (the send and sync paths); a user's own memberships (userId_archived) scatter.",
+    "Cursors, receipts and member lists are per conversation (the send and sync paths); a user's own memberships are read through the per-user archivedChats mirror.",
   validator: {
     $jsonSchema: {
       bsonType: "object",
@@ -98,9 +98,9 @@ export const conversationMembersCollection: CollectionSpec = {
     { key: { conversationId: 1, lastReadSeq: 1 }, name: "conversationId_lastReadSeq" },
     // Ownership hand-over: the longest-serving admin, else member.
     { key: { conversationId: 1, role: 1, joinedAt: 1 }, name: "conversationId_role_joinedAt" },
-    // The archived tab used to read here; it now reads the archivedChats mirror (kept for older deployments).
-    { key: { userId: 1, archived: 1 }, name: "userId_archived" },
   ],
+  // The archived tab read here before it read the archivedChats mirror; nothing does now.
+  retiredIndexes: ["userId_archived"],
 };
 
 /**

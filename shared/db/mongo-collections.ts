@@ -1,4 +1,4 @@
-import type { Db, Document, IndexDescription } from "mongodb";
+import type { Collection, Db, Document, IndexDescription } from "mongodb";
 import type { Logger } from "../logging/logger.js";
 
 /**
@@ -17,16 +17,19 @@ export interface CollectionSpec {
   shardKey?: Document | null;
   /** Why this key (or why unsharded): which queries it targets and which scatter. */
   shardReason?: string;
+  /** Names of indexes earlier releases created and nothing reads any more: migrate drops them where they exist. */
+  retiredIndexes?: readonly string[];
 }
 
 const NAMESPACE_EXISTS = 48;
 const INDEX_OPTIONS_CONFLICT = 85;
 const INDEX_KEY_SPECS_CONFLICT = 86;
+const INDEX_NOT_FOUND = 27;
 
 /**
  * Creates each collection with its validator (or updates the validator with
- * collMod) and creates its indexes. Idempotent: an index whose options changed
- * under the same name is dropped and rebuilt.
+ * collMod), creates its indexes and drops its retired ones. Idempotent: an
+ * index whose options changed under the same name is dropped and rebuilt.
  */
 export async function applyCollectionSpecs(db: Db, specs: readonly CollectionSpec[], logger: Logger): Promise<void> {
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
@@ -44,8 +47,9 @@ export async function applyCollectionSpecs(db: Db, specs: readonly CollectionSpe
     } else if (spec.validator) {
       await db.command({ collMod: spec.name, ...validation });
     }
-    if (spec.indexes.length === 0) continue;
     const collection = db.collection(spec.name);
+    await dropRetired(collection, spec, logger);
+    if (spec.indexes.length === 0) continue;
     try {
       await collection.createIndexes(spec.indexes);
     } catch (error) {
@@ -62,6 +66,21 @@ export async function applyCollectionSpecs(db: Db, specs: readonly CollectionSpe
           await collection.createIndexes([index]);
         }
       }
+    }
+  }
+}
+
+/** Drops the spec's retired indexes that still exist (another migrate racing this one may drop them first). */
+async function dropRetired(collection: Collection, spec: CollectionSpec, logger: Logger): Promise<void> {
+  if (!spec.retiredIndexes?.length) return;
+  const present = new Set((await collection.listIndexes().toArray()).map((index) => String(index.name)));
+  for (const name of spec.retiredIndexes) {
+    if (!present.has(name)) continue;
+    try {
+      await collection.dropIndex(name);
+      logger.info({ collection: spec.name, index: name }, "dropped retired index");
+    } catch (error) {
+      if ((error as { code?: number }).code !== INDEX_NOT_FOUND) throw error;
     }
   }
 }

@@ -58,6 +58,14 @@ describe("migrations", () => {
           assert.equal(matching.length, 1, `${spec.name}: exactly one index ${index.name ?? JSON.stringify(index.key)}`);
         }
       }
+      // An index an earlier release created and the specs now retire is dropped, and dropping stays idempotent.
+      const retiring = allCollections.find((spec) => spec.retiredIndexes?.length)!;
+      const retiredName = retiring.retiredIndexes![0]!;
+      await db.collection(retiring.name).createIndex({ retiredProbe: 1 }, { name: retiredName });
+      assert.ok((await db.collection(retiring.name).listIndexes().toArray()).some((index) => index.name === retiredName));
+      await Promise.all([applyCollectionSpecs(db, allCollections, logger), applyCollectionSpecs(db, allCollections, logger)]);
+      await applyCollectionSpecs(db, allCollections, logger);
+      assert.ok(!(await db.collection(retiring.name).listIndexes().toArray()).some((index) => index.name === retiredName), `${retiring.name}: ${retiredName} dropped`);
     } finally {
       await db.dropDatabase();
       await client.close();
