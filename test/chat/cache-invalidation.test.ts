@@ -112,8 +112,16 @@ describe("chat caches invalidated across processes", function () {
     assert.equal(codeOf(await send(annA, conversation.id)), "ok");
     assert.equal(codeOf(await send(annA, conversation.id)), "ok");
     assert.equal((await deliveries()).length, 0, "finn is connected: nothing to tell him");
+    // Gateway B announces finn's last device gone after removing it from the presence store; what
+    // "at once" promises is the next send after that announcement (heard here on the same channel).
+    const announced: string[] = [];
+    platform.invalidations.subscribe((invalidation) => {
+      if (invalidation !== "all") announced.push(...(invalidation.offline ?? []));
+    });
+    await platform.invalidations.ready();
     finnB.close();
-    await waitFor(async () => !(await services.presence.onlineAmong([finn.userId])).has(finn.userId), 10_000, "finn offline");
+    await waitFor(() => announced.includes(finn.userId), 10_000, "finn announced offline");
+    assert.equal((await services.presence.onlineAmong([finn.userId])).has(finn.userId), false);
     assert.equal(codeOf(await send(annA, conversation.id)), "ok");
     await waitFor(async () => (await deliveries()).length === 1, 10_000, "the message announced to finn as offline");
     assert.deepEqual((await deliveries())[0]!.data.payload.recipientIds, [finn.userId]);
