@@ -3,9 +3,9 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { AnyOutboxEntry, DomainEvents } from "../events/domain-events.js";
+import { countingHash } from "../storage/counting-hash.js";
 import { StorageNotFoundError } from "../storage/object-storage.js";
 import { MediaRejected, type MediaInspector } from "./media-inspector.js";
 import { outputBase, tusSideKeys } from "./media-keys.js";
@@ -132,21 +132,13 @@ export class MediaProcessor {
       if (error instanceof StorageNotFoundError) throw new MediaRejected("no bytes were received");
       throw error;
     }
-    const hash = createHash("sha256");
-    let size = 0;
     const declared = doc.size;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        if (size > declared) return callback(new MediaRejected(`the file is larger than the declared ${declared} bytes`));
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    await pipeline(object.body, counter, createWriteStream(file));
+    const counter = countingHash("sha256", declared, () => new MediaRejected(`the file is larger than the declared ${declared} bytes`));
+    await pipeline(object.body, counter.stream, createWriteStream(file));
+    const size = counter.size();
     if (size === 0) throw new MediaRejected("the file is empty");
     if (size < declared) throw new MediaRejected(`the file is truncated (${size} of ${declared} bytes)`);
-    return { size, sha256: hash.digest("hex") };
+    return { size, sha256: counter.digest() };
   }
 
   /** The processing job gave up (every attempt failed or timed out): the upload fails instead of staying `processing`. */

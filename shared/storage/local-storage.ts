@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   assertObjectKey,
@@ -16,6 +16,7 @@ import {
   type PutOptions,
   type SignedUrlOptions,
 } from "./object-storage.js";
+import { countingHash } from "./counting-hash.js";
 import type { UrlSigner } from "./url-signature.js";
 
 interface Sidecar {
@@ -59,22 +60,13 @@ export class LocalObjectStorage implements ObjectStorage {
     const tmpDir = path.join(this.root, TMP_DIR);
     await mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, randomUUID());
-    const hash = createHash("md5");
-    let size = 0;
     const expected = options.contentLength;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        // Stop at the limit: the rest of an oversized body is never written.
-        if (expected !== undefined && size > expected) return callback(new StorageLengthError(expected, size));
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
+    const counter = countingHash("md5", expected, (size) => new StorageLengthError(expected!, size));
     try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, counter, createWriteStream(tmp));
+      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, counter.stream, createWriteStream(tmp));
+      const size = counter.size();
       if (expected !== undefined && size !== expected) throw new StorageLengthError(expected, size);
-      const etag = `"${hash.digest("hex")}"`;
+      const etag = `"${counter.digest()}"`;
       await mkdir(path.dirname(file), { recursive: true });
       await mkdir(path.dirname(this.metaPath(key)), { recursive: true });
       const sidecar: Sidecar = { contentType: options.contentType, etag, ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}) };
