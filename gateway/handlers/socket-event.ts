@@ -63,11 +63,6 @@ export class SocketEvents {
     this.table.set(event, { schema, handler: handler as Registration["handler"] });
   }
 
-  /** Whether `event` is one of ours. */
-  has(event: string): boolean {
-    return this.table.has(event);
-  }
-
   /** Serves a new socket's events. */
   attach(socket: GatewaySocket): void {
     socket.onAny(this.listener);

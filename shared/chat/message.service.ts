@@ -8,6 +8,7 @@ import type { UnreadRepository } from "./unread.repository.js";
 import type { MemberListCache, MemberList } from "./member-list.cache.js";
 import type { DirectPermissionCache } from "./direct-permission.cache.js";
 import type { Realtime } from "../runtime/socket-events.js";
+import type { OnlineCheck } from "../presence/presence.types.js";
 import { conversationNotFound, isVisibleTo, listIncluding, listAt, messageMediaRef, messageNotFound, visibleMessage, type ChatMedia } from "./chat-rules.js";
 import type { DomainEventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
@@ -31,11 +32,6 @@ const MAX_STORE_ATTEMPTS = 4;
  * recipient and the subscriber asks presence in chunks, off the send path.
  */
 export const OFFLINE_CHECK_MAX_RECIPIENTS = 32;
-
-/** Who among recipients has a device connected right now (presence, every replica). */
-export interface OnlineCheck {
-  onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
-}
 
 /** A message about to be stored. */
 interface Draft {

@@ -5,7 +5,7 @@ import type { AuthorSubscriptionService } from "./author-subscription.service.js
 import type { FollowerFanOutService } from "./follower-fan-out.service.js";
 import type { NotificationService } from "./notification.service.js";
 import type { DeepLink, NotificationType } from "./notification.types.js";
-import type { OnlineCheck } from "./push-delivery.js";
+import type { OnlineCheck } from "../presence/presence.types.js";
 
 /** Recipients handled per store round trip when a message reaches a large group. */
 const CHUNK = 1_000;

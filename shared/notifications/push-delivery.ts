@@ -1,11 +1,7 @@
 import type { Logger } from "../logging/logger.js";
+import type { OnlineCheck } from "../presence/presence.types.js";
 import type { PushSubscriptionDoc, PushSubscriptionRepository } from "./push-subscription.repository.js";
 import type { PushPayload, PushSender } from "./push/push-sender.js";
-
-/** Who is connected right now (presence across every gateway replica). */
-export interface OnlineCheck {
-  onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
-}
 
 /** Pushes sent at once by a fan-out batch: each is an HTTPS request to a push service. */
 const BATCH_CONCURRENCY = 16;

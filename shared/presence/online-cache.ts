@@ -1,3 +1,5 @@
+import type { OnlineCheck } from "./presence.types.js";
+
 /**
  * How long a "connected" answer is reused at most when no offline transition
  * drops it first: as long as a dead replica's devices keep counting as
@@ -6,10 +8,6 @@
  */
 export const ONLINE_TTL_MS = 5_000;
 
-/** Who among users has a device connected (the presence store's answer). */
-export interface OnlineSource {
-  onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
-}
 
 /**
  * This process's short memory of who is connected, for the send path: a chat
@@ -22,7 +20,7 @@ export interface OnlineSource {
  * a user whose last device goes away without an announcement (its replica
  * died) is believed connected for at most `ttlMs` more.
  */
-export class OnlineCache implements OnlineSource {
+export class OnlineCache implements OnlineCheck {
   private readonly online = new Map<string, number>();
   /** When each user was last announced offline, kept for `ttlMs`: fetches started before that are not kept for them. */
   private readonly wentOffline = new Map<string, number>();
@@ -30,7 +28,7 @@ export class OnlineCache implements OnlineSource {
   private clearedAt = -Infinity;
 
   constructor(
-    private readonly source: OnlineSource,
+    private readonly source: OnlineCheck,
     private readonly ttlMs = ONLINE_TTL_MS,
     private readonly maxEntries = 100_000,
   ) {}

@@ -1,3 +1,8 @@
+/** Who among users has a device connected right now, on any replica (presence's answer, or its cache's). */
+export interface OnlineCheck {
+  onlineAmong(userIds: readonly string[]): Promise<Set<string>>;
+}
+
 /** One connected socket of a user: presence is counted per device. */
 export interface Device {
   userId: string;
